@@ -1,0 +1,64 @@
+# EthiTech classroom. Two commands on a fresh machine: `make demo`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+# Virtualenvs are cached outside the clone, keyed by the requirements' hash,
+# so a fresh clone (CI) reuses one built earlier on the same machine.
+REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+VENV_HOME ?= $(HOME)/.cache/ethitech/venv-$(REQ_HASH)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+
+# Tests run against real PostgreSQL and Redis; .ci/run sets these too.
+TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ethitech)
+TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+
+.PHONY: venv demo test lint format browser-deps run-worker clean
+
+venv: $(VENV_HOME)/.complete
+	@if [ "$$(readlink $(VENV) 2>/dev/null)" != "$(VENV_HOME)" ]; then rm -rf $(VENV); ln -s $(VENV_HOME) $(VENV); fi
+
+$(VENV_HOME)/.complete: requirements.txt requirements-dev.txt
+	rm -rf $(VENV_HOME)
+	$(PYTHON) -m venv $(VENV_HOME)
+	$(VENV_HOME)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV_HOME)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Debian's Chromium for the browser test (never a browser download).
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "Installing Debian's chromium and chromium-driver..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+demo: venv
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) collectstatic --noinput -v0
+	$(MANAGE) train_demo_models --skip-existing
+	$(MANAGE) seed_demo
+	@echo
+	@echo "EthiTech classroom (synthetic demo) at http://$(DEMO_HOST):$(DEMO_PORT)/  - Ctrl-C stops web and worker."
+	@trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/celery -A ethitech worker -Q mlp,vgg --concurrency 1 --loglevel WARNING & \
+	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --access-logfile - ; \
+	wait
+
+run-worker: venv
+	$(BIN)/celery -A ethitech worker -Q mlp,vgg --concurrency 1 --loglevel INFO
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: venv browser-deps lint
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Every write and workflow of the classroom app, as plain functions."""

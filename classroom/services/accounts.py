@@ -1,0 +1,127 @@
+"""Teacher sign-up and the student accounts a teacher creates."""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+
+from ..credentials import generate_password, generate_username
+from ..models import Classroom, Enrollment, User
+
+MAX_STUDENTS_PER_BATCH = 200
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+
+
+class RosterError(ValueError):
+    """The roster cannot be used; the message names the line and the problem."""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    display_name: str
+    username: str = ""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A login shown to the teacher exactly once."""
+
+    display_name: str
+    username: str
+    password: str
+
+
+def signup_teacher(*, username: str, email: str, password: str) -> User:
+    user = User(username=username, email=email, role=User.Role.TEACHER)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def parse_roster_csv(text: str) -> list[RosterRow]:
+    """Parse `display name[,username]` lines; a header row is optional."""
+    rows: list[RosterRow] = []
+    seen: set[str] = set()
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        for lineno, fields in enumerate(reader, start=1):
+            fields = [f.strip() for f in fields]
+            if not any(fields):
+                continue
+            if lineno == 1 and fields[0].lower().replace(" ", "_") in ("display_name", "name"):
+                continue
+            if len(fields) > 2:
+                raise RosterError(f"Line {lineno}: expected 'display name' or 'display name,username', found {len(fields)} columns.")
+            name = fields[0]
+            username = fields[1].lower() if len(fields) > 1 else ""
+            if not name:
+                raise RosterError(f"Line {lineno}: the display name is empty.")
+            if len(name) > 120:
+                raise RosterError(f"Line {lineno}: the display name is longer than 120 characters.")
+            if username:
+                if not USERNAME_RE.match(username):
+                    raise RosterError(
+                        f"Line {lineno}: username '{username}' must be 3-40 characters: lowercase letters, "
+                        "digits, '.', '-' or '_'."
+                    )
+                if username in seen:
+                    raise RosterError(f"Line {lineno}: username '{username}' appears twice in the file.")
+                seen.add(username)
+            rows.append(RosterRow(display_name=name, username=username))
+    except csv.Error as exc:
+        raise RosterError(f"Line {reader.line_num}: this is not valid CSV ({exc}).") from exc
+    if not rows:
+        raise RosterError("The roster has no students in it.")
+    if len(rows) > MAX_STUDENTS_PER_BATCH:
+        raise RosterError(f"At most {MAX_STUDENTS_PER_BATCH} students can be added at once; the file has {len(rows)}.")
+    return rows
+
+
+def _free_username() -> str:
+    for _ in range(50):
+        candidate = generate_username()
+        if not User.objects.filter(username=candidate).exists():
+            return candidate
+    raise RuntimeError("Could not find a free username; try again.")
+
+
+@transaction.atomic
+def add_students(*, classroom: Classroom, rows: list[RosterRow]) -> list[Credential]:
+    """Create student accounts, enrol them, and return their logins (shown once)."""
+    taken = set(User.objects.filter(username__in=[r.username for r in rows if r.username]).values_list("username", flat=True))
+    if taken:
+        raise RosterError(f"These usernames are already taken: {', '.join(sorted(taken))}. Leave them blank to generate new ones.")
+    credentials = []
+    for row in rows:
+        username = row.username or _free_username()
+        password = generate_password()
+        student = User(username=username, display_name=row.display_name, role=User.Role.STUDENT, created_by=classroom.teacher)
+        student.set_password(password)
+        student.save()
+        Enrollment.objects.create(classroom=classroom, student=student)
+        credentials.append(Credential(display_name=row.display_name, username=username, password=password))
+    return credentials
+
+
+def add_numbered_students(*, classroom: Classroom, count: int) -> list[Credential]:
+    if not 1 <= count <= MAX_STUDENTS_PER_BATCH:
+        raise RosterError(f"Choose between 1 and {MAX_STUDENTS_PER_BATCH} students.")
+    start = classroom.enrollments.count() + 1
+    rows = [RosterRow(display_name=f"Student {i}") for i in range(start, start + count)]
+    return add_students(classroom=classroom, rows=rows)
+
+
+def reset_student_password(*, classroom: Classroom, student: User) -> Credential:
+    """Give a student of this class a new generated password."""
+    if not student.is_student or not classroom.enrollments.filter(student=student).exists():
+        raise PermissionError("This student is not in this class.")
+    if student.created_by_id != classroom.teacher_id:
+        raise PermissionError("Only the teacher who created this account can reset its password.")
+    password = generate_password()
+    student.set_password(password)
+    student.save(update_fields=["password"])
+    return Credential(display_name=student.display_name, username=student.username, password=password)

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from .views import accounts, assignments, classes
+
+urlpatterns = [
+    path("", accounts.home, name="home"),
+    path("signup/", accounts.signup, name="signup"),
+    path("join/", accounts.join, name="join"),
+    path("classes/new/", classes.create_classroom, name="create_classroom"),
+    path("c/<uuid:public_id>/", classes.classroom_detail, name="classroom"),
+    path("c/<uuid:public_id>/students/add/", classes.add_students, name="add_students"),
+    path("c/<uuid:public_id>/students/roster/", classes.upload_roster, name="upload_roster"),
+    path("c/<uuid:public_id>/students/<int:student_id>/reset/", classes.reset_password, name="reset_password"),
+    path("c/<uuid:public_id>/logins/", classes.credentials, name="credentials"),
+    path("c/<uuid:public_id>/join-code/", classes.join_code, name="join_code"),
+    path("c/<uuid:public_id>/experiments/new/", classes.create_assignment, name="create_assignment"),
+    path("a/<uuid:public_id>/", assignments.assignment_detail, name="assignment"),
+    path("a/<uuid:public_id>/submit/", assignments.submit, name="submit"),
+    path("a/<uuid:public_id>/results/", assignments.results, name="results"),
+    path("a/<uuid:public_id>/release/", assignments.release_results, name="release_results"),
+    path("s/<uuid:public_id>/", assignments.submission_detail, name="submission"),
+    path("s/<uuid:public_id>/status.json", assignments.submission_status, name="submission_status"),
+    path("models/<slug:key>/", assignments.model_card, name="model_card"),
+]

@@ -1,0 +1,129 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from .. import selectors
+from ..forms import AddStudentsForm, AssignmentForm, ClassroomForm, RosterForm
+from ..services import accounts, classes
+from .access import teacher_required
+
+CREDENTIALS_SESSION_KEY = "new_credentials"
+
+
+@teacher_required
+@require_POST
+def create_classroom(request):
+    form = ClassroomForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the class a name.")
+        return redirect("home")
+    classroom = classes.create_classroom(teacher=request.user, name=form.cleaned_data["name"])
+    return redirect("classroom", public_id=classroom.public_id)
+
+
+@login_required
+def classroom_detail(request, public_id):
+    classroom = selectors.classroom_for_member(request.user, public_id)
+    context = {"classroom": classroom, "assignments": classroom.assignments.all()}
+    if request.user.is_teacher:
+        context.update(
+            roster=classroom.students.order_by("display_name", "username"),
+            add_form=AddStudentsForm(),
+            roster_form=RosterForm(),
+        )
+    return render(request, "classroom/classroom.html", context)
+
+
+def _show_credentials(request, classroom, credentials):
+    # Passwords are shown once: kept in the session only until the next page view.
+    request.session[CREDENTIALS_SESSION_KEY] = {
+        "classroom": str(classroom.public_id),
+        "rows": [c.__dict__ for c in credentials],
+    }
+    return redirect("credentials", public_id=classroom.public_id)
+
+
+@teacher_required
+@require_POST
+def add_students(request, public_id):
+    classroom = selectors.classroom_for_teacher(request.user, public_id)
+    form = AddStudentsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how many students to add (1 to 200).")
+        return redirect("classroom", public_id=public_id)
+    credentials = accounts.add_numbered_students(classroom=classroom, count=form.cleaned_data["count"])
+    return _show_credentials(request, classroom, credentials)
+
+
+@teacher_required
+@require_POST
+def upload_roster(request, public_id):
+    classroom = selectors.classroom_for_teacher(request.user, public_id)
+    form = RosterForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            rows = accounts.parse_roster_csv(form.cleaned_data["roster"])
+            credentials = accounts.add_students(classroom=classroom, rows=rows)
+        except accounts.RosterError as exc:
+            messages.error(request, f"Nobody was added. {exc}")
+        else:
+            return _show_credentials(request, classroom, credentials)
+    else:
+        messages.error(request, "Nobody was added. " + " ".join(form.errors.get("roster", [])))
+    return redirect("classroom", public_id=public_id)
+
+
+@teacher_required
+def credentials(request, public_id):
+    classroom = selectors.classroom_for_teacher(request.user, public_id)
+    data = request.session.pop(CREDENTIALS_SESSION_KEY, None)
+    rows = data["rows"] if data and data["classroom"] == str(classroom.public_id) else []
+    return render(request, "classroom/credentials.html", {"classroom": classroom, "rows": rows})
+
+
+@teacher_required
+@require_POST
+def reset_password(request, public_id, student_id):
+    classroom = selectors.classroom_for_teacher(request.user, public_id)
+    student = selectors.student_in_class(classroom, student_id)
+    try:
+        credential = accounts.reset_student_password(classroom=classroom, student=student)
+    except PermissionError as exc:
+        messages.error(request, str(exc))
+        return redirect("classroom", public_id=public_id)
+    return _show_credentials(request, classroom, [credential])
+
+
+@teacher_required
+@require_POST
+def join_code(request, public_id):
+    classroom = selectors.classroom_for_teacher(request.user, public_id)
+    action = request.POST.get("action")
+    if action == "rotate":
+        classes.rotate_join_code(classroom=classroom)
+        messages.success(request, "New join code created; the old one no longer works.")
+    elif action in ("enable", "disable"):
+        classes.set_join_enabled(classroom=classroom, enabled=action == "enable")
+        messages.success(request, f"Joining with the code is {action}d.")
+    return redirect("classroom", public_id=public_id)
+
+
+@teacher_required
+def create_assignment(request, public_id):
+    classroom = selectors.classroom_for_teacher(request.user, public_id)
+    form = AssignmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        assignment = classes.create_assignment(
+            classroom=classroom,
+            title=d["title"],
+            instructions=d["instructions"],
+            model_versions=list(d["model_versions"]),
+            ask_expected=d["ask_expected"],
+            opens_at=d["opens_at"],
+            due_at=d["due_at"],
+            results_visibility=d["results_visibility"],
+        )
+        return redirect("assignment", public_id=assignment.public_id)
+    return render(request, "classroom/assignment_form.html", {"classroom": classroom, "form": form})

@@ -1,0 +1,61 @@
+"""Model registry: label sets and model versions.
+
+`inference` is the bottom layer, so label sets live here and datasets (in
+`training`) point at them; a model version only needs to know its labels.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class LabelSet(models.Model):
+    """An ordered list of groups; index i is the model's output class i."""
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    labels = models.JSONField(help_text="Ordered group names; position = class index.")
+    synthetic = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+
+    def __str__(self):
+        return self.name
+
+
+class ModelVersion(models.Model):
+    class Family(models.TextChoices):
+        MLP = "mlp", "scikit-learn MLP"
+        VGG = "vgg", "VGG-Face transfer learning"
+
+    key = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    family = models.CharField(max_length=16, choices=Family.choices)
+    label_set = models.ForeignKey(LabelSet, on_delete=models.PROTECT, related_name="model_versions")
+    artifact_path = models.CharField(max_length=255, help_text="Relative to MODEL_STORE.")
+    sha256 = models.CharField(max_length=64)
+    input_spec = models.JSONField(default=dict, help_text="Preprocessing: size, colour mode.")
+    composition = models.JSONField(default=dict, help_text="Training images per group.")
+    metrics = models.JSONField(default=dict, help_text="Per-group metrics on held-out data.")
+    training_params = models.JSONField(default=dict)
+    data_source = models.CharField(max_length=200, blank=True)
+    synthetic = models.BooleanField(default=False, help_text="Trained on synthetic data.")
+    pretrained = models.BooleanField(default=True, help_text="False if the base is random.")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["family", "key"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def queue(self) -> str:
+        # One Celery queue per family: MLP answers never wait behind VGG work.
+        return self.family
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.label_set.labels)

@@ -1,0 +1,50 @@
+"""Per-process cache of loaded predictors.
+
+Workers load each model version once and reuse it for every task; the file's
+sha256 is checked against the registry before the first use.
+"""
+
+import threading
+
+from .artifacts import sha256_file, store_path
+from .models import ModelVersion
+from .predictors import PREDICTORS, ModelArtifactError, Predictor
+from .preprocessing import InputSpec
+
+_cache: dict[tuple[int, str], Predictor] = {}
+_lock = threading.Lock()
+
+
+def get_predictor(model_version: ModelVersion) -> Predictor:
+    key = (model_version.pk, model_version.sha256)
+    with _lock:
+        predictor = _cache.get(key)
+        if predictor is None:
+            predictor = _load(model_version)
+            _cache[key] = predictor
+        return predictor
+
+
+def _load(mv: ModelVersion) -> Predictor:
+    path = store_path(mv.artifact_path)
+    if not path.is_file():
+        raise ModelArtifactError(
+            f"The file for model '{mv.name}' is missing from the model store ({mv.artifact_path}). "
+            "Re-run the command that created it (for the demo: manage.py train_demo_models)."
+        )
+    if sha256_file(path) != mv.sha256:
+        raise ModelArtifactError(
+            f"The file for model '{mv.name}' does not match its recorded checksum; it was changed "
+            "or damaged after registration. Re-create or re-import the model."
+        )
+    cls = PREDICTORS.get(mv.family)
+    if cls is None:
+        raise ModelArtifactError(f"No predictor for model family '{mv.family}'.")
+    predictor = cls(path, InputSpec.from_dict(mv.input_spec), len(mv.label_set.labels))
+    predictor.load()
+    return predictor
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,70 @@
+// Polls the submission's status until every model has answered, and draws
+// each answer as bars (<progress> elements: no inline styles, screen-reader friendly).
+(function () {
+  const root = document.getElementById("predictions");
+  if (!root) return;
+  const url = root.dataset.statusUrl;
+  let delay = 700;
+
+  function renderBars(section, probabilities) {
+    const tbody = section.querySelector("table.bars tbody");
+    tbody.replaceChildren();
+    for (const [label, prob] of Object.entries(probabilities)) {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = label;
+      const bar = document.createElement("td");
+      const progress = document.createElement("progress");
+      progress.max = 1;
+      progress.value = prob;
+      bar.append(progress);
+      const pct = document.createElement("td");
+      pct.className = "num";
+      pct.textContent = Math.round(prob * 100) + "%";
+      tr.append(th, bar, pct);
+      tbody.append(tr);
+    }
+  }
+
+  function render(p) {
+    const section = root.querySelector(`[data-model="${CSS.escape(p.model)}"]`);
+    if (!section) return;
+    const state = section.querySelector(".state");
+    state.replaceChildren();
+    if (p.status === "done") {
+      state.append("This model guesses: ");
+      const strong = document.createElement("strong");
+      strong.className = "label";
+      strong.textContent = p.label;
+      state.append(strong);
+      renderBars(section, p.probabilities);
+      section.querySelector(".face").textContent =
+        p.face_found === false ? "No face was found, so the model looked at the centre of the photo." : "";
+    } else if (p.status === "failed") {
+      const span = document.createElement("span");
+      span.className = "error";
+      span.textContent = p.error;
+      state.append(span);
+    } else {
+      state.append(p.status_display + "…");
+    }
+    section.dataset.status = p.status;
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.ok) {
+        const data = await response.json();
+        data.predictions.forEach(render);
+        if (data.done) return;
+      }
+    } catch (e) {
+      // Network hiccup: keep trying, a little slower.
+    }
+    delay = Math.min(delay * 1.3, 5000);
+    setTimeout(poll, delay);
+  }
+  poll();
+})();

@@ -1,0 +1,97 @@
+"""The worker-side workflow, run in-process (the queue itself is tested in integration/)."""
+
+import pytest
+
+from classroom.models import Prediction
+from classroom.services import predictions
+from classroom.services.submissions import SubmissionError, submit_photo
+from inference import registry
+from tests.helpers import stored_uploads, synthetic_upload
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry():
+    registry.clear_cache()
+    yield
+    registry.clear_cache()
+
+
+@pytest.fixture
+def run_all(django_capture_on_commit_callbacks):
+    """Run every prediction of a submission as a worker would, on-commit hooks included."""
+
+    def run(submission):
+        with django_capture_on_commit_callbacks(execute=True):
+            for p in submission.predictions.all():
+                predictions.run_prediction(prediction_id=p.pk)
+
+    return run
+
+
+def test_predictions_are_stored_and_photo_deleted(student, assignment, run_all):
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload(), expected_label="Group C")
+    assert len(stored_uploads()) == 1
+    run_all(sub)
+    sub.refresh_from_db()
+    preds = list(sub.predictions.all())
+    assert all(p.status == "done" for p in preds)
+    for p in preds:
+        assert p.label in assignment.label_set.labels
+        assert abs(sum(p.probabilities.values()) - 1) < 0.01
+        assert p.latency_ms > 0 and p.face_found is not None
+    assert sub.photo == "" and sub.photo_deleted_at is not None
+    assert stored_uploads() == []
+
+
+def test_finished_prediction_is_not_run_twice(student, assignment, run_all):
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    run_all(sub)
+    p = sub.predictions.first()
+    before = (p.label, p.finished_at, p.attempts)
+    assert predictions.run_prediction(prediction_id=p.pk) == "done"
+    p.refresh_from_db()
+    assert (p.label, p.finished_at, p.attempts) == before
+
+
+def test_one_broken_model_fails_alone(student, assignment, demo_models, run_all):
+    balanced, unbalanced = demo_models
+    unbalanced.sha256 = "0" * 64  # as if the file had been altered after registration
+    unbalanced.save()
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    run_all(sub)
+    good = sub.predictions.get(model_version=balanced)
+    bad = sub.predictions.get(model_version=unbalanced)
+    assert good.status == "done"
+    assert bad.status == "failed" and "checksum" in bad.error
+    assert stored_uploads() == []  # both final: the photo is gone
+
+
+def test_attempts_are_capped(student, assignment, settings):
+    settings.PREDICTION_MAX_ATTEMPTS = 2
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    p = sub.predictions.first()
+    Prediction.objects.filter(pk=p.pk).update(attempts=2, status="running")  # two workers died on it
+    assert predictions.run_prediction(prediction_id=p.pk) == "failed"
+    p.refresh_from_db()
+    assert "Gave up after 2 attempts" in p.error
+
+
+def test_photo_missing_marks_failed(student, assignment, run_all):
+    from django.core.files.storage import default_storage
+
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    default_storage.delete(sub.photo)
+    run_all(sub)
+    assert set(sub.predictions.values_list("status", flat=True)) == {"failed"}
+
+
+def test_submission_rules(student, assignment, classroom):
+    with pytest.raises(SubmissionError, match="expected group"):
+        submit_photo(assignment=assignment, student=student, upload=synthetic_upload(), expected_label="White")
+    with pytest.raises(SubmissionError, match="1000"):
+        submit_photo(assignment=assignment, student=student, upload=synthetic_upload(), note="x" * 1001)
+    from tests.factories import StudentFactory
+
+    with pytest.raises(PermissionError):
+        submit_photo(assignment=assignment, student=StudentFactory(), upload=synthetic_upload())
+    assert stored_uploads() == []

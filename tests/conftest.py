@@ -1,0 +1,130 @@
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_services_reachable():
+    """PostgreSQL is checked by pytest-django itself; a missing Redis fails the run too."""
+    try:
+        redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {os.environ['REDIS_URL']} is unreachable ({exc}); tests need the real broker.")
+
+
+@pytest.fixture(autouse=True)
+def _empty_upload_folder():
+    """Each test starts with no stored photos, so "nothing left behind" checks are exact."""
+    folder = Path(settings.MEDIA_ROOT) / "uploads"
+    if folder.exists():
+        shutil.rmtree(folder)
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.fixture(scope="session")
+def trained_demo_fields(django_db_setup, django_db_blocker):
+    """Train a tiny demo MLP pair once; files stay in the model store, rows are rolled back."""
+    from training.services import train_demo_mlp_pair
+
+    fields = []
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                report = train_demo_mlp_pair(total=280, test_per_group=20, k=10)
+                for mv in (report.balanced, report.unbalanced):
+                    fields.append(
+                        {
+                            f.name: getattr(mv, f.name)
+                            for f in mv._meta.concrete_fields
+                            if f.name not in ("id", "label_set", "created_by", "created_at")
+                        }
+                    )
+                raise _Rollback
+        except _Rollback:
+            pass
+    return fields
+
+
+@pytest.fixture
+def demo_models(db, trained_demo_fields):
+    """The tiny demo pair registered in this test's database: (balanced, unbalanced)."""
+    from inference.services import register_model_version
+    from training.services import demo_label_set
+
+    label_set = demo_label_set()
+    return tuple(register_model_version(label_set=label_set, **dict(f)) for f in trained_demo_fields)
+
+
+@pytest.fixture
+def teacher(db):
+    return factories.TeacherFactory()
+
+
+@pytest.fixture
+def classroom(teacher):
+    return factories.ClassroomFactory(teacher=teacher)
+
+
+@pytest.fixture
+def student(classroom):
+    return factories.enrol(classroom, factories.StudentFactory(created_by=classroom.teacher))
+
+
+@pytest.fixture
+def assignment(classroom, demo_models):
+    from classroom.services.classes import create_assignment
+
+    return create_assignment(
+        classroom=classroom, title="Mix matters", instructions="Test **both** models.",
+        model_versions=list(demo_models), ask_expected=True,
+    )  # fmt: skip
+
+
+def _url_for_test_db() -> str:
+    u = urlparse(os.environ["DATABASE_URL"])
+    return urlunparse(u._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on Redis and the PostgreSQL test database."""
+    with django_db_blocker.unblock():
+        env = {**os.environ, "DATABASE_URL": _url_for_test_db(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    for queue in ("mlp", "vgg"):
+        broker.delete(queue)  # leftovers of an earlier, interrupted run
+    log = open(Path(settings.DATA_DIR) / "worker.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", "mlp,vgg", "-c", "1",
+         "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while "ready." not in Path(log.name).read_text():
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError("Celery worker did not start:\n" + Path(log.name).read_text()[-3000:])
+        time.sleep(0.2)
+    yield proc
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()

@@ -1,0 +1,88 @@
+import io
+
+import pytest
+from django.test import override_settings
+from PIL import Image
+
+from inference.intake import IntakeError, clean_bytes, clean_upload
+from tests.helpers import image_bytes
+
+
+def clean(raw: bytes):
+    return clean_upload(io.BytesIO(raw), size=len(raw))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_allowed_formats_are_reencoded_as_jpeg(fmt):
+    out = clean(image_bytes(fmt))
+    assert out.data[:3] == b"\xff\xd8\xff"
+    assert (out.width, out.height) == (96, 96)
+
+
+def test_text_file_renamed_jpg_is_refused_clearly():
+    with pytest.raises(IntakeError, match="not a JPEG, PNG or WebP"):
+        clean(b"Hello, I am a text file pretending to be a photo.\n" * 10)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
+def test_formats_outside_the_allow_list_are_refused(fmt):
+    with pytest.raises(IntakeError, match="not a JPEG, PNG or WebP"):
+        clean(image_bytes(fmt))
+
+
+def test_empty_file():
+    with pytest.raises(IntakeError, match="empty"):
+        clean(b"")
+
+
+def test_truncated_image_is_refused():
+    data = image_bytes("PNG", size=(300, 300), color=(10, 200, 30))
+    noisy = Image.effect_noise((300, 300), 80).convert("RGB")
+    buf = io.BytesIO()
+    noisy.save(buf, format="PNG")
+    with pytest.raises(IntakeError, match="damaged or incomplete"):
+        clean(buf.getvalue()[: len(buf.getvalue()) // 2])
+    assert clean(data)  # the intact file is fine
+
+
+def test_decompression_bomb_is_refused_before_decoding():
+    # 9000x9000 = 81 MP, over the 40 MP limit, yet only a few KB on disk.
+    bomb = image_bytes("PNG", size=(9000, 9000), mode="1")
+    assert len(bomb) < 200_000
+    with pytest.raises(IntakeError, match="megapixels|too many pixels"):
+        clean(bomb)
+
+
+@override_settings(UPLOAD_MAX_BYTES=1000)
+def test_too_large_file_is_refused_without_reading_it_all():
+    with pytest.raises(IntakeError, match="larger than"):
+        clean_upload(io.BytesIO(b"x" * 5000), size=5000)
+    with pytest.raises(IntakeError, match="larger than"):
+        clean_upload(io.BytesIO(b"x" * 5000))  # size unknown: the read itself is capped
+
+
+def test_exif_orientation_is_applied_and_metadata_stripped():
+    img = Image.new("RGB", (120, 60), (200, 100, 50))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees on display
+    exif[0x010F] = "PhoneMaker"  # camera make: must not survive
+    exif[0x8825] = {2: (51.0, 30.0, 0.0)}  # GPS
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif)
+    out = clean(buf.getvalue())
+    assert (out.width, out.height) == (60, 120)
+    reopened = Image.open(io.BytesIO(out.data))
+    assert not reopened.getexif()
+    assert b"PhoneMaker" not in out.data
+    assert "exif" not in reopened.info and "icc_profile" not in reopened.info
+
+
+def test_transparent_png_gets_white_background():
+    out = clean(image_bytes("PNG", mode="RGBA", size=(10, 10)))
+    px = Image.open(io.BytesIO(out.data)).getpixel((5, 5))
+    assert all(c > 240 for c in px)
+
+
+def test_large_photos_are_stored_downscaled():
+    out = clean_bytes(image_bytes("JPEG", size=(4000, 3000)), max_pixels=40_000_000)
+    assert max(out.width, out.height) == 1600

@@ -1,0 +1,87 @@
+"""Project-level guarantees: compose file, migrations, and a web process free of TensorFlow."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_docker_compose_defines_the_services():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("postgres", "redis", "web", "worker-mlp", "worker-vgg", "beat"):
+        assert name in services, name
+    assert "gunicorn" in services["web"]["command"]
+    assert "-Q mlp" in services["worker-mlp"]["command"]
+    assert "-Q vgg" in services["worker-vgg"]["command"]
+    for name, svc in services.items():
+        assert "image" in svc or "build" in svc, name
+
+
+def test_env_example_documents_every_setting_variable():
+    settings_src = (ROOT / "ethitech" / "settings.py").read_text()
+    import re
+
+    used = set(re.findall(r'(?:_str|env(?:\.\w+)?)\("([A-Z_]+)"', settings_src))
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert used <= documented, used - documented
+
+
+def test_no_missing_migrations(db):
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+WEB_PROBE = r"""
+import os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "ethitech.settings"
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.test import Client
+from django.urls import get_resolver, URLPattern, URLResolver
+import ethitech.wsgi  # what gunicorn loads
+
+def walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from walk(p.url_patterns, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern)
+
+from classroom.models import User
+teacher = User.objects.create_user("t", password="x", role="teacher")
+student = User.objects.create_user("s", password="x", role="student")
+fills = {"<uuid:public_id>": "00000000-0000-4000-8000-000000000000", "<int:student_id>": "1", "<slug:key>": "demo"}
+count = 0
+for user in (None, teacher, student):
+    c = Client()
+    if user:
+        c.force_login(user)
+    for route in walk(get_resolver().url_patterns):
+        if "<" in route.replace("<uuid:public_id>", "").replace("<int:student_id>", "").replace("<slug:key>", ""):
+            continue
+        url = "/" + route
+        for k, v in fills.items():
+            url = url.replace(k, v)
+        c.get(url)
+        count += 1
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "sklearn", "cv2"))
+print("URLS", count, "HEAVY", heavy)
+sys.exit(1 if heavy else 0)
+"""
+
+
+def test_web_process_imports_no_tensorflow(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env["ETHITECH_DATA_DIR"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", WEB_PROBE], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "URLS" in proc.stdout
