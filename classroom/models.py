@@ -47,9 +47,7 @@ class Classroom(models.Model):
     join_code = models.CharField(max_length=12, unique=True, default=new_join_code)
     join_enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    students = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Enrollment", related_name="enrolled_classes"
-    )
+    students = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Enrollment", related_name="enrolled_classes")
 
     class Meta:
         ordering = ["name"]
@@ -65,6 +63,9 @@ class Enrollment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["classroom", "student"], name="unique_enrollment")]
+
+    def __str__(self):
+        return f"{self.student} in {self.classroom}"
 
 
 class Assignment(models.Model):
@@ -113,6 +114,9 @@ class Submission(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["assignment", "student"])]
 
+    def __str__(self):
+        return f"Submission {self.public_id}"
+
 
 class Prediction(models.Model):
     """One model's answer for one submission."""
@@ -140,11 +144,12 @@ class Prediction(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["submission", "model_version"], name="one_prediction_per_model"),
-            models.CheckConstraint(
-                condition=~Q(status="done") | ~Q(label=""), name="done_prediction_has_label"
-            ),
+            models.CheckConstraint(condition=~Q(status="done") | ~Q(label=""), name="done_prediction_has_label"),
         ]
         indexes = [models.Index(fields=["model_version", "status", "label"])]
+
+    def __str__(self):
+        return f"{self.model_version_id}: {self.status} {self.label}"
 
     @property
     def is_final(self) -> bool:

@@ -50,9 +50,7 @@ def assignment_for(user: User, public_id) -> Assignment:
 
 
 def submission_for(user: User, public_id) -> Submission:
-    qs = Submission.objects.select_related("assignment__classroom", "assignment__label_set").filter(
-        public_id=public_id
-    )
+    qs = Submission.objects.select_related("assignment__classroom", "assignment__label_set").filter(public_id=public_id)
     qs = qs.filter(assignment__classroom__teacher=user) if user.is_teacher else qs.filter(student=user)
     submission = qs.first()
     if submission is None:
@@ -68,7 +66,9 @@ def student_in_class(classroom: Classroom, student_id: int) -> User:
 
 
 def predictions_of(submission: Submission):
-    return submission.predictions.select_related("model_version").order_by("model_version__family", "model_version__key")
+    return submission.predictions.select_related("model_version").order_by(
+        "model_version__family", "model_version__key"
+    )
 
 
 def submissions_of(student: User, assignment: Assignment):

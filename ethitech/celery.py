@@ -10,4 +10,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ethitech.settings")
 app = Celery("ethitech")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-

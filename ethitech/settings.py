@@ -16,7 +16,6 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
-
 def _str(name: str, default: str) -> str:
     """An unset or empty variable (as in a copied .env.example) means the default."""
     return env.str(name, default="") or default
@@ -148,9 +147,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     (BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
 else:
     # Longer than the longest task, or Redis re-delivers work still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)}
 # The database is the source of truth for results; Celery stores none.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

@@ -50,7 +50,7 @@ def predict_photo(*, model_version: ModelVersion, source) -> Outcome:
     best = int(probs.argmax())
     return Outcome(
         label=labels[best],
-        probabilities={label: round(float(p), 4) for label, p in zip(labels, probs)},
+        probabilities={label: round(float(p), 4) for label, p in zip(labels, probs, strict=True)},
         face_found=face_found,
         latency_ms=round((time.perf_counter() - started) * 1000, 1),
     )

@@ -10,9 +10,7 @@ import tempfile
 # Set before the real settings read it, and inherited by worker subprocesses.
 os.environ.setdefault("ETHITECH_DATA_DIR", tempfile.mkdtemp(prefix="ethitech-test-"))
 if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-    raise RuntimeError(
-        "Tests need PostgreSQL: set DATABASE_URL=postgres://... (make test and .ci/run do this)."
-    )
+    raise RuntimeError("Tests need PostgreSQL: set DATABASE_URL=postgres://... (make test and .ci/run do this).")
 if not os.environ.get("REDIS_URL", "").startswith("redis://"):
     raise RuntimeError("Tests need Redis: set REDIS_URL=redis://... (make test and .ci/run do this).")
 

@@ -78,9 +78,7 @@ sys.exit(1 if heavy else 0)
 
 
 def test_web_process_imports_no_tensorflow(tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env["ETHITECH_DATA_DIR"] = str(tmp_path)
     proc = subprocess.run([sys.executable, "-c", WEB_PROBE], cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.utils import timezone
 
-from inference.artifacts import sha256_file, store_path, save_artifact
+from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import ModelVersion
 from inference.preprocessing import InputSpec
 from inference.services import ensure_label_set, register_model_version

@@ -55,7 +55,9 @@ def generate_image(group: int, index: int, *, split: str = "train", seed: int = 
     fh = fw * (style.aspect + rng.normal(0, 0.07))
     tilt = rng.normal(0, 6)
 
-    cv2.ellipse(img, (int(cx), int(cy - fh * 0.25)), (int(fw * 1.08), int(fh * 0.85)), tilt, 180, 360, hair.tolist(), -1)
+    cv2.ellipse(
+        img, (int(cx), int(cy - fh * 0.25)), (int(fw * 1.08), int(fh * 0.85)), tilt, 180, 360, hair.tolist(), -1
+    )
     cv2.ellipse(img, (int(cx), int(cy)), (int(fw), int(fh)), tilt, 0, 360, tone.tolist(), -1)
     gap = fw * (style.eye_gap + rng.normal(0, 0.04))
     eye_y = int(cy - fh * 0.18)

@@ -55,7 +55,9 @@ def parse_roster_csv(text: str) -> list[RosterRow]:
             if lineno == 1 and fields[0].lower().replace(" ", "_") in ("display_name", "name"):
                 continue
             if len(fields) > 2:
-                raise RosterError(f"Line {lineno}: expected 'display name' or 'display name,username', found {len(fields)} columns.")
+                raise RosterError(
+                    f"Line {lineno}: expected 'display name' or 'display name,username', found {len(fields)} columns."
+                )
             name = fields[0]
             username = fields[1].lower() if len(fields) > 1 else ""
             if not name:
@@ -92,14 +94,20 @@ def _free_username() -> str:
 @transaction.atomic
 def add_students(*, classroom: Classroom, rows: list[RosterRow]) -> list[Credential]:
     """Create student accounts, enrol them, and return their logins (shown once)."""
-    taken = set(User.objects.filter(username__in=[r.username for r in rows if r.username]).values_list("username", flat=True))
+    taken = set(
+        User.objects.filter(username__in=[r.username for r in rows if r.username]).values_list("username", flat=True)
+    )
     if taken:
-        raise RosterError(f"These usernames are already taken: {', '.join(sorted(taken))}. Leave them blank to generate new ones.")
+        raise RosterError(
+            f"These usernames are already taken: {', '.join(sorted(taken))}. Leave them blank to generate new ones."
+        )
     credentials = []
     for row in rows:
         username = row.username or _free_username()
         password = generate_password()
-        student = User(username=username, display_name=row.display_name, role=User.Role.STUDENT, created_by=classroom.teacher)
+        student = User(
+            username=username, display_name=row.display_name, role=User.Role.STUDENT, created_by=classroom.teacher
+        )
         student.set_password(password)
         student.save()
         Enrollment.objects.create(classroom=classroom, student=student)

@@ -41,10 +41,14 @@ def run_prediction(*, prediction_id: int) -> str:
             return prediction.status
         prediction.attempts += 1
         if prediction.attempts > settings.PREDICTION_MAX_ATTEMPTS:
-            _finish(submission, prediction, error=(
-                f"Gave up after {settings.PREDICTION_MAX_ATTEMPTS} attempts (the worker stopped each time). "
-                "Try submitting the photo again; if it keeps happening, tell your teacher."
-            ))
+            _finish(
+                submission,
+                prediction,
+                error=(
+                    f"Gave up after {settings.PREDICTION_MAX_ATTEMPTS} attempts (the worker stopped each time). "
+                    "Try submitting the photo again; if it keeps happening, tell your teacher."
+                ),
+            )
             return prediction.status
         prediction.status = Prediction.Status.RUNNING
         prediction.save(update_fields=["attempts", "status"])

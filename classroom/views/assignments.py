@@ -114,7 +114,9 @@ def results(request, public_id):
 def release_results(request, public_id):
     assignment = selectors.assignment_for(request.user, public_id)
     classes.release_results(assignment=assignment, released=request.POST.get("released") == "1")
-    messages.success(request, "Students can now see class results." if assignment.results_released else "Results hidden.")
+    messages.success(
+        request, "Students can now see class results." if assignment.results_released else "Results hidden."
+    )
     return redirect("assignment", public_id=public_id)
 
 

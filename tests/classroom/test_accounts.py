@@ -16,7 +16,7 @@ def test_roster_csv_with_header_and_optional_usernames():
         ("Ada,ada,extra\n", "Line 1: expected"),
         ("Ada,ada\nBob,ada\n", "Line 2: username 'ada' appears twice"),
         ("Ada,A!\n", "Line 1: username 'a!' must be"),
-        ('Ada\n,bob\n', "Line 2: the display name is empty"),
+        ("Ada\n,bob\n", "Line 2: the display name is empty"),
         ("display_name\n", "no students"),
     ],
 )
@@ -38,7 +38,9 @@ def test_add_students_creates_enrolled_students_with_working_passwords(classroom
 
 def test_taken_username_adds_nobody(classroom, student):
     with pytest.raises(accounts.RosterError, match="already taken"):
-        accounts.add_students(classroom=classroom, rows=[accounts.RosterRow("New"), accounts.RosterRow("X", student.username)])
+        accounts.add_students(
+            classroom=classroom, rows=[accounts.RosterRow("New"), accounts.RosterRow("X", student.username)]
+        )
     assert classroom.enrollments.count() == 1
 
 

@@ -1,8 +1,7 @@
 """The EthiTech model: scikit-learn's MLPClassifier on preprocessed pixels."""
 
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
