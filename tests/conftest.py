@@ -26,6 +26,18 @@ def _real_services_reachable():
         pytest.fail(f"Redis at {os.environ['REDIS_URL']} is unreachable ({exc}); tests need the real broker.")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections(django_db_setup, django_db_blocker):
+    """Torn down just before the test database is dropped: the live server's
+    request threads can leave a connection behind that would block the drop."""
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _empty_upload_folder():
     """Each test starts with no stored photos, so "nothing left behind" checks are exact."""

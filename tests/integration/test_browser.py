@@ -102,3 +102,4 @@ def test_class_scenario(browser, live_server, celery_worker, demo_models, tmp_pa
     text = page.locator("main").inner_text()
     assert re.search(r"1 answered", text)
     assert "Group D" in text and username not in text
+
