@@ -139,6 +139,7 @@ class Prediction(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last claimed it.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
