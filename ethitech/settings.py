@@ -159,6 +159,10 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Attempts after which a prediction is marked failed instead of retried again.
 PREDICTION_MAX_ATTEMPTS = env.int("ETHITECH_PREDICTION_MAX_ATTEMPTS", default=3)
+# VGG-Face tasks claim up to this many pending predictions and run them as one batch.
+PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": env.int("ETHITECH_VGG_BATCH_SIZE", default=8)}
+# A batch-claimed prediction is left to its batch for this long before another task may re-run it.
+PREDICTION_LEASE_SECONDS = {"mlp": 0, "vgg": env.int("ETHITECH_VGG_LEASE_SECONDS", default=600)}
 
 LOGGING = {
     "version": 1,

@@ -21,6 +21,26 @@ class LabelSet(models.Model):
         return self.name
 
 
+class BaseWeights(models.Model):
+    """A VGG-Face base (convolutions, fc6, fc7) that heads are trained on.
+
+    Imported from a user's pretrained file, or generated at random for the
+    demo (`pretrained=False`, said wherever it is shown).
+    """
+
+    key = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=160)
+    artifact_path = models.CharField(max_length=255, help_text="Relative to MODEL_STORE.")
+    sha256 = models.CharField(max_length=64)
+    width = models.FloatField(default=1.0, help_text="Channel scale; 1.0 is the published network.")
+    pretrained = models.BooleanField(default=True)
+    source = models.CharField(max_length=255, blank=True, help_text="Original file name or generator.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
 class ModelVersion(models.Model):
     class Family(models.TextChoices):
         MLP = "mlp", "scikit-learn MLP"
@@ -36,6 +56,14 @@ class ModelVersion(models.Model):
     composition = models.JSONField(default=dict, help_text="Training images per group.")
     metrics = models.JSONField(default=dict, help_text="Per-group metrics on held-out data.")
     training_params = models.JSONField(default=dict)
+    base = models.ForeignKey(
+        BaseWeights,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="model_versions",
+        help_text="VGG-Face base whose lower layers complete this model's artifact.",
+    )
     data_source = models.CharField(max_length=200, blank=True)
     synthetic = models.BooleanField(default=False, help_text="Trained on synthetic data.")
     pretrained = models.BooleanField(default=True, help_text="False if the base is random.")

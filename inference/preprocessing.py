@@ -21,14 +21,15 @@ FACE_MARGIN = 0.25  # extra context around the detected box, as a fraction of it
 class InputSpec:
     size: int = 32
     mode: str = "rgb"  # "rgb" or "gray"
-    scaling: str = "unit"  # "unit": 0..1 floats
+    scaling: str = "unit"  # "unit": 0..1 floats, as the VGG-Face race weights expect
+    layout: str = "flat"  # "flat" vector (MLP) or "hwc" image tensor (VGG-Face)
 
     @classmethod
     def from_dict(cls, d: dict) -> "InputSpec":
-        return cls(**{k: d[k] for k in ("size", "mode", "scaling") if k in d})
+        return cls(**{k: d[k] for k in ("size", "mode", "scaling", "layout") if k in d})
 
     def to_dict(self) -> dict:
-        return {"size": self.size, "mode": self.mode, "scaling": self.scaling}
+        return {"size": self.size, "mode": self.mode, "scaling": self.scaling, "layout": self.layout}
 
     @property
     def flat_length(self) -> int:
@@ -85,13 +86,16 @@ def crop_face(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def to_model_input(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
-    """Resize a square crop and scale it into the model's flat float input."""
+    """Resize a square crop and scale it into the model's float input."""
     resized = cv2.resize(crop, (spec.size, spec.size), interpolation=cv2.INTER_AREA)
     if spec.mode == "gray":
         resized = cv2.cvtColor(resized, cv2.COLOR_RGB2GRAY)
     if spec.scaling != "unit":
         raise ValueError(f"Unknown input scaling {spec.scaling!r}")
-    return (resized.astype(np.float32) / 255.0).reshape(-1)
+    scaled = resized.astype(np.float32) / np.float32(255.0)
+    if spec.layout == "hwc":
+        return scaled if scaled.ndim == 3 else scaled[:, :, None]
+    return scaled.reshape(-1)
 
 
 def prepare(rgb: np.ndarray, spec: InputSpec) -> tuple[np.ndarray, bool]:

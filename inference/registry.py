@@ -5,6 +5,7 @@ sha256 is checked against the registry before the first use.
 """
 
 import threading
+from pathlib import Path
 
 from .artifacts import sha256_file, store_path
 from .models import ModelVersion
@@ -25,22 +26,35 @@ def get_predictor(model_version: ModelVersion) -> Predictor:
         return predictor
 
 
-def _load(mv: ModelVersion) -> Predictor:
-    path = store_path(mv.artifact_path)
+def verified_path(name: str, relative: str, sha256: str) -> Path:
+    """The artifact's path, after checking it exists and matches its checksum."""
+    path = store_path(relative)
     if not path.is_file():
         raise ModelArtifactError(
-            f"The file for model '{mv.name}' is missing from the model store ({mv.artifact_path}). "
+            f"The file for '{name}' is missing from the model store ({relative}). "
             "Re-run the command that created it (for the demo: manage.py train_demo_models)."
         )
-    if sha256_file(path) != mv.sha256:
+    if sha256_file(path) != sha256:
         raise ModelArtifactError(
-            f"The file for model '{mv.name}' does not match its recorded checksum; it was changed "
+            f"The file for '{name}' does not match its recorded checksum; it was changed "
             "or damaged after registration. Re-create or re-import the model."
         )
+    return path
+
+
+def _load(mv: ModelVersion) -> Predictor:
+    path = verified_path(mv.name, mv.artifact_path, mv.sha256)
     cls = PREDICTORS.get(mv.family)
     if cls is None:
         raise ModelArtifactError(f"No predictor for model family '{mv.family}'.")
-    predictor = cls(path, InputSpec.from_dict(mv.input_spec), len(mv.label_set.labels))
+    base = mv.base
+    predictor = cls(
+        path,
+        InputSpec.from_dict(mv.input_spec),
+        len(mv.label_set.labels),
+        base_path=verified_path(base.name, base.artifact_path, base.sha256) if base else None,
+        width=base.width if base else mv.training_params.get("width", 1.0),
+    )
     predictor.load()
     return predictor
 

@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ..models import Prediction, Submission
@@ -28,41 +29,91 @@ def _lock(prediction_id: int) -> tuple[Submission, Prediction] | None:
     return submission, prediction
 
 
-def run_prediction(*, prediction_id: int) -> str:
-    """Run one prediction to a final state. Returns the final status."""
-    from inference.services import predict_photo  # heavy imports stay in the worker
+def _claimable(prediction: Prediction, now) -> bool:
+    """A running prediction is left alone while its claim is fresh: a batch on
+    some worker has it. Claims older than the family's lease are abandoned
+    (a worker died) and may be run again."""
+    if prediction.status != Prediction.Status.RUNNING or prediction.started_at is None:
+        return True
+    lease = settings.PREDICTION_LEASE_SECONDS.get(prediction.model_version.family, 0)
+    return (now - prediction.started_at).total_seconds() >= lease
 
+
+def _give_up_message() -> str:
+    return (
+        f"Gave up after {settings.PREDICTION_MAX_ATTEMPTS} attempts (the worker stopped each time). "
+        "Try submitting the photo again; if it keeps happening, tell your teacher."
+    )
+
+
+def _claim(prediction_id: int) -> list[tuple[int, str]]:
+    """Mark this prediction running and, for batched families, up to B-1 other
+    pending ones of the same model (SKIP LOCKED: never wait for another worker).
+    Returns [(prediction id, photo name)] to run."""
+    now = timezone.now()
     with transaction.atomic():
         locked = _lock(prediction_id)
         if locked is None:
-            return "missing"
+            return []
         submission, prediction = locked
-        if prediction.is_final:
-            return prediction.status
+        if prediction.is_final or not _claimable(prediction, now):
+            return []
         prediction.attempts += 1
         if prediction.attempts > settings.PREDICTION_MAX_ATTEMPTS:
-            _finish(
-                submission,
-                prediction,
-                error=(
-                    f"Gave up after {settings.PREDICTION_MAX_ATTEMPTS} attempts (the worker stopped each time). "
-                    "Try submitting the photo again; if it keeps happening, tell your teacher."
-                ),
-            )
-            return prediction.status
+            _finish(submission, prediction, error=_give_up_message())
+            return []
         prediction.status = Prediction.Status.RUNNING
-        prediction.save(update_fields=["attempts", "status"])
-        photo, model_version = submission.photo, prediction.model_version
+        prediction.started_at = now
+        prediction.save(update_fields=["attempts", "status", "started_at"])
+        claimed = [(prediction.pk, submission.photo)]
+        batch = settings.PREDICTION_BATCH_SIZE.get(prediction.model_version.family, 1)
+        if batch > 1:
+            others = list(
+                Prediction.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(model_version=prediction.model_version, status=Prediction.Status.PENDING)
+                .exclude(pk=prediction.pk)
+                .select_related("submission")
+                .order_by("created_at")[: batch - 1]
+            )
+            Prediction.objects.filter(pk__in=[o.pk for o in others]).update(
+                status=Prediction.Status.RUNNING, started_at=now, attempts=F("attempts") + 1
+            )
+            claimed += [(o.pk, o.submission.photo) for o in others]
+    return claimed
 
-    try:
-        if not photo or not default_storage.exists(photo):
-            raise FileNotFoundError("The photo is no longer stored, so this model could not look at it.")
-        with default_storage.open(photo, "rb") as fh:
-            outcome = predict_photo(model_version=model_version, source=fh)
-    except Exception as exc:
-        log.exception("Prediction %s (%s) failed", prediction_id, model_version.key)
-        return finish_prediction(prediction_id=prediction_id, error=_user_message(exc))
-    return finish_prediction(prediction_id=prediction_id, outcome=outcome)
+
+def run_prediction(*, prediction_id: int) -> str:
+    """Run a prediction (and, for VGG-Face, a batch of pending ones) to a final state."""
+    from inference.services import predict_photos  # heavy imports stay in the worker
+
+    claimed = _claim(prediction_id)
+    if not claimed:
+        return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
+    model_version = Prediction.objects.select_related("model_version__label_set").get(pk=prediction_id).model_version
+
+    runnable = []
+    for pid, photo in claimed:
+        if photo and default_storage.exists(photo):
+            runnable.append((pid, photo))
+        else:
+            finish_prediction(
+                prediction_id=pid, error="The photo is no longer stored, so this model could not look at it."
+            )
+    if runnable:
+        files = [default_storage.open(photo, "rb") for _, photo in runnable]
+        try:
+            outcomes = predict_photos(model_version=model_version, sources=files)
+        except Exception as exc:
+            log.exception("Predictions %s (%s) failed", [pid for pid, _ in runnable], model_version.key)
+            for pid, _ in runnable:
+                finish_prediction(prediction_id=pid, error=_user_message(exc))
+        else:
+            for (pid, _), outcome in zip(runnable, outcomes, strict=True):
+                finish_prediction(prediction_id=pid, outcome=outcome)
+        finally:
+            for fh in files:
+                fh.close()
+    return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first()
 
 
 def _user_message(exc: Exception) -> str:

@@ -1,0 +1,102 @@
+"""The VGG-Face architecture (Keras, TensorFlow backend), for any label set.
+
+Imported only by workers and training: building it imports TensorFlow.
+
+13 convolutions in 5 blocks (64,64 / 128,128 / 256x3 / 512x3 / 512x3) with
+max-pooling after each block, fc6 as a 7x7 convolution, fc7 as a 1x1
+convolution, dropouts, and a head Conv2D(n_classes, 1x1) -> Flatten ->
+Softmax on the fc7 dropout. `width` scales every channel count; 1.0 is the
+published network. Smaller widths exist only so tests can run the same code
+on small generated weight files.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+INPUT_SIZE = 224
+BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
+FC = 4096
+IDENTITY_CLASSES = 2622  # the public VGG-Face weights' own head
+FEATURE_LAYERS = ("fc6", "fc7")
+# Layers trained by the fine-tune, counted from the output as EmbRACE did:
+# fc6, dropout, fc7, dropout, head, flatten, softmax.
+FINETUNE_LAST_LAYERS = 7
+
+
+def channels(width: float) -> list[int]:
+    """Output channels of every weight-holding layer before the head, in order."""
+    out = []
+    for filters, repeats in BLOCKS:
+        out += [max(1, int(filters * width))] * repeats
+    return out + [max(1, int(FC * width))] * 2
+
+
+def expected_shapes(width: float, n_classes: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """(kernel, bias) shapes of the 16 weight-holding layers, channels last."""
+    shapes, prev = [], 3
+    chans = channels(width)
+    for c in chans[:13]:
+        shapes.append(((3, 3, prev, c), (c,)))
+        prev = c
+    fc = chans[13]
+    shapes.append(((7, 7, prev, fc), (fc,)))
+    shapes.append(((1, 1, fc, fc), (fc,)))
+    shapes.append(((1, 1, fc, n_classes), (n_classes,)))
+    return shapes
+
+
+def build_model(n_classes: int, *, width: float = 1.0, initialize: bool = False):
+    """The full network with a softmax head of n_classes.
+
+    Weights are zeros unless `initialize`: every caller loads a weights file
+    next, and random init of 134 M parameters costs ~6 s on these CPUs.
+    """
+    import keras
+    from keras import layers
+
+    init = {} if initialize else {"kernel_initializer": "zeros"}
+    chans = channels(width)
+    inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), name="image")
+    x = inputs
+    i = 0
+    for b, (_, repeats) in enumerate(BLOCKS, start=1):
+        for r in range(1, repeats + 1):
+            x = layers.ZeroPadding2D(1, name=f"pad{b}_{r}")(x)
+            x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **init)(x)
+            i += 1
+        x = layers.MaxPooling2D(2, strides=2, name=f"pool{b}")(x)
+    x = layers.Conv2D(chans[13], 7, activation="relu", name="fc6", **init)(x)
+    x = layers.Dropout(0.5, name="fc6_dropout")(x)
+    x = layers.Conv2D(chans[14], 1, activation="relu", name="fc7", **init)(x)
+    x = layers.Dropout(0.5, name="fc7_dropout")(x)
+    x = layers.Conv2D(n_classes, 1, name="head", **init)(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Activation("softmax", name="softmax")(x)
+    return keras.Model(inputs, outputs, name="vggface")
+
+
+def weight_layers(model) -> list:
+    """The 16 weight-holding layers in order (13 conv, fc6, fc7, head)."""
+    return [layer for layer in model.layers if layer.weights]
+
+
+def load_weights(model, layer_iter) -> None:
+    """Set the weight-holding layers, in order, from (name, [kernel, bias]) pairs."""
+    targets = weight_layers(model)
+    n = 0
+    for layer, (_, arrays) in zip(targets, layer_iter, strict=False):
+        layer.set_weights(arrays)
+        n += 1
+    if n != len(targets):
+        raise ValueError(f"Only {n} of {len(targets)} weight layers were given.")
+
+
+def feature_model(model, cut: str = "fc7"):
+    """A model that outputs the flattened activations of `cut` (fc6 or fc7)."""
+    import keras
+
+    if cut not in FEATURE_LAYERS:
+        raise ValueError(f"Feature cut must be one of {FEATURE_LAYERS}, not {cut!r}.")
+    out = keras.layers.Flatten(name=f"{cut}_features")(model.get_layer(cut).output)
+    return keras.Model(model.input, out, name=f"vggface_{cut}")
