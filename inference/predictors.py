@@ -62,7 +62,7 @@ class VGGPredictor(Predictor):
     family = "vgg"
 
     def load(self) -> None:
-        from .vggface import build_model, load_weights
+        from .vggface import build_model
         from .vggface_weights import WeightsFileError, check_shapes, iter_layers, layer_shapes
 
         try:
@@ -78,8 +78,7 @@ class VGGPredictor(Predictor):
             else:
                 check_shapes(own, n_classes=self.n_classes, width=self.width)
             sources.append(iter_layers(self.path))
-            model = build_model(self.n_classes, width=self.width)
-            load_weights(model, (layer for source in sources for layer in source))
+            model = build_model(self.n_classes, width=self.width, layer_source=(x for src in sources for x in src))
         except WeightsFileError as exc:
             raise ModelArtifactError(str(exc)) from exc
         self.model = model

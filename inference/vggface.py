@@ -46,16 +46,18 @@ def expected_shapes(width: float, n_classes: int) -> list[tuple[tuple[int, ...],
     return shapes
 
 
-def build_model(n_classes: int, *, width: float = 1.0, initialize: bool = False):
+def build_model(n_classes: int, *, width: float = 1.0, layer_source=None, initialize: bool = False):
     """The full network with a softmax head of n_classes.
 
-    Weights are zeros unless `initialize`: every caller loads a weights file
-    next, and random init of 134 M parameters costs ~6 s on these CPUs.
+    `layer_source` yields (name, [kernel, bias]) for the weight layers in
+    order; each variable is created directly from its array, so a 550 MB
+    file is never held as zeros + a copy + the file's arrays at once. Layers
+    beyond what the source yields start as zeros (or random if `initialize`).
     """
     import keras
     from keras import layers
 
-    init = {} if initialize else {"kernel_initializer": "zeros"}
+    source = _LayerSource(layer_source, initialize)
     chans = channels(width)
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), name="image")
     x = inputs
@@ -63,17 +65,59 @@ def build_model(n_classes: int, *, width: float = 1.0, initialize: bool = False)
     for b, (_, repeats) in enumerate(BLOCKS, start=1):
         for r in range(1, repeats + 1):
             x = layers.ZeroPadding2D(1, name=f"pad{b}_{r}")(x)
-            x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **init)(x)
+            x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **source.initializers())(x)
             i += 1
         x = layers.MaxPooling2D(2, strides=2, name=f"pool{b}")(x)
-    x = layers.Conv2D(chans[13], 7, activation="relu", name="fc6", **init)(x)
+    x = layers.Conv2D(chans[13], 7, activation="relu", name="fc6", **source.initializers())(x)
     x = layers.Dropout(0.5, name="fc6_dropout")(x)
-    x = layers.Conv2D(chans[14], 1, activation="relu", name="fc7", **init)(x)
+    x = layers.Conv2D(chans[14], 1, activation="relu", name="fc7", **source.initializers())(x)
     x = layers.Dropout(0.5, name="fc7_dropout")(x)
-    x = layers.Conv2D(n_classes, 1, name="head", **init)(x)
+    x = layers.Conv2D(n_classes, 1, name="head", **source.initializers())(x)
     x = layers.Flatten(name="flatten")(x)
     outputs = layers.Activation("softmax", name="softmax")(x)
     return keras.Model(inputs, outputs, name="vggface")
+
+
+def _as_tensor(array):
+    """Wrap a NumPy array as a tensor without copying it (DLPack), so loading
+    fc6 (411 MB) costs one extra copy at most, not two."""
+    import tensorflow as tf
+
+    if array.ctypes.data % 64 or not array.flags.c_contiguous:  # TensorFlow needs 64-byte alignment
+        return tf.convert_to_tensor(array)
+    return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+
+
+class _LayerSource:
+    """Keras initializers that pull each layer's arrays from an iterator as the layer is built."""
+
+    def __init__(self, layer_source, initialize: bool):
+        self.iterator = iter(layer_source) if layer_source is not None else None
+        self.initialize = initialize
+
+    def initializers(self) -> dict:
+        import keras
+
+        if self.iterator is None:
+            return {} if self.initialize else {"kernel_initializer": "zeros"}
+        stash = {}
+
+        def kernel(shape, dtype=None):
+            item = next(self.iterator, None)
+            if item is None:
+                stash["bias"] = None
+                return keras.initializers.get("glorot_uniform" if self.initialize else "zeros")(shape, dtype)
+            name, (k, b) = item
+            if tuple(k.shape) != tuple(shape):
+                raise ValueError(f"Layer {name}: kernel shape {tuple(k.shape)} does not fit {tuple(shape)}")
+            stash["bias"] = b
+            return _as_tensor(k)
+
+        def bias(shape, dtype=None):
+            b = stash.pop("bias", None)
+            return keras.initializers.Zeros()(shape, dtype) if b is None else b
+
+        return {"kernel_initializer": kernel, "bias_initializer": bias}
 
 
 def weight_layers(model) -> list:
@@ -81,9 +125,10 @@ def weight_layers(model) -> list:
     return [layer for layer in model.layers if layer.weights]
 
 
-def load_weights(model, layer_iter) -> None:
-    """Set the weight-holding layers, in order, from (name, [kernel, bias]) pairs."""
-    targets = weight_layers(model)
+def load_weights(model, layer_iter, *, count: int | None = None) -> None:
+    """Set the first `count` (default: all) weight-holding layers, in order,
+    from (name, [kernel, bias]) pairs."""
+    targets = weight_layers(model)[:count]
     n = 0
     for layer, (_, arrays) in zip(targets, layer_iter, strict=False):
         layer.set_weights(arrays)

@@ -81,12 +81,25 @@ def iter_layers(path: Path):
     with _weights_root(path) as root:
         try:
             for name, datasets in _weight_groups(root):
-                yield name, [np.asarray(d[()]) for d in datasets]
+                yield name, [_read_aligned(d) for d in datasets]
         except (OSError, KeyError, ValueError) as exc:
             raise WeightsFileError(
                 f"{Path(path).name} is damaged: reading its weights failed ({exc}). The file may be "
                 "truncated; copy it again from the original."
             ) from exc
+
+
+def _read_aligned(dataset) -> np.ndarray:
+    """Read a dataset into a 64-byte-aligned float32 array, which TensorFlow can adopt without a copy."""
+    n = int(np.prod(dataset.shape))
+    raw = np.empty(n * 4 + 64, dtype=np.uint8)
+    offset = -raw.ctypes.data % 64
+    array = raw[offset : offset + n * 4].view(np.float32).reshape(dataset.shape)
+    if dataset.dtype == np.float32:
+        dataset.read_direct(array)
+    else:
+        array[...] = dataset[()]
+    return array
 
 
 def read_layers(path: Path) -> list[tuple[str, list[np.ndarray]]]:
