@@ -84,8 +84,13 @@ class AssignmentForm(forms.Form):
 
 class SubmissionForm(forms.Form):
     photo = forms.FileField(
-        help_text=f"JPEG, PNG or WebP, at most {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=f"JPEG, PNG, WebP or HEIC (iPhone), at most {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif",
+                "data-max-bytes": settings.UPLOAD_MAX_BYTES,
+            }
+        ),
     )
     expected_label = forms.ChoiceField(required=False, label="Group you expect (optional)")
     note = forms.CharField(

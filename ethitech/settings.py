@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view reads the body: oversized uploads get a 413 page unread.
+    "classroom.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -127,8 +129,13 @@ UPLOAD_MAX_BYTES = env.int("ETHITECH_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024
 UPLOAD_MAX_PIXELS = env.int("ETHITECH_UPLOAD_MAX_PIXELS", default=40_000_000)
 # Stored copies are downscaled: models never need more, and less data is kept.
 UPLOAD_STORE_MAX_SIDE = env.int("ETHITECH_UPLOAD_STORE_MAX_SIDE", default=1600)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Bodies over UPLOAD_MAX_BYTES (plus form overhead) are refused unread by
+# classroom.middleware. Below that, a photo stays in memory: no temporary copy
+# of it is ever written to disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 256 * 1024
+# Form fields other than files (the longest is an experiment's instructions).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = _str("REDIS_URL", "")

@@ -116,7 +116,7 @@ def test_text_file_renamed_jpg_gets_form_error_and_nothing_stored(client, studen
     fake = SimpleUploadedFile("holiday.jpg", b"just some text, not a photo\n" * 20, content_type="image/jpeg")
     response = client.post(reverse("submit", args=[assignment.public_id]), {"photo": fake, "note": "x"})
     assert response.status_code == 400
-    assert "not a JPEG, PNG or WebP image" in response.content.decode()
+    assert "not a JPEG, PNG, WebP or HEIC image" in response.content.decode()
     assert stored_uploads() == before
     assert not Submission.objects.exists()
 

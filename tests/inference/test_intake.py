@@ -20,13 +20,13 @@ def test_allowed_formats_are_reencoded_as_jpeg(fmt):
 
 
 def test_text_file_renamed_jpg_is_refused_clearly():
-    with pytest.raises(IntakeError, match="not a JPEG, PNG or WebP"):
+    with pytest.raises(IntakeError, match="not a JPEG, PNG, WebP or HEIC"):
         clean(b"Hello, I am a text file pretending to be a photo.\n" * 10)
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
-def test_formats_outside_the_allow_list_are_refused(fmt):
-    with pytest.raises(IntakeError, match="not a JPEG, PNG or WebP"):
+def test_formats_outside_the_allow_list_are_refused_by_name(fmt):
+    with pytest.raises(IntakeError, match=f"a {fmt} image, not a JPEG, PNG, WebP or HEIC photo"):
         clean(image_bytes(fmt))
 
 
@@ -78,11 +78,40 @@ def test_exif_orientation_is_applied_and_metadata_stripped():
 
 
 def test_transparent_png_gets_white_background():
-    out = clean(image_bytes("PNG", mode="RGBA", size=(10, 10)))
-    px = Image.open(io.BytesIO(out.data)).getpixel((5, 5))
+    out = clean(image_bytes("PNG", mode="RGBA", size=(40, 40)))
+    px = Image.open(io.BytesIO(out.data)).getpixel((20, 20))
     assert all(c > 240 for c in px)
 
 
 def test_large_photos_are_stored_downscaled():
     out = clean_bytes(image_bytes("JPEG", size=(4000, 3000)), max_pixels=40_000_000)
     assert max(out.width, out.height) == 1600
+
+
+def test_heic_from_a_phone_is_accepted():
+    out = clean(image_bytes("HEIF", size=(120, 90), color=(30, 160, 60)))
+    assert out.source_format == "HEIF" and (out.width, out.height) == (120, 90)
+    r, g, b = Image.open(io.BytesIO(out.data)).getpixel((60, 45))
+    assert g > 120 and r < 70 and b < 100
+
+
+def test_sixteen_bit_greyscale_is_scaled_not_clipped():
+    img = Image.new("I;16", (64, 64), 16448)  # a quarter of the 16-bit range: dark grey
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    px = Image.open(io.BytesIO(clean(buf.getvalue()).data)).getpixel((32, 32))
+    assert all(55 < c < 75 for c in px), px
+
+
+def test_icc_profile_is_applied_then_dropped():
+    from PIL import ImageCms
+
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = clean(image_bytes("JPEG", size=(64, 64), icc_profile=lab))
+    assert "icc_profile" not in Image.open(io.BytesIO(out.data)).info
+
+
+@pytest.mark.parametrize(("size", "message"), [((31, 200), "at least 32 pixels"), ((40, 401), "long and thin")])
+def test_shapes_no_face_fits_in_are_refused(size, message):
+    with pytest.raises(IntakeError, match=message):
+        clean(image_bytes("PNG", size=size))

@@ -1,0 +1,56 @@
+"""Refuse request bodies over the upload limit before any of the body is read.
+
+Django reads a multipart body while parsing it, so a 2 GB "photo" would be
+streamed in before the form could say it is too large. This middleware looks
+at Content-Length only and answers 413 with a page that says what to do; the
+body is never touched. (Without a Content-Length Django reads no body at all.)
+"""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
+
+from inference.intake import too_large_message
+
+# Room for the multipart framing, the CSRF token, the expected group and a 1000-character note.
+FORM_OVERHEAD_BYTES = 256 * 1024
+
+
+def request_max_bytes() -> int:
+    return settings.UPLOAD_MAX_BYTES + FORM_OVERHEAD_BYTES
+
+
+class RequestSizeLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > request_max_bytes():
+            return self.too_large(request)
+        return self.get_response(request)
+
+    def too_large(self, request):
+        message = too_large_message()
+        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+            response = JsonResponse({"detail": message}, status=413)
+        else:
+            response = render(
+                request, "errors/too_large.html", {"message": message, "back_url": _back_url(request)}, status=413
+            )
+        return response
+
+
+def _back_url(request) -> str:
+    """Where "choose another photo" leads: the experiment page for a submission."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return reverse("home")
+    if match.url_name == "submit" and "public_id" in match.kwargs:
+        return reverse("assignment", kwargs={"public_id": match.kwargs["public_id"]})
+    return reverse("home")
