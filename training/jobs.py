@@ -1,0 +1,156 @@
+"""Training jobs: create one, queue it, run it (from a Celery worker or a command).
+
+A job is idempotent and resumable: a finished job is never run again, and a
+job whose worker died is picked up again where its checkpoint or feature
+cache left off.
+"""
+
+import logging
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from inference.artifacts import save_artifact
+from inference.models import BaseWeights, ModelVersion
+from inference.registry import verified_path
+from inference.services import register_model_version
+from inference.vggface_weights import write_layers
+
+from . import synthetic
+from .models import TrainingJob
+from .progress import JobCancelled, job_progress, mark
+from .vgg_features import VGG_SPEC
+
+log = logging.getLogger(__name__)
+
+QUEUES = {
+    TrainingJob.Kind.MLP: "training",
+    TrainingJob.Kind.VGG_HEAD: "training",
+    TrainingJob.Kind.VGG_FINETUNE: "gpu",  # EmbRACE's fine-tune wants a GPU; any worker on `gpu` takes it
+}
+
+
+def start_job(*, kind: str, params: dict, created_by=None, enqueue: bool = True) -> TrainingJob:
+    job = TrainingJob.objects.create(kind=kind, params=params, created_by=created_by)
+    if enqueue:
+        transaction.on_commit(partial(_enqueue, job.pk, QUEUES[kind]))
+    return job
+
+
+def _enqueue(job_id: int, queue: str) -> None:
+    from .tasks import run_training_job
+
+    run_training_job.apply_async(args=[job_id], queue=queue)
+
+
+def cancel_job(*, job: TrainingJob) -> None:
+    """The running job stops at its next check; a queued one never starts."""
+    TrainingJob.objects.filter(pk=job.pk).exclude(status__in=TrainingJob.FINAL).update(
+        status=TrainingJob.Status.CANCELLED, finished_at=timezone.now(), stage="Cancelled"
+    )
+
+
+def run_job(job_id: int, *, progress=None, echo=None) -> TrainingJob:
+    job = TrainingJob.objects.get(pk=job_id)
+    if job.is_final:
+        return job
+    resumed = job.status == TrainingJob.Status.RUNNING  # a previous run of this job was interrupted
+    mark(job, TrainingJob.Status.RUNNING, started_at=job.started_at or timezone.now(),
+         message="Resumed after an interruption." if resumed else "")  # fmt: skip
+    db_progress, should_stop = job_progress(job)
+
+    def report(stage, fraction, eta):
+        db_progress(stage, fraction, eta)
+        if progress:
+            progress(stage, fraction, eta)
+
+    try:
+        runner = {TrainingJob.Kind.VGG_HEAD: _run_vgg_head, TrainingJob.Kind.VGG_FINETUNE: _run_vgg_finetune}[job.kind]
+        result, message = runner(job, report, should_stop, echo or (lambda line: log.info("job %s: %s", job.pk, line)))
+    except JobCancelled as exc:
+        mark(job, TrainingJob.Status.CANCELLED, message=str(exc))
+    except Exception as exc:
+        log.exception("Training job %s failed", job.pk)
+        mark(job, TrainingJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}", stage="Failed")
+    else:
+        mark(job, TrainingJob.Status.DONE, result=result, percent=100, eta_seconds=0, stage="Done", message=message)
+    job.refresh_from_db()
+    return job
+
+
+def _image_sets(params: dict):
+    """Training and held-out images for the job's dataset (only the synthetic set so far)."""
+    from .vgg_services import synthetic_image_set
+
+    if params.get("dataset", "synthetic") != "synthetic":
+        raise ValueError(f"Unknown dataset {params.get('dataset')!r}.")
+    composition = params.get("composition") or dict.fromkeys(synthetic.GROUPS, params.get("per_group", 40))
+    seed = params.get("seed", 0)
+    train = synthetic_image_set(composition, split="train", seed=seed)
+    held_out = dict.fromkeys(synthetic.GROUPS, params.get("test_per_group", 10))
+    test = synthetic_image_set(held_out, split="test", seed=seed)
+    return train, test
+
+
+def _base(params: dict) -> BaseWeights:
+    from .vgg_services import ensure_random_base
+
+    if params.get("base"):
+        return BaseWeights.objects.get(key=params["base"])
+    return ensure_random_base(seed=params.get("seed", 0), width=params.get("width", 1.0))
+
+
+def _run_vgg_head(job, progress, should_stop, echo):
+    from .services import demo_label_set
+    from .vgg_services import train_vgg_head
+
+    params = job.params
+    train, test = _image_sets(params)
+    base = _base(params)
+    mv = train_vgg_head(
+        base=base, label_set=demo_label_set(), train=train, test=test,
+        key=params.get("key") or f"vgg-head-job{job.pk}",
+        name=params.get("name") or f"VGG-Face head (job {job.pk}, synthetic)",
+        data_source="Synthetic demo set (generated face-like drawings)", synthetic_data=True,
+        cut=params.get("cut", "fc7"), epochs=params.get("epochs", 20), seed=params.get("seed", 0),
+        progress=progress, should_stop=should_stop, created_by=job.created_by,
+    )  # fmt: skip
+    return mv, f"Head trained; held-out accuracy {mv.metrics['overall_accuracy']:.0%}."
+
+
+def _run_vgg_finetune(job, progress, should_stop, echo):
+    from .services import demo_label_set
+    from .trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS, finetune
+
+    params = {**DEFAULT_FINETUNE_PARAMS, **job.params}
+    train, test = _image_sets(params)
+    base = _base(params)
+    label_set = demo_label_set()
+    checkpoints = Path(settings.MODEL_STORE) / "checkpoints" / f"job-{job.pk}"
+    TrainingJob.objects.filter(pk=job.pk).update(checkpoint_dir=str(checkpoints.relative_to(settings.MODEL_STORE)))
+    top, metrics, timing = finetune(
+        base_path=verified_path(base.name, base.artifact_path, base.sha256), width=base.width,
+        n_classes=len(label_set.labels), train=train, test=test, labels=label_set.labels,
+        checkpoint_dir=checkpoints, epochs=params["epochs"], samples_per_epoch=params["samples_per_epoch"],
+        batch_size=params["batch_size"], learning_rate=params["learning_rate"], seed=params["seed"],
+        progress=progress, should_stop=should_stop, log=echo,
+    )  # fmt: skip
+    key = params.get("key") or f"vgg-finetune-job{job.pk}"
+    relative, digest = save_artifact("vgg", key, ".h5", lambda path: write_layers(path, top))
+    mv = register_model_version(
+        key=key,
+        name=params.get("name") or f"VGG-Face fine-tuned (job {job.pk}, synthetic)",
+        family=ModelVersion.Family.VGG, label_set=label_set, artifact_path=relative, sha256=digest,
+        input_spec=VGG_SPEC.to_dict(), composition=train.composition(label_set.labels), metrics=metrics,
+        training_params={"width": base.width, "trained_layers": list(dict(top)), "base": base.key,
+                         **{k: params[k] for k in DEFAULT_FINETUNE_PARAMS}, **timing},
+        base=base, data_source="Synthetic demo set (generated face-like drawings)", synthetic=True,
+        pretrained=base.pretrained, active=True, created_by=job.created_by,
+    )  # fmt: skip
+    return mv, (
+        f"Fine-tuned {params['epochs']} epochs (resumed from epoch {timing['resumed_from_epoch']}), "
+        f"{timing['seconds_per_epoch']} s per epoch; held-out accuracy {metrics['overall_accuracy']:.0%}."
+    )

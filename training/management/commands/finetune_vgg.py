@@ -1,0 +1,49 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from training.jobs import run_job, start_job
+from training.models import TrainingJob
+from training.progress import tqdm_progress
+from training.trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS
+
+
+class Command(BaseCommand):
+    help = (
+        "Fine-tune VGG-Face's last layers (fc6, fc7, head; the rest frozen) in epochs of N random samples, "
+        "with a checkpoint after every epoch. By default queues a job on the `gpu` queue; --here runs it in "
+        "this process (CPU is fine for small configurations)."
+    )
+
+    def add_arguments(self, parser):
+        d = DEFAULT_FINETUNE_PARAMS
+        parser.add_argument("--base", default="", help="BaseWeights key (default: the seeded random demo base)")
+        parser.add_argument("--dataset", default="synthetic")
+        parser.add_argument("--per-group", type=int, default=40)
+        parser.add_argument("--test-per-group", type=int, default=10)
+        parser.add_argument("--epochs", type=int, default=d["epochs"])
+        parser.add_argument("--samples-per-epoch", type=int, default=d["samples_per_epoch"])
+        parser.add_argument("--batch-size", type=int, default=d["batch_size"])
+        parser.add_argument("--learning-rate", type=float, default=d["learning_rate"])
+        parser.add_argument("--width", type=float, default=1.0, help="random base only: channel scale")
+        parser.add_argument("--seed", type=int, default=d["seed"])
+        parser.add_argument("--key", default="")
+        parser.add_argument("--here", action="store_true", help="run in this process instead of the gpu queue")
+
+    def handle(self, *args, **opts):
+        keys = ("base", "dataset", "per_group", "test_per_group", "epochs", "samples_per_epoch", "batch_size",
+                "learning_rate", "width", "seed", "key")  # fmt: skip
+        with transaction.atomic():
+            job = start_job(
+                kind=TrainingJob.Kind.VGG_FINETUNE, params={k: opts[k] for k in keys}, enqueue=not opts["here"]
+            )
+        if not opts["here"]:
+            self.stdout.write(f"Queued fine-tune job {job.pk} on the `gpu` queue (start a worker with -Q gpu).")
+            return
+        progress, close = tqdm_progress()
+        try:
+            job = run_job(job.pk, progress=progress, echo=self.stdout.write)
+        finally:
+            close()
+        if job.status != TrainingJob.Status.DONE:
+            raise CommandError(f"Job {job.pk} {job.status}: {job.error or job.message}")
+        self.stdout.write(self.style.SUCCESS(f"Registered '{job.result.key}'. {job.message}"))

@@ -1,0 +1,45 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from training.jobs import run_job, start_job
+from training.models import TrainingJob
+from training.progress import tqdm_progress
+
+
+class Command(BaseCommand):
+    help = (
+        "Train a VGG-Face race head on cached frozen features (CPU). Features are extracted once into a "
+        "resumable cache. Runs here with a progress bar, or with --queue as a job on the `training` queue."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base", default="", help="BaseWeights key (default: the seeded random demo base)")
+        parser.add_argument("--dataset", default="synthetic")
+        parser.add_argument("--per-group", type=int, default=40, help="training images per group")
+        parser.add_argument("--test-per-group", type=int, default=10)
+        parser.add_argument("--cut", choices=["fc6", "fc7"], default="fc7")
+        parser.add_argument("--epochs", type=int, default=20)
+        parser.add_argument("--width", type=float, default=1.0, help="random base only: channel scale")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--key", default="")
+        parser.add_argument("--name", default="")
+        parser.add_argument("--queue", action="store_true", help="queue a job instead of running here")
+
+    def handle(self, *args, **opts):
+        params = {k: opts[k] for k in ("base", "dataset", "per_group", "test_per_group", "cut", "epochs", "width",
+                                       "seed", "key", "name")}  # fmt: skip
+        with transaction.atomic():
+            job = start_job(kind=TrainingJob.Kind.VGG_HEAD, params=params, enqueue=opts["queue"])
+        if opts["queue"]:
+            self.stdout.write(f"Queued training job {job.pk} on the `training` queue.")
+            return
+        progress, close = tqdm_progress()
+        try:
+            job = run_job(job.pk, progress=progress, echo=self.stdout.write)
+        finally:
+            close()
+        if job.status != TrainingJob.Status.DONE:
+            raise CommandError(f"Job {job.pk} {job.status}: {job.error or job.message}")
+        self.stdout.write(self.style.SUCCESS(f"Registered '{job.result.key}'. {job.message}"))
+        for group, m in job.result.metrics["per_group"].items():
+            self.stdout.write(f"  {group:<20} {m['accuracy']:.0%} (n={m['n']})")
