@@ -9,6 +9,7 @@ from django.utils import timezone
 from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import BaseWeights, LabelSet, ModelVersion
 from inference.services import register_model_version
+from inference.vggface import channels
 from inference.vggface_weights import random_layers, write_layers
 
 from . import synthetic
@@ -114,7 +115,7 @@ def train_vgg_head(
 
     head = fit_head(
         np.asarray(x_train, dtype=np.float32), train.labels, len(labels),
-        cut=cut, epochs=epochs, seed=seed, on_epoch=on_epoch,
+        cut=cut, fc_width=channels(base.width)[14], epochs=epochs, seed=seed, on_epoch=on_epoch,
     )  # fmt: skip
     y_pred = predict_head(head, np.asarray(x_test, dtype=np.float32)).argmax(axis=1)
     metrics = per_group_metrics(test.labels, y_pred, labels)
