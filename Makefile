@@ -42,12 +42,15 @@ demo: venv
 	@echo
 	@echo "EthiTech classroom (synthetic demo) at http://$(DEMO_HOST):$(DEMO_PORT)/  - Ctrl-C stops web and worker."
 	@trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/celery -A ethitech worker -Q mlp,vgg --concurrency 1 --loglevel WARNING & \
+	$(BIN)/celery -A ethitech worker -Q mlp --concurrency 1 --loglevel WARNING -n mlp@%h & \
+	$(BIN)/celery -A ethitech worker -Q vgg --concurrency 1 --loglevel WARNING -n vgg@%h & \
+	$(BIN)/celery -A ethitech worker -Q training,gpu --concurrency 1 --loglevel WARNING -n training@%h & \
 	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --access-logfile - ; \
 	wait
 
+# One worker per queue, so MLP answers never wait behind VGG-Face work.
 run-worker: venv
-	$(BIN)/celery -A ethitech worker -Q mlp,vgg --concurrency 1 --loglevel INFO
+	$(BIN)/celery -A ethitech worker -Q $(or $(QUEUE),mlp) --concurrency 1 --loglevel INFO -n $(or $(QUEUE),mlp)@%h
 
 lint: venv
 	$(BIN)/ruff check .

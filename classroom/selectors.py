@@ -4,15 +4,14 @@ Every lookup by id is scoped to what the user may see, and raises Http404
 otherwise: a student of another class cannot even learn that a thing exists.
 """
 
-from dataclasses import dataclass, field
-
-from django.db.models import Count, F, Q
+from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 
-from inference.models import ModelVersion
+from .models import Assignment, Classroom, Submission, User
 
-from .models import Assignment, Classroom, Prediction, Submission, User
+# Class-result aggregates live in classroom.results; re-exported for callers of the old name.
+from .results import GroupAccuracy, ModelResults, class_results  # noqa: F401
 
 
 def classes_for(user: User):
@@ -88,80 +87,3 @@ def results_visible(user: User, assignment: Assignment, now=None) -> bool:
     if assignment.results_visibility == vis.AFTER_DUE:
         return assignment.due_at is not None and (now or timezone.now()) > assignment.due_at
     return assignment.results_released
-
-
-# --- Class results -----------------------------------------------------------
-
-
-@dataclass
-class GroupAccuracy:
-    group: str
-    total: int
-    correct: int
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.correct / self.total if self.total else None
-
-
-@dataclass
-class ModelResults:
-    model: ModelVersion
-    done: int = 0
-    pending: int = 0
-    failed: int = 0
-    no_face: int = 0
-    predicted: list[tuple[str, int]] = field(default_factory=list)  # (label, count) in label-set order
-    groups: list[GroupAccuracy] = field(default_factory=list)
-
-    @property
-    def with_expected(self) -> int:
-        return sum(g.total for g in self.groups)
-
-    @property
-    def accuracy(self) -> float | None:
-        total = self.with_expected
-        return sum(g.correct for g in self.groups) / total if total else None
-
-
-def class_results(assignment: Assignment) -> list[ModelResults]:
-    """Per model: predicted-label counts and accuracy per expected group.
-
-    Four GROUP BY queries whatever the number of submissions; Python only
-    arranges the aggregated rows.
-    """
-    models = list(assignment.model_versions.select_related("label_set"))
-    by_id = {m.pk: ModelResults(model=m) for m in models}
-    preds = Prediction.objects.filter(submission__assignment=assignment)
-    done = preds.filter(status=Prediction.Status.DONE)
-
-    for row in preds.values("model_version_id", "status").annotate(n=Count("id")):
-        res = by_id.get(row["model_version_id"])
-        if res is not None:
-            key = {"done": "done", "failed": "failed"}.get(row["status"], "pending")
-            setattr(res, key, getattr(res, key) + row["n"])
-
-    predicted: dict[int, dict[str, int]] = {}
-    for row in done.values("model_version_id", "label").annotate(n=Count("id")):
-        predicted.setdefault(row["model_version_id"], {})[row["label"]] = row["n"]
-
-    expected: dict[int, dict[str, tuple[int, int]]] = {}
-    rows = (
-        done.exclude(submission__expected_label="")
-        .values("model_version_id", group=F("submission__expected_label"))
-        .annotate(n=Count("id"), correct=Count("id", filter=Q(label=F("submission__expected_label"))))
-    )
-    for row in rows:
-        expected.setdefault(row["model_version_id"], {})[row["group"]] = (row["n"], row["correct"])
-
-    for row in done.filter(face_found=False).values("model_version_id").annotate(n=Count("id")):
-        if row["model_version_id"] in by_id:
-            by_id[row["model_version_id"]].no_face = row["n"]
-
-    for mid, res in by_id.items():
-        labels = res.model.label_set.labels
-        counts = predicted.get(mid, {})
-        res.predicted = [(label, counts.get(label, 0)) for label in labels]
-        groups = expected.get(mid, {})
-        res.groups = [GroupAccuracy(g, *groups[g]) for g in labels if g in groups]
-    return [by_id[m.pk] for m in models]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, assignments, classes
+from .views import accounts, assignments, classes, results
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -16,7 +16,11 @@ urlpatterns = [
     path("c/<uuid:public_id>/experiments/new/", classes.create_assignment, name="create_assignment"),
     path("a/<uuid:public_id>/", assignments.assignment_detail, name="assignment"),
     path("a/<uuid:public_id>/submit/", assignments.submit, name="submit"),
-    path("a/<uuid:public_id>/results/", assignments.results, name="results"),
+    path("a/<uuid:public_id>/results/", results.assignment_results, name="results"),
+    path("a/<uuid:public_id>/results.json", results.results_json, name="results_json"),
+    path("a/<uuid:public_id>/projector/", results.projector, name="projector"),
+    path("a/<uuid:public_id>/export.csv", results.export_csv, name="export_csv"),
+    path("c/<uuid:public_id>/results/", results.classroom_results, name="classroom_results"),
     path("a/<uuid:public_id>/release/", assignments.release_results, name="release_results"),
     path("s/<uuid:public_id>/", assignments.submission_detail, name="submission"),
     path("s/<uuid:public_id>/status.json", assignments.submission_status, name="submission_status"),

@@ -1,9 +1,5 @@
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -13,6 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from tests import factories
+from tests.workers import start_worker, stop_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,29 +111,23 @@ def _url_for_test_db() -> str:
     return urlunparse(u._replace(path="/" + connection.settings_dict["NAME"]))
 
 
+QUEUES_BY_WORKER = {"mlp": "mlp", "vgg": "vgg,training,gpu"}  # MLP never waits behind VGG-Face work
+
+
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real Celery worker process on Redis and the PostgreSQL test database."""
+def worker_env(django_db_setup, django_db_blocker) -> dict:
+    """Environment for worker processes: the PostgreSQL test database and this run's Redis."""
     with django_db_blocker.unblock():
-        env = {**os.environ, "DATABASE_URL": _url_for_test_db(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+        return {**os.environ, "DATABASE_URL": _url_for_test_db(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+
+
+@pytest.fixture(scope="session")
+def celery_worker(worker_env):
+    """Real Celery worker processes (one for `mlp`, one for the other queues) on Redis and PostgreSQL."""
     broker = redis.Redis.from_url(os.environ["REDIS_URL"])
-    for queue in ("mlp", "vgg"):
+    for queue in ("mlp", "vgg", "training", "gpu"):
         broker.delete(queue)  # leftovers of an earlier, interrupted run
-    log = open(Path(settings.DATA_DIR) / "worker.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", "mlp,vgg", "-c", "1",
-         "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.time() + 60
-    while "ready." not in Path(log.name).read_text():
-        if proc.poll() is not None or time.time() > deadline:
-            raise RuntimeError("Celery worker did not start:\n" + Path(log.name).read_text()[-3000:])
-        time.sleep(0.2)
-    yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    procs = {name: start_worker(worker_env, queues, name) for name, queues in QUEUES_BY_WORKER.items()}
+    yield procs
+    for proc in procs.values():
+        stop_worker(proc)

@@ -37,5 +37,12 @@ def wait_until_final(submission, timeout=60):
         if statuses and all(s in Prediction.FINAL for s in statuses):
             return
         time.sleep(0.2)
-    log = (Path(settings.DATA_DIR) / "worker.log").read_text()[-3000:]
-    raise AssertionError(f"Predictions not final after {timeout}s: {statuses}\nworker log:\n{log}")
+    from tests.workers import worker_logs
+
+    raise AssertionError(f"Predictions not final after {timeout}s: {statuses}\nworker logs:\n{worker_logs()}")
+
+
+def media_files() -> list[Path]:
+    """Every file under MEDIA_ROOT: a photo or any copy of it would show up here."""
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []

@@ -175,3 +175,15 @@ def train_demo_vgg(
         seed=seed,
         progress=progress,
     )
+
+
+def demo_vgg_if_intact() -> ModelVersion | None:
+    """The demo VGG-Face model, if registered and its files (artifact and base) verify."""
+    mv = ModelVersion.objects.filter(key=DEMO_VGG_KEY).select_related("base").first()
+    if mv is None or mv.base is None:
+        return None
+    for relative, digest in ((mv.artifact_path, mv.sha256), (mv.base.artifact_path, mv.base.sha256)):
+        path = store_path(relative)
+        if not path.is_file() or sha256_file(path) != digest:
+            return None
+    return mv

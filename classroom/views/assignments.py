@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -94,18 +94,6 @@ def submission_status(request, public_id):
                 for p in preds
             ],
         }
-    )
-
-
-@login_required
-def results(request, public_id):
-    assignment = selectors.assignment_for(request.user, public_id)
-    if not selectors.results_visible(request.user, assignment):
-        raise Http404("Results are not shared yet.")
-    return render(
-        request,
-        "classroom/results.html",
-        {"assignment": assignment, "classroom": assignment.classroom, "results": selectors.class_results(assignment)},
     )
 
 

@@ -1,12 +1,17 @@
+import time
+
 from django.core.management.base import BaseCommand
 
+from training.progress import tqdm_progress
 from training.services import accuracy_table, demo_pair_if_intact, train_demo_mlp_pair
+from training.vgg_services import demo_vgg_if_intact, train_demo_vgg
 
 
 class Command(BaseCommand):
     help = (
-        "Train the EthiTech MLP pair on the SYNTHETIC demo set: one on a balanced mix, one with "
-        "k times as many images of one group; register both and print per-group accuracy."
+        "Train the demo models on the SYNTHETIC demo set: EthiTech's MLP pair (one balanced, one with k times "
+        "as many images of one group) and a VGG-Face model whose base is random (not pretrained) with a head "
+        "trained on cached features. Registers them and prints per-group accuracy."
     )
 
     def add_arguments(self, parser):
@@ -15,17 +20,43 @@ class Command(BaseCommand):
         parser.add_argument("--majority", default="Group A")
         parser.add_argument("-k", type=int, default=10)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--no-vgg", action="store_true", help="skip the demo VGG-Face model (saves ~1.5 min)")
+        parser.add_argument("--vgg-per-group", type=int, default=30, help="VGG head training images per group")
+        parser.add_argument("--vgg-test-per-group", type=int, default=12)
         parser.add_argument(
             "--skip-existing", action="store_true", help="do nothing if both demo models exist and their files verify"
         )
 
     def handle(self, *args, **opts):
-        if opts["skip_existing"]:
-            existing = demo_pair_if_intact()
-            if existing:
-                self.stdout.write("Demo models already trained and verified (use without --skip-existing to retrain):")
-                self.stdout.write(accuracy_table(existing))
-                return
+        existing = demo_pair_if_intact() if opts["skip_existing"] else None
+        if existing:
+            self.stdout.write("Demo MLPs already trained and verified (run without --skip-existing to retrain):")
+            self.stdout.write(accuracy_table(existing))
+        else:
+            self._train_mlps(opts)
+        if opts["no_vgg"]:
+            return
+        vgg = demo_vgg_if_intact() if opts["skip_existing"] else None
+        if vgg:
+            self.stdout.write(f"Demo VGG-Face model already trained and verified: {vgg.name}")
+            return
+        self.stdout.write(
+            "Training the demo VGG-Face model: random (seeded) base, NOT pretrained; head on synthetic features..."
+        )
+        progress, close = tqdm_progress()
+        started = time.perf_counter()
+        try:
+            vgg = train_demo_vgg(
+                per_group=opts["vgg_per_group"], test_per_group=opts["vgg_test_per_group"], seed=opts["seed"],
+                progress=progress,
+            )  # fmt: skip
+        finally:
+            close()
+        self.stdout.write(f"Done in {time.perf_counter() - started:.0f} s. Held-out accuracy per group:")
+        for group, m in vgg.metrics["per_group"].items():
+            self.stdout.write(f"  {group:<10} {m['accuracy']:>6.1%} (n={m['n']})")
+
+    def _train_mlps(self, opts):
         self.stdout.write("Training the demo MLP pair on synthetic data (not real people)...")
         report = train_demo_mlp_pair(
             total=opts["total"], test_per_group=opts["test_per_group"], majority=opts["majority"],

@@ -1,0 +1,68 @@
+"""Formatting for results pages: percentages, intervals and heat-map classes (no inline styles)."""
+
+from django import template
+
+register = template.Library()
+
+DASH = "—"
+
+
+@register.filter
+def pct(value, digits=0):
+    """0.8123 -> "81%"; None -> "—"."""
+    if value is None or value == "":
+        return DASH
+    return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def points(value):
+    """A difference of two proportions, in percentage points."""
+    if value is None:
+        return DASH
+    return f"{float(value) * 100:.0f} points"
+
+
+@register.filter
+def ratio(value):
+    return DASH if value is None else f"{float(value):.2f}"
+
+
+@register.filter
+def interval(item):
+    """An object with .low/.high (or a (low, high) pair) -> "62–88%"."""
+    low, high = (item.low, item.high) if hasattr(item, "low") else item
+    if low is None:
+        return DASH
+    return f"{low * 100:.0f}–{high * 100:.0f}%"
+
+
+@register.filter
+def heat(share):
+    """A share of a row (0..1) -> CSS class heat-0 ... heat-10."""
+    if share is None:
+        return "heat-none"
+    return f"heat-{max(0, min(10, round(float(share) * 10)))}"
+
+
+@register.filter
+def at(sequence, index):
+    try:
+        return sequence[int(index)]
+    except (IndexError, TypeError, ValueError):
+        return None
+
+
+@register.filter
+def thinned(points, limit=24):
+    from ..results import thin
+
+    return thin(list(points), int(limit))
+
+
+BUCKET_FORMATS = {"minute": "j M H:i", "hour": "j M H:00", "day": "j M Y", "week": "\\w\\e\\e\\k \\o\\f j M Y"}
+
+
+@register.filter
+def bucket_format(granularity):
+    return BUCKET_FORMATS.get(granularity, "j M Y H:i")

@@ -1,0 +1,110 @@
+"""Class results pages: per assignment, per class, projector, live JSON and CSV export.
+
+Thin adapters: scope lookups in selectors, every number in classroom.results.
+"""
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from .. import results as res
+from .. import selectors
+from .access import teacher_required
+
+
+def _visible_assignment(request, public_id):
+    assignment = selectors.assignment_for(request.user, public_id)
+    if not selectors.results_visible(request.user, assignment):
+        raise Http404("Results are not shared yet.")
+    return assignment
+
+
+@login_required
+@require_GET
+def assignment_results(request, public_id):
+    assignment = _visible_assignment(request, public_id)
+    results = res.compute(res.assignment_scope(assignment, request.user))
+    return render(
+        request,
+        "classroom/results.html",
+        {
+            "assignment": assignment,
+            "classroom": assignment.classroom,
+            "results": results,
+            "data": res.as_dict(results),
+        },
+    )
+
+
+@login_required
+@require_GET
+def classroom_results(request, public_id):
+    classroom = selectors.classroom_for_member(request.user, public_id)
+    assignments = list(
+        classroom.assignments.filter(res.visible_assignments_q(request.user)).order_by("opens_at", "created_at")
+    )
+    results = res.compute(res.classroom_scope(classroom, request.user))
+    return render(
+        request,
+        "classroom/classroom_results.html",
+        {"classroom": classroom, "assignments": assignments, "results": results, "data": res.as_dict(results)},
+    )
+
+
+@teacher_required
+@require_GET
+def projector(request, public_id):
+    assignment = selectors.assignment_for(request.user, public_id)
+    results = res.compute(res.assignment_scope(assignment), pairs=False)
+    return render(
+        request,
+        "classroom/projector.html",
+        {"assignment": assignment, "results": results, "data": res.as_dict(results)},
+    )
+
+
+@login_required
+@require_GET
+def results_json(request, public_id):
+    """Polled by the projector: a 304 costs one small query while nothing has changed."""
+    assignment = _visible_assignment(request, public_id)
+    scope = res.assignment_scope(assignment, request.user)
+    etag = f'"{res.version(scope)}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = JsonResponse(res.as_dict(res.compute(scope, pairs=False)))
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_lines(assignment):
+    labels = list(assignment.label_set.labels)
+    writer = csv.writer(_Echo())
+    yield writer.writerow(res.EXPORT_FIELDS + [f"p_{label}" for label in labels])
+    for row in res.export_rows(assignment):
+        probs = row["probabilities"]
+        face = "" if row["face_found"] is None else str(row["face_found"]).lower()
+        yield writer.writerow(
+            [row[f] for f in res.EXPORT_FIELDS[:-1]] + [face] + [probs.get(label, "") for label in labels]
+        )
+
+
+@teacher_required
+@require_GET
+def export_csv(request, public_id):
+    assignment = selectors.assignment_for(request.user, public_id)
+    response = StreamingHttpResponse(_csv_lines(assignment), content_type="text/csv; charset=utf-8")
+    name = slugify(assignment.title)[:60] or "experiment"
+    response["Content-Disposition"] = f'attachment; filename="{name}-anonymised.csv"'
+    return response

@@ -1,0 +1,60 @@
+"""VGG-Face predictions are claimed in batches (SKIP LOCKED) and never run twice."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from classroom.models import Prediction
+from classroom.services import predictions
+from classroom.services.classes import create_assignment
+from classroom.services.submissions import submit_photo
+from inference import registry
+from tests.helpers import synthetic_upload
+from tests.tiny_vgg import tiny_vgg_model
+
+
+@pytest.fixture
+def vgg_assignment(classroom, demo_models):
+    registry.clear_cache()
+    vgg = tiny_vgg_model()
+    assignment = create_assignment(
+        classroom=classroom, title="Three models", instructions="",
+        model_versions=[*demo_models, vgg], ask_expected=True,
+    )  # fmt: skip
+    yield assignment, vgg
+    registry.clear_cache()
+
+
+def test_one_task_runs_pending_vgg_predictions_as_a_batch(
+    student, vgg_assignment, settings, django_capture_on_commit_callbacks
+):
+    assignment, vgg = vgg_assignment
+    settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
+    subs = [submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i % 5, i)) for i in range(4)]
+    vgg_preds = list(Prediction.objects.filter(model_version=vgg).order_by("created_at"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert predictions.run_prediction(prediction_id=vgg_preds[0].pk) == "done"
+    statuses = [Prediction.objects.get(pk=p.pk).status for p in vgg_preds]
+    assert statuses == ["done", "done", "done", "pending"]  # one batch of 3, oldest first
+    # the tasks of the batched predictions arrive later and do nothing
+    before = list(Prediction.objects.filter(model_version=vgg).values_list("finished_at", "attempts"))
+    for p in vgg_preds[1:3]:
+        assert predictions.run_prediction(prediction_id=p.pk) == "done"
+    assert list(Prediction.objects.filter(model_version=vgg).values_list("finished_at", "attempts")) == before
+    # MLP predictions are untouched by the VGG batch
+    assert all(
+        p.status == "pending" for p in Prediction.objects.filter(submission__in=subs, model_version__family="mlp")
+    )
+
+
+def test_fresh_batch_claim_is_left_alone_and_stale_one_is_rerun(student, vgg_assignment, settings):
+    assignment, vgg = vgg_assignment
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    p = Prediction.objects.get(submission=sub, model_version=vgg)
+    Prediction.objects.filter(pk=p.pk).update(status="running", started_at=timezone.now(), attempts=1)
+    assert predictions.run_prediction(prediction_id=p.pk) == "running"  # another worker's batch has it
+    stale = timezone.now() - timedelta(seconds=settings.PREDICTION_LEASE_SECONDS["vgg"] + 1)
+    Prediction.objects.filter(pk=p.pk).update(started_at=stale)
+    assert predictions.run_prediction(prediction_id=p.pk) == "done"
+    assert Prediction.objects.get(pk=p.pk).attempts == 2

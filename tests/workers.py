@@ -1,0 +1,47 @@
+"""Real Celery worker processes for integration tests."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_worker(env: dict, queues: str, name: str) -> subprocess.Popen:
+    """Start `celery worker -Q queues` and wait until it is ready; its log is DATA_DIR/worker-<name>.log."""
+    log_path = Path(settings.DATA_DIR) / f"worker-{name}.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", queues, "-c", "1",
+         "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"{name}-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    log.close()
+    deadline = time.time() + 90
+    while "ready." not in log_path.read_text():
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"Celery worker {name} did not start:\n" + log_path.read_text()[-3000:])
+        time.sleep(0.2)
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+def worker_logs(tail: int = 3000) -> str:
+    return "\n".join(
+        f"--- {p.name}\n{p.read_text()[-tail:]}" for p in sorted(Path(settings.DATA_DIR).glob("worker-*.log"))
+    )
