@@ -1,0 +1,229 @@
+"""REST API representations. Ids are the public UUIDs; nothing class-wide names a student."""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inference.models import ModelVersion
+
+from . import selectors
+from .models import Assignment, Classroom, Prediction, Submission, User
+from .services.submissions import MAX_NOTE_LENGTH
+
+GUESS_HELP = "What this model guesses. A guess, not a fact about anyone: see the model card."
+
+
+class ModelSummarySerializer(serializers.ModelSerializer):
+    labels = serializers.ListField(child=serializers.CharField(), source="label_set.labels", read_only=True)
+    model_card = serializers.SerializerMethodField(help_text="The model's card: training data and accuracy per group.")
+
+    class Meta:
+        model = ModelVersion
+        fields = ["key", "name", "family", "synthetic", "pretrained", "labels", "model_card"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_model_card(self, obj) -> str:
+        url = reverse("model_card", args=[obj.key])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class ClassroomSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Classroom
+        fields = ["id", "name", "created_at"]
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    classroom = serializers.UUIDField(source="classroom.public_id", read_only=True)
+    labels = serializers.ListField(child=serializers.CharField(), source="label_set.labels", read_only=True)
+    models = ModelSummarySerializer(source="model_versions", many=True, read_only=True)
+    results_visible = serializers.SerializerMethodField(help_text="Whether you may see the class results now.")
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id", "classroom", "title", "instructions", "labels", "models", "ask_expected",
+            "opens_at", "due_at", "results_visibility", "results_released", "results_visible",
+        ]  # fmt: skip
+
+    def get_results_visible(self, obj) -> bool:
+        return selectors.results_visible(self.context["request"].user, obj)
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    submission = serializers.UUIDField(source="submission.public_id", read_only=True)
+    model = serializers.CharField(source="model_version.key", read_only=True)
+    model_name = serializers.CharField(source="model_version.name", read_only=True)
+    model_card = serializers.SerializerMethodField()
+    label = serializers.CharField(read_only=True, help_text=GUESS_HELP)
+    probabilities = serializers.DictField(child=serializers.FloatField(), read_only=True)
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "submission", "model", "model_name", "model_card", "status", "label", "probabilities",
+            "face_found", "latency_ms", "error", "created_at", "finished_at",
+        ]  # fmt: skip
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_model_card(self, obj) -> str:
+        return ModelSummarySerializer(context=self.context).get_model_card(obj.model_version)
+
+
+class StudentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["username", "display_name"]
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    assignment = serializers.UUIDField(source="assignment.public_id", read_only=True)
+    photo_deleted = serializers.SerializerMethodField()
+    student = serializers.SerializerMethodField(help_text="Who submitted it: shown to their teacher only.")
+    predictions = PredictionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Submission
+        fields = ["id", "assignment", "student", "created_at", "expected_label", "note", "photo_deleted", "predictions"]
+
+    def get_photo_deleted(self, obj) -> bool:
+        return obj.photo_deleted_at is not None
+
+    @extend_schema_field(StudentSerializer(allow_null=True))
+    def get_student(self, obj):
+        if not self.context["request"].user.is_teacher:
+            return None
+        return StudentSerializer(obj.student).data
+
+
+class SubmissionCreateSerializer(serializers.Serializer):
+    assignment = serializers.UUIDField(help_text="The experiment (its id).")
+    photo = serializers.FileField(help_text="JPEG, PNG or WebP. Use photos of public figures or stock images.")
+    expected_label = serializers.CharField(required=False, allow_blank=True, default="", help_text="Optional.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_NOTE_LENGTH)
+
+
+# --- Aggregated results (the shape of classroom.results.as_dict) ---------------------
+
+
+class GroupResultSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    total = serializers.IntegerField(help_text="Answered tests with this expected group.")
+    correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval, lower bound.")
+    high = serializers.FloatField(allow_null=True, help_text="95% Wilson interval, upper bound.")
+    no_face = serializers.IntegerField()
+    face_not_found_rate = serializers.FloatField(allow_null=True)
+    mine_total = serializers.IntegerField(allow_null=True, help_text="Your own tests (students only).")
+    mine_correct = serializers.IntegerField(allow_null=True)
+
+
+class DistributionSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    predicted = serializers.IntegerField(help_text="Guesses of this group, over all answered tests.")
+    expected = serializers.IntegerField(help_text="Answered tests expecting this group.")
+    predicted_known = serializers.IntegerField(help_text="Guesses of this group, on tests with an expected group.")
+
+
+class ConfusionRowSerializer(serializers.Serializer):
+    expected = serializers.CharField()
+    total = serializers.IntegerField()
+    counts = serializers.ListField(child=serializers.IntegerField(), help_text="Guesses, in label order.")
+
+
+class DisparitySerializer(serializers.Serializer):
+    best = serializers.CharField()
+    worst = serializers.CharField()
+    best_accuracy = serializers.FloatField()
+    worst_accuracy = serializers.FloatField()
+    gap = serializers.FloatField(help_text="Largest accuracy gap between groups.")
+    ratio = serializers.FloatField(allow_null=True, help_text="Lowest accuracy divided by highest.")
+    clear = serializers.BooleanField(help_text="The two groups' 95% intervals do not overlap.")
+
+
+class TrendPointSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    tests = serializers.IntegerField(help_text="Tests with an expected group so far.")
+    accuracy = serializers.ListField(child=serializers.FloatField(allow_null=True), help_text="So far, label order.")
+    gap = serializers.FloatField(allow_null=True)
+
+
+class MineSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    with_expected = serializers.IntegerField()
+    correct = serializers.IntegerField()
+
+
+class ModelResultsSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    model_card = serializers.CharField()
+    synthetic = serializers.BooleanField()
+    labels = serializers.ListField(child=serializers.CharField())
+    done = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    no_face = serializers.IntegerField()
+    face_not_found_rate = serializers.FloatField(allow_null=True)
+    unknown_group = serializers.IntegerField(help_text="Answered tests without an expected group.")
+    no_face_unknown_group = serializers.IntegerField()
+    with_expected = serializers.IntegerField()
+    correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    over_represented = serializers.CharField(allow_null=True, help_text="The group most seen in training, if unequal.")
+    groups = GroupResultSerializer(many=True)
+    distribution = DistributionSerializer(many=True)
+    confusion = ConfusionRowSerializer(many=True)
+    disparity = DisparitySerializer(allow_null=True)
+    trend = TrendPointSerializer(many=True)
+    mine = MineSerializer(allow_null=True)
+
+
+class PairGroupSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    a_only = serializers.IntegerField(help_text="Model a guesses this group, model b another.")
+    b_only = serializers.IntegerField()
+
+
+class PairResultsSerializer(serializers.Serializer):
+    a = serializers.CharField()
+    b = serializers.CharField()
+    both = serializers.IntegerField()
+    agree = serializers.IntegerField()
+    agreement = serializers.FloatField(allow_null=True)
+    highlight = serializers.CharField(allow_null=True)
+    groups = PairGroupSerializer(many=True)
+    disagree_known = serializers.IntegerField()
+    a_right = serializers.IntegerField()
+    b_right = serializers.IntegerField()
+    neither_right = serializers.IntegerField()
+
+
+class ResultsSerializer(serializers.Serializer):
+    granularity = serializers.CharField(allow_null=True, help_text="Trend bucket: minute, hour, day or week.")
+    first = serializers.DateTimeField(allow_null=True)
+    last = serializers.DateTimeField(allow_null=True)
+    shows_mine = serializers.BooleanField()
+    models = ModelResultsSerializer(many=True)
+    pairs = PairResultsSerializer(many=True)
+
+
+class ExportRowSerializer(serializers.Serializer):
+    test = serializers.IntegerField(help_text="Test number in this export.")
+    student = serializers.CharField(help_text="A random pseudonym, new for every export.")
+    submitted_at = serializers.DateTimeField()
+    expected_group = serializers.CharField(allow_blank=True, help_text="Empty when the student did not say.")
+    model = serializers.CharField()
+    status = serializers.CharField()
+    guess = serializers.CharField(allow_blank=True, help_text=GUESS_HELP)
+    face_found = serializers.BooleanField(allow_null=True)
+    probabilities = serializers.DictField(child=serializers.FloatField())
