@@ -15,7 +15,7 @@ DEMO_PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ethitech)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: venv demo test lint format browser-deps run-worker clean
+.PHONY: venv demo test lint format browser-deps run-worker clean bench-inference
 
 venv: $(VENV_HOME)/.complete
 	@if [ "$$(readlink $(VENV) 2>/dev/null)" != "$(VENV_HOME)" ]; then rm -rf $(VENV); ln -s $(VENV_HOME) $(VENV); fi
@@ -43,12 +43,13 @@ demo: venv
 	@echo "EthiTech classroom (synthetic demo) at http://$(DEMO_HOST):$(DEMO_PORT)/  - Ctrl-C stops web and worker."
 	@trap 'kill 0' EXIT INT TERM; \
 	$(BIN)/celery -A ethitech worker -Q mlp --concurrency 1 --loglevel WARNING -n mlp@%h & \
-	$(BIN)/celery -A ethitech worker -Q vgg --concurrency 1 --loglevel WARNING -n vgg@%h & \
-	$(BIN)/celery -A ethitech worker -Q training,gpu --concurrency 1 --loglevel WARNING -n training@%h & \
+	nice -n 10 $(BIN)/celery -A ethitech worker -Q vgg --concurrency 1 --loglevel WARNING -n vgg@%h & \
+	nice -n 15 $(BIN)/celery -A ethitech worker -Q training,gpu --concurrency 1 --loglevel WARNING -n training@%h & \
 	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --access-logfile - ; \
 	wait
 
-# One worker per queue, so MLP answers never wait behind VGG-Face work.
+# One worker per queue, so MLP answers never wait behind VGG-Face work; the heavy
+# queues run at a lower CPU priority so pages and MLP answers stay quick.
 run-worker: venv
 	$(BIN)/celery -A ethitech worker -Q $(or $(QUEUE),mlp) --concurrency 1 --loglevel INFO -n $(or $(QUEUE),mlp)@%h
 
@@ -62,6 +63,10 @@ format: venv
 
 test: venv browser-deps lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+
+# Benchmarks print numbers; they are not tests. They need PostgreSQL and Redis.
+bench-inference: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_inference.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -91,7 +91,7 @@ def extract_features(
                 break
             idx = range(start, min(start + batch_size, n))
             prepared = [prepare(load_image(i), VGG_SPEC) for i in idx]
-            out = np.asarray(model(np.stack([x for x, _ in prepared]), training=False))
+            out = model(np.stack([x for x, _ in prepared]))
             feats[idx.start : idx.stop] = out.astype(np.float16)
             faces[idx.start : idx.stop] = [f for _, f in prepared]
             feats.flush()

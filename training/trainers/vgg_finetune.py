@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.preprocessing import prepare
-from inference.vggface import FINETUNE_LAST_LAYERS, build_model, weight_layers
+from inference.vggface import FINETUNE_LAST_LAYERS, SplitForward, build_model, weight_layers
 from inference.vggface_weights import iter_layers, read_layers, write_layers
 
 from ..evaluation import per_group_metrics
@@ -116,10 +116,11 @@ def finetune(
         epoch_seconds.append(time.perf_counter() - t0)
         log(f"Epoch {epoch + 1}/{epochs}: {epoch_seconds[-1]:.1f} s")
 
+    forward = SplitForward(model)  # the same forward pass the serving workers use
     predicted = []
     for start in range(0, len(test), batch_size):
         idx = np.arange(start, min(start + batch_size, len(test)))
-        predicted.append(np.asarray(model(_batch(test, idx), training=False)).argmax(axis=1))
+        predicted.append(forward(_batch(test, idx)).argmax(axis=1))
     metrics = per_group_metrics(test.labels, np.concatenate(predicted), labels)
     top = [(name, layer.get_weights()) for name, layer in zip(TOP_LAYERS, weight_layers(model)[-3:], strict=True)]
     timing = {
