@@ -1,15 +1,16 @@
 """Class results: every number on the dashboards, from SQL aggregates.
 
 A *scope* says which stored tests to add up (one assignment, or a whole class
-across the assignments the viewer may see). `compute()` answers it with three
-GROUP BY queries whatever the number of tests:
+across the assignments the viewer may see). `compute()` answers it with one
+pass over the scope's tests (plus a query for the models and one for the time
+span), whatever their number: an inner query turns each submission into one
+row with a short code per model, and two GROUP BYs over it give
 
-1. the "cube": per model, status, guessed label, expected label and face
-   found, how many predictions (and how many of them are the viewer's own);
-2. the pairs: for two models on the same photo, how often each pair of
-   guesses occurs (disagreement);
-3. the trend: per model, time bucket and expected group, tests and correct
-   guesses.
+1. the joint counts: per combination of expected group, "is it the viewer's",
+   and every model's status, face-found flag and guess, how many submissions
+   (disagreement between models comes from the same rows: no self-join);
+2. the trend: per time bucket and expected group, how many submissions each
+   model answered right or wrong.
 
 Python only arranges the aggregated rows (a few hundred at most) into
 tables: accuracy with Wilson intervals, confusion matrices, distributions,
@@ -22,15 +23,16 @@ import math
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Max, Min, Q, Value
-from django.db.models.functions import Trunc
+from django.db import connection
+from django.db.models import Case, CharField, Count, DateTimeField, F, Max, Min, Q, Value, When
+from django.db.models.functions import Concat, Trunc
 from django.utils import timezone
 
 from inference.models import ModelVersion
 
-from .models import Assignment, Classroom, Prediction, User
+from .models import Assignment, Classroom, Prediction, Submission, User
 
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -55,9 +57,13 @@ def _ratio(num: int, den: int) -> float | None:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which stored tests a results view adds up, and for whom."""
+    """Which stored tests a results view adds up, and for whom.
 
-    predictions: Q  # filter on Prediction
+    The same filter twice: seen from Submission and from Prediction.
+    """
+
+    submissions: Q  # filter on Submission
+    predictions: Q  # the same, on Prediction
     models: Q  # filter on ModelVersion: the models compared in this scope
     viewer_student: User | None = None  # a student sees their own numbers beside the class's
 
@@ -78,6 +84,7 @@ def visible_assignments_q(user: User, now=None, prefix: str = "") -> Q:
 def assignment_scope(assignment: Assignment, viewer: User | None = None) -> Scope:
     """Callers check selectors.results_visible first, as for the page."""
     return Scope(
+        submissions=Q(assignment=assignment),
         predictions=Q(submission__assignment=assignment),
         models=Q(assignments=assignment),
         viewer_student=viewer if viewer is not None and viewer.is_student else None,
@@ -86,9 +93,15 @@ def assignment_scope(assignment: Assignment, viewer: User | None = None) -> Scop
 
 def classroom_scope(classroom: Classroom, viewer: User, now=None) -> Scope:
     """Every assignment of a class; a student only adds up those whose results are shared."""
-    visible = visible_assignments_q(viewer, now, prefix="submission__assignment__")
+
+    def where(prefix: str) -> Q:
+        return Q(**{f"{prefix}assignment__classroom": classroom}) & visible_assignments_q(
+            viewer, now, prefix=f"{prefix}assignment__"
+        )
+
     return Scope(
-        predictions=Q(submission__assignment__classroom=classroom) & visible,
+        submissions=where(""),
+        predictions=where("submission__"),
         models=Q(assignments__classroom=classroom) & visible_assignments_q(viewer, now, prefix="assignments__"),
         viewer_student=viewer if viewer.is_student else None,
     )
@@ -342,7 +355,8 @@ def trend_granularity(first, last) -> str:
 
 
 def compute(scope: Scope, *, trend: bool = True, pairs: bool = True) -> Results:
-    """All results of a scope: 1 query for the models, then 1 to 3 GROUP BY queries."""
+    """All results of a scope in three queries, whatever the number of tests:
+    the models, the time span, and one GROUP BY pass for everything else."""
     models = list(ModelVersion.objects.filter(scope.models).distinct().select_related("label_set"))
     by_id: dict[int, ModelResults] = {}
     for m in models:
@@ -358,154 +372,177 @@ def compute(scope: Scope, *, trend: bool = True, pairs: bool = True) -> Results:
     results = Results(models=[by_id[m.pk] for m in models], pairs=[], shows_mine=scope.viewer_student is not None)
     if not models:
         return results
-
-    _fill_cube(scope, by_id, results)
-    if pairs and len(models) >= 2:
-        results.pairs = _pairs(scope, by_id)
-    if trend and results.first is not None:
+    span = Submission.objects.filter(scope.submissions).aggregate(first=Min("created_at"), last=Max("created_at"))
+    if span["first"] is None:
+        return results
+    results.first, results.last = span["first"], span["last"]
+    if trend:
         results.granularity = trend_granularity(results.first, results.last)
-        _fill_trend(scope, by_id, results.granularity)
+    _fill(scope, by_id, results, pairs=pairs)
     return results
 
 
-def _fill_cube(scope: Scope, by_id: dict[int, ModelResults], results: Results) -> None:
+# Each prediction as one short string: status (d/f/p), face found (t/f/n), then the guess.
+_STATUS_CODE = Case(
+    When(predictions__status=Prediction.Status.DONE, then=Value("d")),
+    When(predictions__status=Prediction.Status.FAILED, then=Value("f")),
+    default=Value("p"),
+)
+_FACE_CODE = Case(
+    When(predictions__face_found=True, then=Value("t")),
+    When(predictions__face_found=False, then=Value("f")),
+    default=Value("n"),
+)
+_COUNTS, _TREND = 0, 1  # the two kinds of rows _rows() returns
+
+
+def _rows(scope: Scope, model_ids: list[int], granularity: str | None):
+    """One pass over the scope's submissions, two GROUP BYs over it.
+
+    The inner query turns each submission's predictions into one row: its
+    expected group, whether it is the viewer's, its time bucket, and one short
+    code per model (status, face found, guess). Then, in the same statement:
+
+    - _COUNTS rows: how many submissions share each combination of expected
+      group, viewer flag and every model's code (a few hundred combinations);
+      every number of the dashboards, disagreement included, sums these;
+    - _TREND rows: per time bucket and expected group, how many submissions each
+      model answered right ("c") or wrong ("w").
+
+    Plain SQL around the ORM's inner query (a CTE and UNION ALL), so it runs on
+    PostgreSQL and SQLite alike.
+    """
+    code = Concat(_STATUS_CODE, _FACE_CODE, "predictions__label", output_field=CharField())
+    per_model = {f"m{i}": Max(code, filter=Q(predictions__model_version_id=mid)) for i, mid in enumerate(model_ids)}
     student = scope.viewer_student
-    rows = (
-        Prediction.objects.filter(scope.predictions)
-        .values("model_version_id", "status", "label", "face_found", expected=F("submission__expected_label"))
-        .annotate(
-            n=Count("id"),
-            mine=Count("id", filter=Q(submission__student=student)) if student else Value(0),
-            first=Min("submission__created_at"),
-            last=Max("submission__created_at"),
-        )
+    mine = Case(When(student_id=student.pk, then=Value(1)), default=Value(0)) if student else Value(0)
+    bucket = Trunc("created_at", granularity) if granularity else Value(None, output_field=DateTimeField())
+    inner = (
+        Submission.objects.filter(scope.submissions)
         .order_by()
+        .values("id")
+        .annotate(e=F("expected_label"), mine=mine, b=bucket, **per_model)
     )
-    firsts, lasts = [], []
-    for row in rows:
-        res = by_id.get(row["model_version_id"])
-        if res is None:  # a model removed from the assignment after tests were stored
+    sql, params = inner.query.sql_with_params()
+    cols = ", ".join(per_model)
+    statement = (
+        f"WITH joint AS ({sql}) SELECT {_COUNTS}, e, mine, NULL, {cols}, COUNT(*) FROM joint GROUP BY e, mine, {cols}"
+    )
+    if granularity:
+        # per model: "c" answered right, "w" answered wrong, NULL not answered
+        flags = ", ".join(
+            f"CASE WHEN substr({m}, 1, 1) = 'd' THEN CASE WHEN substr({m}, 3) = e THEN 'c' ELSE 'w' END END AS {m}"
+            for m in per_model
+        )
+        statement += (
+            f" UNION ALL SELECT {_TREND}, e, 0, b, {cols}, COUNT(*)"
+            f" FROM (SELECT e, b, {flags} FROM joint WHERE e <> '') AS flagged GROUP BY e, b, {cols}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def _bucket_start(value):
+    """A time bucket from raw SQL: SQLite gives text, PostgreSQL a naive datetime (both local time)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _fill(scope: Scope, by_id: dict[int, ModelResults], results: Results, *, pairs: bool) -> None:
+    model_ids = list(by_id)
+    order = {mid: i for i, mid in enumerate(model_ids)}
+    index = {mid: {g: i for i, g in enumerate(by_id[mid].labels)} for mid in model_ids}
+    pair_results: dict[tuple[int, int], PairResults] = {}
+    trend: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: [0, 0])))
+    for row in _rows(scope, model_ids, results.granularity):
+        kind, expected, mine, bucket, codes, n = row[0], row[1], row[2], row[3], row[4:-1], row[-1]
+        if kind == _TREND:
+            start = _bucket_start(bucket)
+            for mid, flag in zip(model_ids, codes, strict=True):
+                if flag is not None and expected in index[mid]:
+                    cell = trend[mid][start][expected]
+                    cell[0] += n
+                    cell[1] += n if flag == "c" else 0
             continue
-        n, status = row["n"], row["status"]
-        firsts.append(row["first"])
-        lasts.append(row["last"])
-        if status == Prediction.Status.FAILED:
-            res.failed += n
-            continue
-        if status != Prediction.Status.DONE:
-            res.pending += n
-            continue
-        res.done += n
-        res.mine_done += row["mine"]
-        no_face = row["face_found"] is False
-        res.no_face += n if no_face else 0
-        try:
-            j = res.labels.index(row["label"])
-        except ValueError:
-            j = None  # a label outside the model's list: counted as answered, nowhere else
-        if j is not None:
-            label, count = res.predicted[j]
-            res.predicted[j] = (label, count + n)
-        expected = row["expected"]
-        if expected and expected in res.labels:
-            i = res.labels.index(expected)
+        mine_n = n if mine else 0
+        answered = []  # (model id, guess) of the models that answered this combination
+        for mid, code in zip(model_ids, codes, strict=True):
+            if code is None:
+                continue  # this model is not part of that submission's experiment
+            res, status, face, label = by_id[mid], code[0], code[1], code[2:]
+            if status == "f":
+                res.failed += n
+                continue
+            if status != "d":
+                res.pending += n
+                continue
+            answered.append((mid, label))
+            res.done += n
+            res.mine_done += mine_n
+            no_face = n if face == "f" else 0
+            res.no_face += no_face
+            j = index[mid].get(label)  # None: a label outside the model's list, counted as answered only
+            if j is not None:
+                res.predicted[j] = (label, res.predicted[j][1] + n)
+            i = index[mid].get(expected) if expected else None
+            if i is None:
+                res.unknown_group += n
+                res.no_face_unknown_group += no_face
+                continue
             g = res.groups[i]
             g.total += n
-            g.no_face += n if no_face else 0
-            g.mine_total += row["mine"]
+            g.no_face += no_face
+            g.mine_total += mine_n
             if j is not None:
                 res.confusion[i].cells[j] += n
             if j == i:
                 g.correct += n
-                g.mine_correct += row["mine"]
-        else:
-            res.unknown_group += n
-            res.no_face_unknown_group += n if no_face else 0
+                g.mine_correct += mine_n
+        if pairs and len(answered) >= 2:
+            _add_pairs(pair_results, by_id, index, answered, expected, n)
     for res in by_id.values():
         for row in res.confusion:
             row.total = sum(row.cells)
-    if firsts:
-        results.first, results.last = min(firsts), max(lasts)
+    results.pairs = [pair_results[k] for k in sorted(pair_results, key=lambda k: (order[k[0]], order[k[1]]))]
+    for mid, buckets in trend.items():
+        _running_totals(by_id[mid], buckets, index[mid])
 
 
-def _pairs(scope: Scope, by_id: dict[int, ModelResults]) -> list[PairResults]:
-    """Both models' guesses on the same photo: one self-join, grouped by the two guesses."""
-    done = Prediction.Status.DONE
-    rows = (
-        Prediction.objects.filter(scope.predictions)
-        .filter(
-            status=done,
-            submission__predictions__status=done,
-            submission__predictions__model_version_id__gt=F("model_version_id"),
-        )
-        .values(
-            "model_version_id",
-            "label",
-            other=F("submission__predictions__model_version_id"),
-            other_label=F("submission__predictions__label"),
-            expected=F("submission__expected_label"),
-        )
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    order = {mid: i for i, mid in enumerate(by_id)}
-    pairs: dict[tuple[int, int], PairResults] = {}
-    for row in rows:
-        ids = (row["model_version_id"], row["other"])
-        if ids[0] not in by_id or ids[1] not in by_id:
-            continue
-        a_label, b_label, n = row["label"], row["other_label"], row["n"]
-        if order[ids[0]] > order[ids[1]]:  # present pairs in the models' display order
-            ids, a_label, b_label = (ids[1], ids[0]), b_label, a_label
-        a, b = by_id[ids[0]], by_id[ids[1]]
-        if a.labels != b.labels:
-            continue  # different lists of groups: agreement means nothing
-        pair = pairs.get(ids)
-        if pair is None:
-            pair = pairs[ids] = PairResults(a=a, b=b, groups=[PairGroup(g) for g in a.labels])
-        pair.both += n
-        if a_label == b_label:
-            pair.agree += n
-            continue
-        index = {g: i for i, g in enumerate(a.labels)}
-        if a_label in index:
-            pair.groups[index[a_label]].a_only += n
-        if b_label in index:
-            pair.groups[index[b_label]].b_only += n
-        expected = row["expected"]
-        if expected and expected in index:
-            pair.disagree_known += n
-            pair.a_right += n if a_label == expected else 0
-            pair.b_right += n if b_label == expected else 0
-    return [pairs[k] for k in sorted(pairs, key=lambda k: (order[k[0]], order[k[1]]))]
+def _running_totals(res: ModelResults, buckets: dict, index: dict[str, int]) -> None:
+    """Trend points: per group, tests and right answers up to the end of each bucket."""
+    totals = [[0, 0] for _ in res.labels]
+    for start in sorted(buckets):
+        for group, (n, correct) in buckets[start].items():
+            totals[index[group]][0] += n
+            totals[index[group]][1] += correct
+        res.trend.append(TrendPoint(start=start, tests=sum(t for t, _ in totals), groups=[(t, c) for t, c in totals]))
 
 
-def _fill_trend(scope: Scope, by_id: dict[int, ModelResults], kind: str) -> None:
-    """Per time bucket and group: tests and correct guesses; then running totals per model."""
-    rows = (
-        Prediction.objects.filter(scope.predictions, status=Prediction.Status.DONE)
-        .exclude(submission__expected_label="")
-        .annotate(bucket=Trunc("submission__created_at", kind))
-        .values("model_version_id", "bucket", expected=F("submission__expected_label"))
-        .annotate(n=Count("id"), correct=Count("id", filter=Q(label=F("submission__expected_label"))))
-        .order_by()
-    )
-    per_model: dict[int, dict] = defaultdict(lambda: defaultdict(dict))
-    for row in rows:
-        if row["model_version_id"] in by_id:
-            per_model[row["model_version_id"]][row["bucket"]][row["expected"]] = (row["n"], row["correct"])
-    for mid, buckets in per_model.items():
-        res = by_id[mid]
-        totals = [[0, 0] for _ in res.labels]
-        index = {g: i for i, g in enumerate(res.labels)}
-        for start in sorted(buckets):
-            for group, (n, correct) in buckets[start].items():
-                if group in index:
-                    totals[index[group]][0] += n
-                    totals[index[group]][1] += correct
-            res.trend.append(
-                TrendPoint(start=start, tests=sum(t for t, _ in totals), groups=[(t, c) for t, c in totals])
-            )
+def _add_pairs(pair_results, by_id, index, answered, expected, n) -> None:
+    """Both models answered the same photos `n` times with these guesses."""
+    for x, (a_id, a_label) in enumerate(answered):
+        for b_id, b_label in answered[x + 1 :]:
+            a, b = by_id[a_id], by_id[b_id]
+            if a.labels != b.labels:
+                continue  # different lists of groups: agreement means nothing
+            pair = pair_results.get((a_id, b_id))
+            if pair is None:
+                pair = pair_results[(a_id, b_id)] = PairResults(a=a, b=b, groups=[PairGroup(g) for g in a.labels])
+            pair.both += n
+            if a_label == b_label:
+                pair.agree += n
+                continue
+            groups = index[a_id]
+            if a_label in groups:
+                pair.groups[groups[a_label]].a_only += n
+            if b_label in groups:
+                pair.groups[groups[b_label]].b_only += n
+            if expected and expected in groups:
+                pair.disagree_known += n
+                pair.a_right += n if a_label == expected else 0
+                pair.b_right += n if b_label == expected else 0
 
 
 def class_results(assignment: Assignment) -> list[ModelResults]:
