@@ -42,7 +42,7 @@ demo: venv
 	@echo
 	@echo "EthiTech classroom (synthetic demo) at http://$(DEMO_HOST):$(DEMO_PORT)/  - Ctrl-C stops web and worker."
 	@trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/celery -A ethitech worker -Q mlp --concurrency 1 --loglevel WARNING -n mlp@%h & \
+	$(BIN)/celery -A ethitech worker -Q mlp --concurrency 2 --loglevel WARNING -n mlp@%h & \
 	nice -n 10 $(BIN)/celery -A ethitech worker -Q vgg --concurrency 1 --loglevel WARNING -n vgg@%h & \
 	nice -n 15 $(BIN)/celery -A ethitech worker -Q training,gpu --concurrency 1 --loglevel WARNING -n training@%h & \
 	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --access-logfile - ; \

@@ -58,9 +58,10 @@ class Stack:
         logs.mkdir(parents=True, exist_ok=True)
         for name, queues in workers.items():
             # Heavy queues run niced, as in the Makefile and docker-compose.yml.
-            nice = [] if queues == "mlp" else ["nice", "-n", "10"]
+            # MLP tasks are short and partly wait on the database: two processes keep up with a burst.
+            nice, procs = ([], "2") if queues == "mlp" else (["nice", "-n", "10"], "1")
             self._start(name, [*nice, sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", queues, "-c",
-                               "1", "--loglevel", "INFO", "-n", f"{name}@%h"], logs)  # fmt: skip
+                               procs, "--loglevel", "INFO", "-n", f"{name}@%h"], logs)  # fmt: skip
         self._start("web", [sys.executable, "-m", "gunicorn", "ethitech.wsgi", "--bind",
                             f"127.0.0.1:{env['BENCH_PORT']}", "--workers", "2"], logs)  # fmt: skip
         self.url = f"http://127.0.0.1:{env['BENCH_PORT']}"
