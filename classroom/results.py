@@ -24,6 +24,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Case, CharField, Count, DateTimeField, F, Max, Min, Q, Value, When
@@ -125,7 +126,7 @@ class GroupAccuracy:
     def accuracy(self) -> float | None:
         return _ratio(self.correct, self.total)
 
-    @property
+    @cached_property
     def interval(self) -> tuple[float, float] | tuple[None, None]:
         return wilson_interval(self.correct, self.total)
 
@@ -187,7 +188,7 @@ class TrendPoint:
     tests: int  # answered tests with an expected group, so far
     groups: list[tuple[int, int]]  # (total, correct) so far, per group in label order
 
-    @property
+    @cached_property
     def accuracies(self) -> list[float | None]:
         return [_ratio(c, t) for t, c in self.groups]
 
@@ -199,6 +200,8 @@ class TrendPoint:
 
 @dataclass
 class ModelResults:
+    """One model's numbers in a scope. (Cached properties are read only once compute() has filled the counts.)"""
+
     model: ModelVersion
     labels: list[str] = field(default_factory=list)
     done: int = 0
@@ -225,7 +228,7 @@ class ModelResults:
     def accuracy(self) -> float | None:
         return _ratio(self.correct, self.with_expected)
 
-    @property
+    @cached_property
     def interval(self):
         return wilson_interval(self.correct, self.with_expected)
 
@@ -255,7 +258,7 @@ class ModelResults:
     def tested_groups(self) -> list[GroupAccuracy]:
         return [g for g in self.groups if g.total]
 
-    @property
+    @cached_property
     def disparity(self) -> Disparity | None:
         tested = self.tested_groups
         if len(tested) < 2:
@@ -269,7 +272,7 @@ class ModelResults:
     def face_not_found_rate(self) -> float | None:
         return _ratio(self.no_face, self.done)
 
-    @property
+    @cached_property
     def over_represented(self) -> str | None:
         """The group this model saw most of in training, if its training mix was unequal."""
         comp = {g: n for g, n in (self.model.composition or {}).items() if g in self.labels}
