@@ -47,3 +47,46 @@ class TrainingJob(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL
+
+
+class Dataset(models.Model):
+    """An imported image collection. Images stay where the user keeps them
+    (`root`); rows hold relative paths, labels and splits."""
+
+    class Kind(models.TextChoices):
+        UTKFACE = "utkface", "UTKFace"
+        FAIRFACE = "fairface", "FairFace"
+        SYNTHETIC = "synthetic", "Synthetic demo"
+
+    key = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=160)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    label_set = models.ForeignKey("inference.LabelSet", on_delete=models.PROTECT, related_name="datasets")
+    root = models.CharField(max_length=500)
+    synthetic = models.BooleanField(default=False)
+    report = models.JSONField(default=dict, help_text="Counts per group and split, skipped files.")
+    imported_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.name
+
+
+class DatasetImage(models.Model):
+    class Split(models.TextChoices):
+        TRAIN = "train", "Training"
+        TEST = "test", "Held out"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="images")
+    path = models.CharField(max_length=500, help_text="Relative to the dataset root.")
+    label = models.CharField(max_length=120)
+    split = models.CharField(max_length=8, choices=Split.choices)
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_group = models.CharField(max_length=16, blank=True)
+    gender = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "path"], name="unique_dataset_image")]
+        indexes = [models.Index(fields=["dataset", "split", "label"])]
+
+    def __str__(self):
+        return f"{self.dataset.key}:{self.path}"

@@ -1,0 +1,1 @@
+"""Dataset importers: UTKFace, FairFace and the synthetic demo set."""
