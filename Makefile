@@ -68,5 +68,11 @@ test: venv browser-deps lint
 bench-inference: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_inference.py
 
+# Class results over 1,000,000 stored tests in PostgreSQL (BENCH_DATABASE_URL, default
+# .../ethitech_bench; loaded once, --reload to redo): p50/p95 of the queries and page renders.
+.PHONY: bench-results
+bench-results: venv
+	$(BIN)/python bench/bench_results.py $(BENCH_ARGS)
+
 clean:
 	rm -rf var .pytest_cache .ruff_cache

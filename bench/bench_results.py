@@ -175,31 +175,34 @@ def load(seed: int = 6) -> None:
             Assignment.model_versions.through(assignment=a, modelversion=m) for a in assignments for m in models
         )
 
-        sub_rows, pred_rows = [], []
-        sub_id = pred_id = 0
+        # Every class works at the same time, as in a real school: rows are stored in time
+        # order, so one class's tests are spread across the whole table, not side by side.
+        tests = []
         class_index = {cl.pk: i for i, cl in enumerate(classes)}
         for a in assignments:
             c = class_index[a.classroom_id]
             roster = students[c * STUDENTS_PER_CLASS : (c + 1) * STUDENTS_PER_CLASS]
             for _ in range(SUBMISSIONS_PER_ASSIGNMENT):
-                sub_id += 1
                 expected = rng.choice(GROUPS) if rng.random() < 0.7 else ""
                 created = a.opens_at + timedelta(seconds=rng.uniform(0, 10 * 24 * 3600))
-                sub_rows.append((sub_id, uuid.uuid4(), a.pk, rng.choice(roster).pk, expected, created))
-                truth = expected or rng.choice(GROUPS)
-                for m in models:
-                    pred_id += 1
-                    status = "done" if rng.random() < 0.97 else rng.choice(["failed", "pending"])
-                    if status == "done":
-                        hit = 0.85 if m.key == "bench-balanced" else (0.95 if truth == "Group A" else 0.55)
-                        label = (
-                            truth if rng.random() < hit else ("Group A" if rng.random() < 0.5 else rng.choice(GROUPS))
-                        )
-                        face = rng.random() < 0.92
-                        finished = created + timedelta(seconds=2)
-                    else:
-                        label, face, finished = "", None, None
-                    pred_rows.append((pred_id, sub_id, m.pk, status, label, face, created, finished))
+                tests.append((created, a.pk, rng.choice(roster).pk, expected))
+        tests.sort()
+        sub_rows, pred_rows = [], []
+        pred_id = 0
+        for sub_id, (created, assignment_id, student_id, expected) in enumerate(tests, start=1):
+            sub_rows.append((sub_id, uuid.uuid4(), assignment_id, student_id, expected, created))
+            truth = expected or rng.choice(GROUPS)
+            for m in models:
+                pred_id += 1
+                status = "done" if rng.random() < 0.97 else rng.choice(["failed", "pending"])
+                if status == "done":
+                    hit = 0.85 if m.key == "bench-balanced" else (0.95 if truth == "Group A" else 0.55)
+                    label = truth if rng.random() < hit else ("Group A" if rng.random() < 0.5 else rng.choice(GROUPS))
+                    face = rng.random() < 0.92
+                    finished = created + timedelta(seconds=2)
+                else:
+                    label, face, finished = "", None, None
+                pred_rows.append((pred_id, sub_id, m.pk, status, label, face, created, finished))
         print(f"generated {len(sub_rows):,} submissions and {len(pred_rows):,} predictions "
               f"in {time.perf_counter() - t:.1f}s")  # fmt: skip
         t = time.perf_counter()
