@@ -1,21 +1,61 @@
-"""Per-group evaluation on a held-out split."""
+"""Per-group evaluation on a held-out split: Fairlearn's MetricFrame for
+accuracy by true group (and its disparity), precision and recall per group,
+95% Wilson intervals, and the confusion matrix."""
+
+import math
 
 import numpy as np
 
+Z95 = 1.959964
+
+
+def wilson_interval(correct: int, total: int, z: float = Z95) -> tuple[float, float] | tuple[None, None]:
+    """95% Wilson score interval for a proportion; sensible for small counts and 0% / 100%."""
+    if total == 0:
+        return None, None
+    p = correct / total
+    denom = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
 
 def per_group_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
-    """Accuracy (recall) per true group, overall accuracy, and the confusion matrix."""
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
+    """Metrics per true group. `accuracy` of a group is the share of its images
+    classified as that group (its recall); `precision` is the share of answers
+    naming the group that were right."""
+    from fairlearn.metrics import MetricFrame
+    from sklearn.metrics import accuracy_score
+
+    y_true = np.asarray(y_true, dtype=int)
+    y_pred = np.asarray(y_pred, dtype=int)
     n = len(labels)
     confusion = np.zeros((n, n), dtype=int)
     np.add.at(confusion, (y_true, y_pred), 1)
     groups = {}
     for i, label in enumerate(labels):
-        total = int(confusion[i].sum())
-        groups[label] = {"n": total, "accuracy": round(float(confusion[i, i] / total), 4) if total else None}
+        total, correct, answered = int(confusion[i].sum()), int(confusion[i, i]), int(confusion[:, i].sum())
+        low, high = wilson_interval(correct, total)
+        groups[label] = {
+            "n": total,
+            "accuracy": round(correct / total, 4) if total else None,
+            "ci_low": None if low is None else round(low, 4),
+            "ci_high": None if high is None else round(high, 4),
+            "precision": round(correct / answered, 4) if answered else None,
+            "recall": round(correct / total, 4) if total else None,
+        }
+    disparity = {}
+    if len(y_true) and len(set(y_true.tolist())) > 1:
+        frame = MetricFrame(
+            metrics=accuracy_score, y_true=y_true, y_pred=y_pred, sensitive_features=[labels[i] for i in y_true]
+        )
+        disparity = {
+            "accuracy_difference": round(float(frame.difference()), 4),
+            "accuracy_ratio": round(float(frame.ratio()), 4),
+        }
     return {
         "overall_accuracy": round(float((y_true == y_pred).mean()), 4) if len(y_true) else None,
         "per_group": groups,
+        "disparity": disparity,
         "confusion": confusion.tolist(),
     }

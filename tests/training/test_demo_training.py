@@ -28,10 +28,26 @@ def test_compositions_are_exact():
 
 def test_per_group_metrics():
     m = per_group_metrics(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), ["x", "y"])
-    assert m["per_group"]["x"] == {"n": 2, "accuracy": 0.5}
-    assert m["per_group"]["y"] == {"n": 2, "accuracy": 1.0}
+    assert m["per_group"]["x"]["n"] == 2 and m["per_group"]["x"]["accuracy"] == 0.5
+    assert m["per_group"]["x"]["precision"] == 1.0 and m["per_group"]["y"]["precision"] == 0.6667
+    assert m["per_group"]["y"]["accuracy"] == 1.0
     assert m["overall_accuracy"] == 0.75
     assert m["confusion"] == [[1, 1], [0, 2]]
+    assert m["disparity"] == {"accuracy_difference": 0.5, "accuracy_ratio": 0.5}
+    low, high = m["per_group"]["x"]["ci_low"], m["per_group"]["x"]["ci_high"]
+    assert 0 < low < 0.5 < high < 1
+
+
+@pytest.mark.parametrize(
+    "correct,total,low,high",
+    [(0, 10, 0.0, 0.2775), (10, 10, 0.7225, 1.0), (50, 100, 0.4038, 0.5962), (81, 263, 0.2553, 0.3662)],
+)
+def test_wilson_interval_matches_published_values(correct, total, low, high):
+    from training.evaluation import wilson_interval
+
+    lo, hi = wilson_interval(correct, total)
+    assert lo == pytest.approx(low, abs=1e-4) and hi == pytest.approx(high, abs=1e-4)
+    assert wilson_interval(0, 0) == (None, None)
 
 
 @pytest.mark.django_db
