@@ -1,5 +1,7 @@
 """Training jobs: what was asked, how far it got, and what it produced."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -19,6 +21,8 @@ class TrainingJob(models.Model):
 
     FINAL = (Status.DONE, Status.FAILED, Status.CANCELLED)
 
+    # What the teacher's job pages use in URLs: never the guessable pk.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     params = models.JSONField(default=dict)
