@@ -6,9 +6,11 @@ cache left off.
 """
 
 import logging
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -68,7 +70,11 @@ def run_job(job_id: int, *, progress=None, echo=None) -> TrainingJob:
             progress(stage, fraction, eta)
 
     try:
-        runner = {TrainingJob.Kind.VGG_HEAD: _run_vgg_head, TrainingJob.Kind.VGG_FINETUNE: _run_vgg_finetune}[job.kind]
+        runner = {
+            TrainingJob.Kind.MLP: _run_mlp,
+            TrainingJob.Kind.VGG_HEAD: _run_vgg_head,
+            TrainingJob.Kind.VGG_FINETUNE: _run_vgg_finetune,
+        }[job.kind]
         result, message = runner(job, report, should_stop, echo or (lambda line: log.info("job %s: %s", job.pk, line)))
     except JobCancelled as exc:
         mark(job, TrainingJob.Status.CANCELLED, message=str(exc))
@@ -81,18 +87,36 @@ def run_job(job_id: int, *, progress=None, echo=None) -> TrainingJob:
     return job
 
 
-def _image_sets(params: dict):
-    """Training and held-out images for the job's dataset (only the synthetic set so far)."""
+@dataclass
+class JobData:
+    train: object  # ImageSet
+    test: object
+    label_set: object
+    data_source: str
+    synthetic: bool
+
+
+def _job_data(params: dict) -> JobData:
+    """Training and held-out images for the job: an imported dataset sampled with
+    the job's mix, or (without "dataset") the generated synthetic set."""
+    from .datasets import held_out_set, training_set
+    from .models import Dataset
+    from .services import demo_label_set
     from .vgg_services import synthetic_image_set
 
-    if params.get("dataset", "synthetic") != "synthetic":
-        raise ValueError(f"Unknown dataset {params.get('dataset')!r}.")
-    composition = params.get("composition") or dict.fromkeys(synthetic.GROUPS, params.get("per_group", 40))
     seed = params.get("seed", 0)
+    key = params.get("dataset") or "synthetic"
+    if key != "synthetic":
+        dataset = Dataset.objects.select_related("label_set").get(key=key)
+        train, _ = training_set(dataset, params["mix"], seed=seed)
+        test = held_out_set(dataset, per_group=params.get("test_per_group"), seed=seed)
+        source = dataset.name + (" (synthetic, not real people)" if dataset.synthetic else "")
+        return JobData(train, test, dataset.label_set, source, dataset.synthetic)
+    composition = params.get("composition") or dict.fromkeys(synthetic.GROUPS, params.get("per_group", 40))
     train = synthetic_image_set(composition, split="train", seed=seed)
     held_out = dict.fromkeys(synthetic.GROUPS, params.get("test_per_group", 10))
     test = synthetic_image_set(held_out, split="test", seed=seed)
-    return train, test
+    return JobData(train, test, demo_label_set(), "Synthetic demo set (generated face-like drawings)", True)
 
 
 def _base(params: dict) -> BaseWeights:
@@ -103,18 +127,48 @@ def _base(params: dict) -> BaseWeights:
     return ensure_random_base(seed=params.get("seed", 0), width=params.get("width", 1.0))
 
 
+def _run_mlp(job, progress, should_stop, echo):
+    from inference.preprocessing import InputSpec
+
+    from .datasets import preprocessed
+    from .services import DEMO_SPEC, train_and_register_mlp
+
+    params = job.params
+    data = _job_data(params)
+    spec = InputSpec.from_dict(params["input"]) if params.get("input") else DEMO_SPEC
+
+    def stage(name, offset, share):
+        return lambda done, n, spi: progress(name, offset + share * done / n, spi * (n - done))
+
+    x = preprocessed(data.train, spec, progress=stage("Preparing training images", 0, 0.7), should_stop=should_stop)
+    x_test = preprocessed(data.test, spec, progress=stage("Preparing held-out images", 0.7, 0.2),
+                          should_stop=should_stop)  # fmt: skip
+    if len(x) < len(data.train) or len(x_test) < len(data.test):
+        raise JobCancelled("Cancelled while preparing images; the prepared ones are cached.")
+    progress("Training the MLP", 0.9, None)
+    mv = train_and_register_mlp(
+        x=np.asarray(x), y=data.train.labels, x_test=np.asarray(x_test), y_test=data.test.labels,
+        label_set=data.label_set, spec=spec, key=params.get("key") or f"mlp-job{job.pk}",
+        name=params.get("name") or f"MLP (job {job.pk})", composition=data.train.composition(data.label_set.labels),
+        data_source=data.data_source, synthetic_data=data.synthetic, seed=params.get("seed", 0),
+        created_by=job.created_by,
+    )  # fmt: skip
+    fit, accuracy = mv.training_params["fit_seconds"], mv.metrics["overall_accuracy"]
+    return mv, f"MLP trained in {fit} s; held-out accuracy {accuracy:.0%}."
+
+
 def _run_vgg_head(job, progress, should_stop, echo):
-    from .services import demo_label_set
     from .vgg_services import train_vgg_head
 
     params = job.params
-    train, test = _image_sets(params)
+    data = _job_data(params)
+    train, test = data.train, data.test
     base = _base(params)
     mv = train_vgg_head(
-        base=base, label_set=demo_label_set(), train=train, test=test,
+        base=base, label_set=data.label_set, train=train, test=test,
         key=params.get("key") or f"vgg-head-job{job.pk}",
-        name=params.get("name") or f"VGG-Face head (job {job.pk}, synthetic)",
-        data_source="Synthetic demo set (generated face-like drawings)", synthetic_data=True,
+        name=params.get("name") or f"VGG-Face head (job {job.pk})",
+        data_source=data.data_source, synthetic_data=data.synthetic,
         cut=params.get("cut", "fc7"), epochs=params.get("epochs", 20), seed=params.get("seed", 0),
         progress=progress, should_stop=should_stop, created_by=job.created_by,
     )  # fmt: skip
@@ -122,13 +176,12 @@ def _run_vgg_head(job, progress, should_stop, echo):
 
 
 def _run_vgg_finetune(job, progress, should_stop, echo):
-    from .services import demo_label_set
     from .trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS, finetune
 
     params = {**DEFAULT_FINETUNE_PARAMS, **job.params}
-    train, test = _image_sets(params)
+    data = _job_data(params)
+    train, test, label_set = data.train, data.test, data.label_set
     base = _base(params)
-    label_set = demo_label_set()
     checkpoints = Path(settings.MODEL_STORE) / "checkpoints" / f"job-{job.pk}"
     TrainingJob.objects.filter(pk=job.pk).update(checkpoint_dir=str(checkpoints.relative_to(settings.MODEL_STORE)))
     top, metrics, timing = finetune(
@@ -142,12 +195,12 @@ def _run_vgg_finetune(job, progress, should_stop, echo):
     relative, digest = save_artifact("vgg", key, ".h5", lambda path: write_layers(path, top))
     mv = register_model_version(
         key=key,
-        name=params.get("name") or f"VGG-Face fine-tuned (job {job.pk}, synthetic)",
+        name=params.get("name") or f"VGG-Face fine-tuned (job {job.pk})",
         family=ModelVersion.Family.VGG, label_set=label_set, artifact_path=relative, sha256=digest,
         input_spec=VGG_SPEC.to_dict(), composition=train.composition(label_set.labels), metrics=metrics,
         training_params={"width": base.width, "trained_layers": list(dict(top)), "base": base.key,
                          **{k: params[k] for k in DEFAULT_FINETUNE_PARAMS}, **timing},
-        base=base, data_source="Synthetic demo set (generated face-like drawings)", synthetic=True,
+        base=base, data_source=data.data_source, synthetic=data.synthetic,
         pretrained=base.pretrained, active=True, created_by=job.created_by,
     )  # fmt: skip
     return mv, (

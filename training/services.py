@@ -73,28 +73,33 @@ def train_demo_mlp_pair(
     registered = {}
     for kind, counts in mixes.items():
         x, y = _take(x_pool, y_pool, counts)
-        model = fit_mlp(x, y, seed=seed)
-        metrics = per_group_metrics(y_test, model.predict(x_test), groups)
-        key = f"demo-mlp-{kind}"
-        relative, digest = save_artifact("mlp", key, ".joblib", lambda path, m=model: save_mlp(m, path))
         title = "balanced" if kind == "balanced" else f"{k}x {majority}"
-        registered[kind] = register_model_version(
-            key=key,
-            name=f"Demo MLP ({title}, synthetic)",
-            family=ModelVersion.Family.MLP,
-            label_set=label_set,
-            artifact_path=relative,
-            sha256=digest,
-            input_spec=DEMO_SPEC.to_dict(),
-            composition=counts,
-            metrics=metrics,
-            training_params={**DEFAULT_PARAMS, "seed": seed, "trained_at": timezone.now().isoformat()},
+        registered[kind] = train_and_register_mlp(
+            x=x, y=y, x_test=x_test, y_test=y_test, label_set=label_set, spec=DEMO_SPEC,
+            key=f"demo-mlp-{kind}", name=f"Demo MLP ({title}, synthetic)", composition=counts,
             data_source="Synthetic demo set (generated face-like drawings, not real people)",
-            synthetic=True,
-            pretrained=False,
-            active=True,
-        )
+            synthetic_data=True, seed=seed,
+        )  # fmt: skip
     return DemoPairReport(registered["balanced"], registered["unbalanced"], time.perf_counter() - started)
+
+
+def train_and_register_mlp(
+    *, x, y, x_test, y_test, label_set, spec: InputSpec, key: str, name: str, composition: dict,
+    data_source: str, synthetic_data: bool, seed: int = 0, created_by=None, params: dict | None = None,
+) -> ModelVersion:  # fmt: skip
+    """Fit an MLP, evaluate it per group on the held-out rows, save it and register it."""
+    started = time.perf_counter()
+    model = fit_mlp(x, y, seed=seed, **(params or {}))
+    fit_seconds = time.perf_counter() - started
+    metrics = per_group_metrics(y_test, model.predict(x_test), label_set.labels)
+    relative, digest = save_artifact("mlp", key, ".joblib", lambda path: save_mlp(model, path))
+    return register_model_version(
+        key=key, name=name, family=ModelVersion.Family.MLP, label_set=label_set, artifact_path=relative,
+        sha256=digest, input_spec=spec.to_dict(), composition=composition, metrics=metrics,
+        training_params={**DEFAULT_PARAMS, **(params or {}), "seed": seed, "fit_seconds": round(fit_seconds, 1),
+                         "trained_images": int(len(y)), "trained_at": timezone.now().isoformat()},
+        data_source=data_source, synthetic=synthetic_data, pretrained=False, active=True, created_by=created_by,
+    )  # fmt: skip
 
 
 def demo_pair_if_intact() -> list[ModelVersion] | None:

@@ -7,7 +7,7 @@ from PIL import Image
 
 from classroom.credentials import generate_password
 from classroom.models import Classroom, Enrollment, User
-from classroom.services import classes, submissions
+from classroom.services import classes, privacy, submissions
 from inference.models import ModelVersion
 from training import synthetic
 
@@ -36,12 +36,16 @@ class Command(BaseCommand):
         models = list(ModelVersion.objects.filter(key__in=["demo-mlp-balanced", "demo-mlp-unbalanced"]))
         if len(models) != 2:
             raise CommandError("The demo models are missing. Run `manage.py train_demo_models` first.")
+        # The demo VGG-Face model is optional (train_demo_models --no-vgg skips it).
+        vgg = list(ModelVersion.objects.filter(key="demo-vgg-balanced"))
 
         teacher, _ = User.objects.get_or_create(
             username="teacher", defaults={"role": User.Role.TEACHER, "display_name": "Demo teacher"}
         )
         logins = [("teacher", self._reset(teacher), "teacher")]
         classroom, created = Classroom.objects.get_or_create(name=DEMO_CLASS, teacher=teacher)
+        if not classroom.consent_confirmed:
+            privacy.confirm_consent(classroom=classroom, teacher=teacher, policy="Synthetic demo: no real photos")
         students = []
         for i in range(1, opts["students"] + 1):
             student, _ = User.objects.get_or_create(
@@ -58,7 +62,7 @@ class Command(BaseCommand):
                 classroom=classroom,
                 title="Balanced vs unbalanced training data (synthetic demo)",
                 instructions=INSTRUCTIONS,
-                model_versions=sorted(models, key=lambda m: m.key),
+                model_versions=sorted(models, key=lambda m: m.key) + vgg,
                 ask_expected=True,
             )
         if not assignment.submissions.exists():
