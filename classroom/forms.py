@@ -4,7 +4,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from inference.models import ModelVersion
 
-from .models import Assignment, User
+from .models import MAX_KEEP_PHOTOS_DAYS, Assignment, User
 from .services.accounts import MAX_STUDENTS_PER_BATCH
 from .services.submissions import MAX_NOTE_LENGTH
 
@@ -68,9 +68,23 @@ class AssignmentForm(forms.Form):
     results_visibility = forms.ChoiceField(
         choices=Assignment.ResultsVisibility.choices, label="Students see class results"
     )
+    keep_photos = forms.BooleanField(
+        required=False,
+        initial=False,
+        label="Keep photos for a while after the models answer (off: each photo is deleted at once)",
+        help_text="Only if your school's consent policy allows it. Photos are never shown to anyone.",
+    )
+    keep_photos_days = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_KEEP_PHOTOS_DAYS, label="Days to keep photos (1 to 30)"
+    )
 
     def clean(self):
         data = super().clean()
+        keep, days = data.get("keep_photos"), data.get("keep_photos_days")
+        if keep and not days:
+            self.add_error("keep_photos_days", f"Say how many days to keep photos (1 to {MAX_KEEP_PHOTOS_DAYS}).")
+        elif days and not keep:
+            self.add_error("keep_photos", "Tick this box to keep photos, or leave the number of days empty.")
         models = data.get("model_versions")
         if models and len({m.label_set_id for m in models}) > 1:
             raise forms.ValidationError("The models you compare must use the same list of groups.")
@@ -109,3 +123,19 @@ class SubmissionForm(forms.Form):
             ]
         else:
             del self.fields["expected_label"]
+
+
+class ConsentForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=(
+            "I confirm that my school's consent policy allows this class to use EthiTech classroom, "
+            "and that students (and parents, where the policy requires) have been informed."
+        )
+    )
+    policy = forms.CharField(
+        required=False, max_length=300, label="Which policy (name or link, optional)", help_text="Kept with the class."
+    )
+
+
+class ConfirmDeleteForm(forms.Form):
+    confirm = forms.BooleanField(label="I understand that this cannot be undone.")

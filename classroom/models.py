@@ -5,11 +5,13 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 # No 0/O or 1/I/L: join codes are read aloud and typed by children.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+MAX_KEEP_PHOTOS_DAYS = 30
 
 
 def new_join_code() -> str:
@@ -22,6 +24,8 @@ class User(AbstractUser):
         STUDENT = "student", "Student"
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
+    # What URLs use for a user (e.g. a teacher resetting a student's password): never the guessable pk.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # What the teacher calls the student; never shown in class-wide views.
     display_name = models.CharField(max_length=120, blank=True)
     created_by = models.ForeignKey(
@@ -46,6 +50,14 @@ class Classroom(models.Model):
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taught_classes")
     join_code = models.CharField(max_length=12, unique=True, default=new_join_code)
     join_enabled = models.BooleanField(default=True)
+    # Students can submit photos only once the teacher has confirmed the school's consent policy.
+    consent_confirmed_at = models.DateTimeField(null=True, blank=True)
+    consent_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    consent_policy = models.CharField(
+        max_length=300, blank=True, help_text="The school's policy the teacher confirmed (name or link)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     students = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Enrollment", related_name="enrolled_classes")
 
@@ -54,6 +66,10 @@ class Classroom(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def consent_confirmed(self) -> bool:
+        return self.consent_confirmed_at is not None
 
 
 class Enrollment(models.Model):
@@ -89,10 +105,23 @@ class Assignment(models.Model):
         max_length=16, choices=ResultsVisibility.choices, default=ResultsVisibility.IMMEDIATE
     )
     results_released = models.BooleanField(default=False)
+    # Off (null) by default: photos are deleted as soon as every model has answered.
+    keep_photos_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_KEEP_PHOTOS_DAYS)],
+        help_text="Keep photos this many days after the models answer, then delete them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-opens_at", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(keep_photos_days__isnull=True) | Q(keep_photos_days__range=(1, MAX_KEEP_PHOTOS_DAYS)),
+                name="keep_photos_at_most_30_days",
+            )
+        ]
 
     def __str__(self):
         return self.title
@@ -106,6 +135,8 @@ class Submission(models.Model):
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     photo = models.CharField(max_length=255, blank=True, help_text="Storage name; blank once deleted.")
     photo_deleted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the assignment keeps photos: the periodic purge deletes it then.
+    photo_delete_after = models.DateTimeField(null=True, blank=True)
     expected_label = models.CharField(max_length=120, blank=True)
     note = models.TextField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -140,6 +171,7 @@ class Prediction(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last claimed it.")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="When its task was last sent to a queue.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -147,7 +179,11 @@ class Prediction(models.Model):
             models.UniqueConstraint(fields=["submission", "model_version"], name="one_prediction_per_model"),
             models.CheckConstraint(condition=~Q(status="done") | ~Q(label=""), name="done_prediction_has_label"),
         ]
-        indexes = [models.Index(fields=["model_version", "status", "label"])]
+        indexes = [
+            models.Index(fields=["model_version", "status", "label"]),
+            # The sweeper's query: only the few predictions not yet final.
+            models.Index(fields=["created_at"], condition=Q(status__in=["pending", "running"]), name="prediction_open"),
+        ]
 
     def __str__(self):
         return f"{self.model_version_id}: {self.status} {self.label}"
@@ -155,3 +191,75 @@ class Prediction(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL
+
+
+class AuditLog(models.Model):
+    """A teacher's action on student data: who did what, when, in which class.
+
+    Students are named by their random public id only, so the log itself
+    identifies nobody once an account is deleted.
+    """
+
+    class Action(models.TextChoices):
+        STUDENTS_CREATED = "students_created", "Created student accounts"
+        PASSWORD_RESET = "password_reset", "Reset a student's password"
+        STUDENT_EXPORTED = "student_exported", "Exported a student's data"
+        STUDENT_DELETED = "student_deleted", "Deleted a student's data"
+        CLASS_DELETED = "class_deleted", "Deleted a class"
+        CONSENT_CONFIRMED = "consent_confirmed", "Confirmed the school's consent policy"
+        PHOTOS_KEPT = "photos_kept", "Chose to keep photos"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor_username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    classroom = models.ForeignKey(Classroom, null=True, on_delete=models.SET_NULL, related_name="audit_log")
+    classroom_name = models.CharField(max_length=120, blank=True)
+    subject = models.UUIDField(null=True, blank=True, help_text="Public id of the student concerned.")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["classroom", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username}: {self.get_action_display()}"
+
+
+class GalleryImage(models.Model):
+    """A labelled, held-out image a teacher published to a class's test gallery.
+
+    Students test it instead of uploading a photo. The file is a private copy
+    (re-encoded without metadata, under a random name in storage) shown only to
+    members of the class through an authenticated view; it never has a public URL.
+    The group and source are copied here, so the gallery (and the tests made with
+    it) keep their meaning if the dataset is re-imported.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="gallery_images")
+    dataset_image = models.ForeignKey(
+        "training.DatasetImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    label_set = models.ForeignKey("inference.LabelSet", on_delete=models.PROTECT, related_name="+")
+    label = models.CharField(max_length=120, help_text="The image's group in its dataset (the true label).")
+    source = models.CharField(max_length=160, help_text="The dataset it was drawn from.")
+    synthetic = models.BooleanField(default=False)
+    photo = models.CharField(max_length=255, help_text="Storage name of the private copy.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Random (UUID) order: a gallery's layout says nothing about the groups.
+        ordering = ["public_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "dataset_image"], name="gallery_image_once_per_class")
+        ]
+        indexes = [models.Index(fields=["classroom", "label_set", "label"])]
+
+    def __str__(self):
+        return f"Gallery image {self.public_id} ({self.label})"

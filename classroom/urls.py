@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import accounts, assignments, classes, results
+from .views import privacy as privacy_views
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -10,7 +11,11 @@ urlpatterns = [
     path("c/<uuid:public_id>/", classes.classroom_detail, name="classroom"),
     path("c/<uuid:public_id>/students/add/", classes.add_students, name="add_students"),
     path("c/<uuid:public_id>/students/roster/", classes.upload_roster, name="upload_roster"),
-    path("c/<uuid:public_id>/students/<int:student_id>/reset/", classes.reset_password, name="reset_password"),
+    path("c/<uuid:public_id>/students/<uuid:student_id>/reset/", classes.reset_password, name="reset_password"),
+    path("c/<uuid:public_id>/students/<uuid:student_id>/export/", privacy_views.export_student, name="export_student"),
+    path("c/<uuid:public_id>/students/<uuid:student_id>/delete/", privacy_views.delete_student, name="delete_student"),
+    path("c/<uuid:public_id>/consent/", privacy_views.confirm_consent, name="confirm_consent"),
+    path("c/<uuid:public_id>/delete/", privacy_views.delete_classroom, name="delete_classroom"),
     path("c/<uuid:public_id>/logins/", classes.credentials, name="credentials"),
     path("c/<uuid:public_id>/join-code/", classes.join_code, name="join_code"),
     path("c/<uuid:public_id>/experiments/new/", classes.create_assignment, name="create_assignment"),
@@ -25,4 +30,5 @@ urlpatterns = [
     path("s/<uuid:public_id>/", assignments.submission_detail, name="submission"),
     path("s/<uuid:public_id>/status.json", assignments.submission_status, name="submission_status"),
     path("models/<slug:key>/", assignments.model_card, name="model_card"),
+    path("privacy/", privacy_views.privacy_page, name="privacy"),
 ]

@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from classroom.models import Classroom, Enrollment, User
 
@@ -29,6 +30,8 @@ class ClassroomFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Class {n}")
     teacher = factory.SubFactory(TeacherFactory)
+    # Most tests are about a class that may take photos; consent itself is tested on its own.
+    consent_confirmed_at = factory.LazyFunction(timezone.now)
 
 
 def enrol(classroom, student):

@@ -57,14 +57,15 @@ def walk(patterns, prefix=""):
 from classroom.models import User
 teacher = User.objects.create_user("t", password="x", role="teacher")
 student = User.objects.create_user("s", password="x", role="student")
-fills = {"<uuid:public_id>": "00000000-0000-4000-8000-000000000000", "<int:student_id>": "1", "<slug:key>": "demo"}
+fills = {"<uuid:public_id>": "00000000-0000-4000-8000-000000000000",
+         "<uuid:student_id>": "00000000-0000-4000-8000-000000000001", "<slug:key>": "demo"}
 count = 0
 for user in (None, teacher, student):
     c = Client()
     if user:
         c.force_login(user)
     for route in walk(get_resolver().url_patterns):
-        if "<" in route.replace("<uuid:public_id>", "").replace("<int:student_id>", "").replace("<slug:key>", ""):
+        if "<" in route.replace("<uuid:public_id>", "").replace("<uuid:student_id>", "").replace("<slug:key>", ""):
             continue
         url = "/" + route
         for k, v in fills.items():

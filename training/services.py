@@ -117,13 +117,15 @@ def demo_pair_if_intact() -> list[ModelVersion] | None:
 def accuracy_table(models: list[ModelVersion]) -> str:
     """Per-group held-out accuracy of several models side by side, as text."""
     labels = models[0].label_set.labels
-    header = f"{'group':<12}" + "".join(f"{m.key:>24}" for m in models)
+    width = max(24, *(len(m.key) + 2 for m in models))
+    header = f"{'group':<16}" + "".join(f"{m.key:>{width}}" for m in models)
     lines = [header, "-" * len(header)]
     for label in labels:
         cells = []
         for m in models:
             g = m.metrics["per_group"][label]
-            cells.append(f"{g['accuracy']:>16.1%} (n={m.composition.get(label, 0):>4})")
-        lines.append(f"{label:<12}" + "".join(cells))
-    lines.append(f"{'overall':<12}" + "".join(f"{m.metrics['overall_accuracy']:>24.1%}" for m in models))
+            acc = "   n/a" if g["accuracy"] is None else f"{g['accuracy']:>6.1%}"
+            cells.append(f"{acc:>{width - 9}} (n={m.composition.get(label, 0):>5})")
+        lines.append(f"{label:<16}" + "".join(cells))
+    lines.append(f"{'overall':<16}" + "".join(f"{m.metrics['overall_accuracy']:>{width}.1%}" for m in models))
     return "\n".join(lines)

@@ -9,7 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from ..credentials import generate_password, generate_username
-from ..models import Classroom, Enrollment, User
+from ..models import AuditLog, Classroom, Enrollment, User
+from . import audit
 
 MAX_STUDENTS_PER_BATCH = 200
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -112,6 +113,9 @@ def add_students(*, classroom: Classroom, rows: list[RosterRow]) -> list[Credent
         student.save()
         Enrollment.objects.create(classroom=classroom, student=student)
         credentials.append(Credential(display_name=row.display_name, username=username, password=password))
+    audit.record(
+        actor=classroom.teacher, action=AuditLog.Action.STUDENTS_CREATED, classroom=classroom, count=len(credentials)
+    )
     return credentials
 
 
@@ -132,4 +136,5 @@ def reset_student_password(*, classroom: Classroom, student: User) -> Credential
     password = generate_password()
     student.set_password(password)
     student.save(update_fields=["password"])
+    audit.record(actor=classroom.teacher, action=AuditLog.Action.PASSWORD_RESET, classroom=classroom, subject=student)
     return Credential(display_name=student.display_name, username=student.username, password=password)

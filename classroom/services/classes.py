@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from inference.models import ModelVersion
 
-from ..models import Assignment, Classroom, Enrollment, User, new_join_code
+from ..models import MAX_KEEP_PHOTOS_DAYS, Assignment, AuditLog, Classroom, Enrollment, User, new_join_code
+from . import audit
 
 
 class JoinError(ValueError):
@@ -57,6 +58,7 @@ def create_assignment(
     opens_at=None,
     due_at=None,
     results_visibility: str = Assignment.ResultsVisibility.IMMEDIATE,
+    keep_photos_days: int | None = None,
 ) -> Assignment:
     if not model_versions:
         raise ValueError("Choose at least one model to compare.")
@@ -67,6 +69,8 @@ def create_assignment(
     opens_at = opens_at or timezone.now()
     if due_at and due_at <= opens_at:
         raise ValueError("The due date must be after the opening date.")
+    if keep_photos_days is not None and not 1 <= keep_photos_days <= MAX_KEEP_PHOTOS_DAYS:
+        raise ValueError(f"Photos can be kept for 1 to {MAX_KEEP_PHOTOS_DAYS} days.")
     assignment = Assignment.objects.create(
         classroom=classroom,
         title=title.strip(),
@@ -76,8 +80,17 @@ def create_assignment(
         opens_at=opens_at,
         due_at=due_at,
         results_visibility=results_visibility,
+        keep_photos_days=keep_photos_days or None,
     )
     assignment.model_versions.set(model_versions)
+    if assignment.keep_photos_days:
+        audit.record(
+            actor=classroom.teacher,
+            action=AuditLog.Action.PHOTOS_KEPT,
+            classroom=classroom,
+            experiment=assignment.title,
+            days=assignment.keep_photos_days,
+        )
     return assignment
 
 

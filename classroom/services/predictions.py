@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..models import Prediction, Submission
-from .submissions import delete_photo
+from .retention import release_photo
 
 log = logging.getLogger(__name__)
 
@@ -151,5 +151,4 @@ def _finish(submission: Submission, prediction: Prediction, *, outcome=None, err
     prediction.save()
     still_open = submission.predictions.exclude(status__in=Prediction.FINAL).exists()
     if not still_open:
-        # Privacy by default: the photo goes as soon as every model has answered.
-        transaction.on_commit(lambda: delete_photo(submission))
+        release_photo(submission)  # deleted now, or kept for the assignment's retention period

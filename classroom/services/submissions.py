@@ -17,6 +17,10 @@ from ..models import Assignment, Prediction, Submission, User
 log = logging.getLogger(__name__)
 
 MAX_NOTE_LENGTH = 1000
+CONSENT_MISSING = (
+    "Your teacher has not yet confirmed the school's consent policy for this class, "
+    "so photos cannot be submitted yet. Please ask your teacher."
+)
 
 
 class SubmissionError(ValueError):
@@ -34,6 +38,8 @@ def submit_photo(
     """Validate and store a photo, then queue every model of the assignment on it."""
     if not assignment_is_open(assignment):
         raise SubmissionError("This experiment is not open for submissions right now.")
+    if not assignment.classroom.consent_confirmed:
+        raise SubmissionError(CONSENT_MISSING)
     if not assignment.classroom.enrollments.filter(student=student).exists():
         raise PermissionError("Only students of this class can submit.")
     expected_label = (expected_label or "").strip()

@@ -3,8 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import selectors
-from ..forms import AddStudentsForm, AssignmentForm, ClassroomForm, RosterForm
+from .. import roster, selectors
+from ..forms import AddStudentsForm, AssignmentForm, ClassroomForm, ConsentForm, RosterForm
 from ..services import accounts, classes
 from .access import teacher_required
 
@@ -31,6 +31,8 @@ def classroom_detail(request, public_id):
             roster=classroom.students.order_by("display_name", "username"),
             add_form=AddStudentsForm(),
             roster_form=RosterForm(),
+            consent_form=ConsentForm(),
+            audit_entries=roster.recent_audit_entries(classroom),
         )
     return render(request, "classroom/classroom.html", context)
 
@@ -86,7 +88,7 @@ def credentials(request, public_id):
 @require_POST
 def reset_password(request, public_id, student_id):
     classroom = selectors.classroom_for_teacher(request.user, public_id)
-    student = selectors.student_in_class(classroom, student_id)
+    student = roster.student_in_class(classroom, student_id)
     try:
         credential = accounts.reset_student_password(classroom=classroom, student=student)
     except PermissionError as exc:
@@ -124,6 +126,7 @@ def create_assignment(request, public_id):
             opens_at=d["opens_at"],
             due_at=d["due_at"],
             results_visibility=d["results_visibility"],
+            keep_photos_days=d["keep_photos_days"] if d["keep_photos"] else None,
         )
         return redirect("assignment", public_id=assignment.public_id)
     return render(request, "classroom/assignment_form.html", {"classroom": classroom, "form": form})

@@ -5,6 +5,13 @@ from classroom.models import Enrollment, User
 from classroom.services import accounts, classes
 
 
+def login_request():
+    """authenticate() as the login view calls it: with a request (django-axes needs one)."""
+    from django.test import RequestFactory
+
+    return RequestFactory().post("/login/")
+
+
 def test_roster_csv_with_header_and_optional_usernames():
     rows = accounts.parse_roster_csv("display_name,username\nAda Lovelace,ada\nAlan Turing\n\n")
     assert rows == [accounts.RosterRow("Ada Lovelace", "ada"), accounts.RosterRow("Alan Turing", "")]
@@ -31,7 +38,7 @@ def test_add_students_creates_enrolled_students_with_working_passwords(classroom
     )
     assert [c.username for c in creds][0] == "ada-l"
     for c in creds:
-        user = authenticate(username=c.username, password=c.password)
+        user = authenticate(login_request(), username=c.username, password=c.password)
         assert user is not None and user.is_student and not user.email
         assert Enrollment.objects.filter(classroom=classroom, student=user).exists()
 
@@ -52,8 +59,8 @@ def test_add_n_students(classroom):
 
 def test_reset_password(classroom, student):
     cred = accounts.reset_student_password(classroom=classroom, student=student)
-    assert authenticate(username=student.username, password=cred.password)
-    assert not authenticate(username=student.username, password="pw-student-123")
+    assert authenticate(login_request(), username=student.username, password=cred.password)
+    assert not authenticate(login_request(), username=student.username, password="pw-student-123")
 
 
 def test_teacher_cannot_reset_a_student_of_another_class(classroom):

@@ -21,14 +21,10 @@ from PIL import Image
 
 from classroom.models import Prediction, Submission
 from classroom.services.predictions import run_prediction
+from tests.helpers import media_files
 from tests.hostile_files import CASES, encode, noisy, solid
 
 pytestmark = pytest.mark.django_db
-
-
-def media_files() -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def post_photo(client, assignment, upload, **fields):

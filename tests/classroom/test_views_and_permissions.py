@@ -53,7 +53,7 @@ def test_student_gets_404_for_teacher_pages(client, classroom, student, assignme
     assert client.get(reverse("create_assignment", args=[classroom.public_id])).status_code == 404
     assert client.post(reverse("add_students", args=[classroom.public_id]), {"count": 3}).status_code == 404
     assert client.post(reverse("join_code", args=[classroom.public_id]), {"action": "rotate"}).status_code == 404
-    assert client.post(reverse("reset_password", args=[classroom.public_id, student.pk])).status_code == 404
+    assert client.post(reverse("reset_password", args=[classroom.public_id, student.public_id])).status_code == 404
 
 
 def test_teacher_gets_404_for_another_teachers_class(client, teacher, other_class_setup):
@@ -67,7 +67,7 @@ def test_teacher_gets_404_for_another_teachers_class(client, teacher, other_clas
         reverse("create_assignment", args=[other.public_id]),
     ]:
         assert client.get(url).status_code == 404, url
-    assert client.post(reverse("reset_password", args=[other.public_id, other_student.pk])).status_code == 404
+    assert client.post(reverse("reset_password", args=[other.public_id, other_student.public_id])).status_code == 404
 
 
 def test_anonymous_is_sent_to_login(client, assignment):

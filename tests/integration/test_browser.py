@@ -51,6 +51,12 @@ def test_class_scenario(browser, live_server, celery_worker, demo_models, tmp_pa
     expect(page.locator("h1")).to_have_text("Year 8 Computing")
     class_url = page.url
 
+    # ...confirms the school's consent policy, without which students cannot submit.
+    page.check("#id_confirm")
+    page.fill("#id_policy", "Greenfield School photo policy 2026")
+    page.get_by_role("button", name="Confirm consent").click()
+    expect(page.locator("#consent")).to_contain_text("You confirmed the school's consent policy")
+
     # ...adds two students and gets their login cards.
     page.fill("#id_count", "2")
     page.get_by_role("button", name="Add students").click()
@@ -102,4 +108,3 @@ def test_class_scenario(browser, live_server, celery_worker, demo_models, tmp_pa
     text = page.locator("main").inner_text()
     assert re.search(r"1 answered", text)
     assert "Group D" in text and username not in text
-

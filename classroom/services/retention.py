@@ -1,0 +1,72 @@
+"""How long photos stay: deleted as soon as every model has answered, unless
+the assignment keeps them for a set number of days; and a periodic purge that
+deletes expired photos and anything a crash left behind."""
+
+import logging
+from datetime import timedelta
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from ..models import Assignment, Prediction, Submission
+from .submissions import delete_photo
+
+log = logging.getLogger(__name__)
+
+UPLOAD_DIR = "uploads"
+# A file younger than this may belong to a submission still being saved.
+ORPHAN_GRACE = timedelta(hours=1)
+
+
+def release_photo(submission: Submission) -> None:
+    """Called, inside the transaction, when every prediction of a submission is final."""
+    days = Assignment.objects.filter(pk=submission.assignment_id).values_list("keep_photos_days", flat=True).first()
+    if days and submission.photo:
+        Submission.objects.filter(pk=submission.pk).update(photo_delete_after=timezone.now() + timedelta(days=days))
+    else:
+        # Privacy by default: the photo goes as soon as every model has answered.
+        transaction.on_commit(lambda: delete_photo(submission))
+
+
+def purge_photos(*, now=None) -> dict:
+    """Delete photos past their retention, photos whose deletion a crash
+    interrupted, and stored files no submission refers to."""
+    now = now or timezone.now()
+    stored = Submission.objects.exclude(photo="")
+    expired = stored.filter(photo_delete_after__lte=now)
+    open_predictions = Prediction.objects.filter(submission=OuterRef("pk")).exclude(status__in=Prediction.FINAL)
+    forgotten = stored.filter(
+        photo_delete_after__isnull=True, created_at__lt=now - ORPHAN_GRACE, assignment__keep_photos_days__isnull=True
+    ).exclude(Exists(open_predictions))
+    counts = {"expired": 0, "forgotten": 0, "orphan_files": 0}
+    for key, qs in (("expired", expired), ("forgotten", forgotten)):
+        for submission in qs.only("pk", "photo"):
+            delete_photo(submission)
+            counts[key] += 1
+    counts["orphan_files"] = _delete_orphan_files(now)
+    if any(counts.values()):
+        log.info("Photo purge: %s", counts)
+    return counts
+
+
+def _delete_orphan_files(now) -> int:
+    try:
+        _, names = default_storage.listdir(UPLOAD_DIR)
+    except FileNotFoundError:
+        return 0
+    paths = [f"{UPLOAD_DIR}/{n}" for n in names]
+    referenced = set(Submission.objects.filter(photo__in=paths).values_list("photo", flat=True))
+    removed = 0
+    for path in paths:
+        if path in referenced:
+            continue
+        try:
+            if default_storage.get_modified_time(path) > now - ORPHAN_GRACE:
+                continue
+            default_storage.delete(path)
+            removed += 1
+        except FileNotFoundError:
+            continue
+    return removed

@@ -1,0 +1,226 @@
+"""Every route, requested by every kind of visitor, answers as it should.
+
+The routes come from the URL configuration itself (get_resolver()), so a new
+route fails `test_every_route_has_an_access_rule` until it is added to ROUTES
+below with who may use it. Each route is then requested with GET and POST as:
+
+    anonymous, a student of another class, a teacher of another class,
+    a classmate (a student of the class who does not own the submission),
+    the student who owns the submission, and the class's teacher.
+
+Pages send anonymous visitors to the login page; the API answers 403. Anything
+outside a user's scope is a 404 (a wrong role too), never a 200 or a 500.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+
+from classroom.services.submissions import submit_photo
+from tests import factories
+from tests.helpers import synthetic_upload
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ["anonymous", "outsider_student", "outsider_teacher", "classmate", "student", "teacher"]
+OK, LOGIN, ROLE, SCOPE = "ok", "login", "role", "scope"
+ANY = ("GET", "POST")
+
+# Who may use a route: actor -> OK, LOGIN (anonymous: log in first), ROLE (wrong
+# role: 404 before anything else), SCOPE (right role, not their class/submission:
+# 404, after the method check).
+PUBLIC = dict.fromkeys(ACTORS, OK)
+LOGGED_IN = {**PUBLIC, "anonymous": LOGIN}
+MEMBER = {**LOGGED_IN, "outsider_student": SCOPE, "outsider_teacher": SCOPE}
+OWNER = {**MEMBER, "classmate": SCOPE}
+CLASS_TEACHER = {**MEMBER, "outsider_student": ROLE, "classmate": ROLE, "student": ROLE}
+ANY_TEACHER = {**LOGGED_IN, "outsider_student": ROLE, "classmate": ROLE, "student": ROLE}
+CLASS_STUDENT = {**MEMBER, "teacher": ROLE, "outsider_teacher": ROLE}
+
+
+@dataclass(frozen=True)
+class Route:
+    access: dict
+    methods: tuple = ("GET",)  # methods the view accepts; ANY: no restriction
+    obj: str = ""  # which object fills the URL: classroom, assignment, submission, student, model
+    api: bool = False
+    overrides: dict = field(default_factory=dict)  # (actor, method) -> status, where a rule has a reason
+
+
+ROUTES = {
+    # accounts
+    "login": Route(PUBLIC, ANY),
+    "logout": Route(PUBLIC, ("POST",)),
+    "signup": Route(PUBLIC, ANY),
+    "home": Route(LOGGED_IN, ANY),
+    "join": Route(LOGGED_IN, ANY),
+    "privacy": Route(PUBLIC),
+    "model_card": Route(LOGGED_IN, ANY, obj="model"),
+    # classes (teacher)
+    "create_classroom": Route(ANY_TEACHER, ("POST",)),
+    "classroom": Route(MEMBER, ANY, obj="classroom"),
+    "add_students": Route(CLASS_TEACHER, ("POST",), obj="classroom"),
+    "upload_roster": Route(CLASS_TEACHER, ("POST",), obj="classroom"),
+    "reset_password": Route(CLASS_TEACHER, ("POST",), obj="student"),
+    "export_student": Route(CLASS_TEACHER, ("POST",), obj="student"),
+    "delete_student": Route(CLASS_TEACHER, ANY, obj="student"),
+    "confirm_consent": Route(CLASS_TEACHER, ("POST",), obj="classroom"),
+    "delete_classroom": Route(CLASS_TEACHER, ANY, obj="classroom"),
+    "credentials": Route(CLASS_TEACHER, ANY, obj="classroom"),
+    "join_code": Route(CLASS_TEACHER, ("POST",), obj="classroom"),
+    "create_assignment": Route(CLASS_TEACHER, ANY, obj="classroom"),
+    # experiments, tests, results
+    "assignment": Route(MEMBER, ANY, obj="assignment"),
+    "submit": Route(CLASS_STUDENT, ("POST",), obj="assignment"),
+    "release_results": Route(CLASS_TEACHER, ("POST",), obj="assignment"),
+    "results": Route(MEMBER, obj="assignment"),
+    "results_json": Route(MEMBER, obj="assignment"),
+    "projector": Route(CLASS_TEACHER, obj="assignment"),
+    "export_csv": Route(CLASS_TEACHER, obj="assignment"),
+    "classroom_results": Route(MEMBER, obj="classroom"),
+    "submission": Route(OWNER, ANY, obj="submission"),
+    "submission_status": Route(OWNER, ANY, obj="submission"),
+    # REST API
+    "api-token": Route(PUBLIC, ("POST",), api=True),
+    "api-schema": Route(PUBLIC, api=True),
+    "api-docs": Route(PUBLIC, ANY),
+    "api-classroom-list": Route(LOGGED_IN, api=True),
+    "api-classroom-detail": Route(MEMBER, obj="classroom", api=True),
+    "api-classroom-results": Route(MEMBER, obj="classroom", api=True),
+    "api-assignment-list": Route(LOGGED_IN, api=True),
+    "api-assignment-detail": Route(MEMBER, obj="assignment", api=True),
+    "api-assignment-results": Route(MEMBER, obj="assignment", api=True),
+    "api-assignment-export": Route(CLASS_TEACHER, obj="assignment", api=True),
+    "api-submission-list": Route(
+        LOGGED_IN,
+        ANY,
+        api=True,
+        overrides={("teacher", "POST"): 403, ("outsider_teacher", "POST"): 403},  # only students submit
+    ),  # fmt: skip
+    "api-submission-detail": Route(OWNER, obj="submission", api=True),
+    "api-prediction-list": Route(LOGGED_IN, api=True),
+}
+
+
+def walk(patterns, prefix="", namespace=None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from walk(p.url_patterns, prefix + str(p.pattern), p.namespace or namespace)
+        else:
+            yield prefix + str(p.pattern), p.name, namespace
+
+
+def project_routes():
+    return [(route, name) for route, name, ns in walk(get_resolver().url_patterns) if ns != "admin"]
+
+
+def test_every_route_has_an_access_rule():
+    unknown = sorted(f"{name or '(unnamed)'}: /{route}" for route, name in project_routes() if name not in ROUTES)
+    assert not unknown, (
+        "Routes without an access rule (add each to ROUTES in tests/test_access_matrix.py, "
+        f"saying who may use it): {unknown}"
+    )
+
+
+@pytest.fixture
+def world(demo_models):
+    from classroom.services.classes import create_assignment
+
+    teacher = factories.TeacherFactory()
+    classroom = factories.ClassroomFactory(teacher=teacher)
+    student = factories.enrol(classroom, factories.StudentFactory(created_by=teacher))
+    classmate = factories.enrol(classroom, factories.StudentFactory(created_by=teacher))
+    outsider_class = factories.ClassroomFactory()
+    outsider_student = factories.enrol(outsider_class, factories.StudentFactory(created_by=outsider_class.teacher))
+    assignment = create_assignment(
+        classroom=classroom, title="Matrix", instructions="", model_versions=list(demo_models), ask_expected=True
+    )
+    submission = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    return {
+        "users": {
+            "anonymous": None,
+            "outsider_student": outsider_student,
+            "outsider_teacher": outsider_class.teacher,
+            "classmate": classmate,
+            "student": student,
+            "teacher": teacher,
+        },
+        "kwargs": {
+            "": {},
+            "classroom": {"public_id": classroom.public_id},
+            "assignment": {"public_id": assignment.public_id},
+            "submission": {"public_id": submission.public_id},
+            "student": {"public_id": classroom.public_id, "student_id": student.public_id},
+            "model": {"key": demo_models[0].key},
+        },
+    }
+
+
+def expected_status(route: Route, actor: str, method: str) -> int | tuple:
+    if (actor, method) in route.overrides:
+        return route.overrides[(actor, method)]
+    verdict = route.access[actor]
+    if verdict == LOGIN:
+        return (401, 403) if route.api else 302
+    if verdict == ROLE and not route.api:  # page decorators check the role first; API views inside the handler
+        return 404
+    if method not in route.methods:
+        return 405
+    if verdict in (ROLE, SCOPE):
+        return 404
+    return (200,) if method == "GET" else (200, 201, 302, 400)
+
+
+def routes_here():
+    present = {name for _, name in project_routes()}
+    return [name for name in ROUTES if name in present]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("name", routes_here())
+def test_route_answers_each_visitor_as_it_should(world, name, method):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=world["kwargs"][route.obj])
+    problems = []
+    for actor in ACTORS:  # the teacher last: their allowed POSTs may change things
+        cache.clear()  # API throttles count in the cache; this test is not about them
+        client = Client()
+        if world["users"][actor]:
+            client.force_login(world["users"][actor])
+        response = client.get(url) if method == "GET" else client.post(url, {})
+        want = expected_status(route, actor, method)
+        ok = response.status_code in want if isinstance(want, tuple) else response.status_code == want
+        if ok and want == 302 and route.access[actor] == LOGIN:
+            ok = response["Location"].startswith(reverse("login"))
+        if not ok:
+            problems.append(f"{actor}: {method} {url} -> {response.status_code}, expected {want}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", [n for n in routes_here() if "POST" in ROUTES[n].methods])
+def test_every_post_needs_a_csrf_token(world, name):
+    """With CSRF checks on (as in a browser), a logged-in POST without the token is refused."""
+    route = ROUTES[name]
+    actor = next(a for a in reversed(ACTORS) if route.access[a] == OK and world["users"][a])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["users"][actor])
+    response = client.post(reverse(name, kwargs=world["kwargs"][route.obj]), {})
+    assert response.status_code == 403, (name, actor, response.status_code)
+
+
+def test_admin_is_closed_to_teachers_and_students(world):
+    for actor in ACTORS:
+        client = Client()
+        if world["users"][actor]:
+            client.force_login(world["users"][actor])
+        response = client.get(reverse("admin:index"))
+        assert response.status_code == 302 and reverse("admin:login") in response["Location"], actor
+
+
+def test_student_urls_use_unguessable_ids(world):
+    student = world["users"]["student"]
+    url = reverse("reset_password", kwargs=world["kwargs"]["student"])
+    assert str(student.public_id) in url and f"/{student.pk}/" not in url
