@@ -174,3 +174,20 @@ def test_mlp_pair_on_an_imported_dataset(utk_dir, capsys):
     assert "utkface-mlp-balanced" in out and "Held-out accuracy per group" in out
     with pytest.raises(CommandError, match="Not achievable"):
         call_command("train_mlp_pair", "--dataset", "utkface", "--per-group", "500")
+
+
+@pytest.mark.django_db
+def test_vgg_head_on_imported_fairface(tmp_path):
+    from inference.models import ModelVersion
+    from tests.vgg_files import TINY
+
+    d, train, val = fairface_tree(tmp_path)
+    call_command("import_fairface", str(d), "--train-labels", str(train), "--val-labels", str(val), "--merge-asian")
+    call_command("train_vgg_head", "--dataset", "fairface-6", "--per-group", "3", "--width", str(TINY),
+                 "--epochs", "2", "--key", "ff-head")  # fmt: skip
+    mv = ModelVersion.objects.get(key="ff-head")
+    assert mv.label_set.labels[3] == "Asian" and mv.composition == dict.fromkeys(mv.label_set.labels, 3)
+    assert mv.composition["Asian"] == 3 and not mv.synthetic
+    assert mv.metrics["per_group"]["Asian"]["n"] == 6  # East + Southeast Asian held-out images
+    with pytest.raises(CommandError, match="Not achievable"):
+        call_command("train_vgg_head", "--dataset", "fairface-6", "--per-group", "99", "--width", str(TINY))

@@ -1,3 +1,5 @@
+import json
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -17,7 +19,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         d = DEFAULT_FINETUNE_PARAMS
         parser.add_argument("--base", default="", help="BaseWeights key (default: the seeded random demo base)")
-        parser.add_argument("--dataset", default="synthetic")
+        parser.add_argument("--dataset", default="synthetic", help="a Dataset key (e.g. fairface-6) or 'synthetic'")
+        parser.add_argument(
+            "--mix",
+            default="",
+            help='imported datasets: a mix as JSON, e.g. \'{"kind": "k_times", "majority": '
+            '"White", "k": 10}\' (default: balanced, --per-group per group)',
+        )
         parser.add_argument("--per-group", type=int, default=40)
         parser.add_argument("--test-per-group", type=int, default=10)
         parser.add_argument("--epochs", type=int, default=d["epochs"])
@@ -32,10 +40,10 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         keys = ("base", "dataset", "per_group", "test_per_group", "epochs", "samples_per_epoch", "batch_size",
                 "learning_rate", "width", "seed", "key")  # fmt: skip
+        params = {k: opts[k] for k in keys}
+        params["mix"] = _mix(opts)
         with transaction.atomic():
-            job = start_job(
-                kind=TrainingJob.Kind.VGG_FINETUNE, params={k: opts[k] for k in keys}, enqueue=not opts["here"]
-            )
+            job = start_job(kind=TrainingJob.Kind.VGG_FINETUNE, params=params, enqueue=not opts["here"])
         if not opts["here"]:
             self.stdout.write(f"Queued fine-tune job {job.pk} on the `gpu` queue (start a worker with -Q gpu).")
             return
@@ -47,3 +55,12 @@ class Command(BaseCommand):
         if job.status != TrainingJob.Status.DONE:
             raise CommandError(f"Job {job.pk} {job.status}: {job.error or job.message}")
         self.stdout.write(self.style.SUCCESS(f"Registered '{job.result.key}'. {job.message}"))
+
+
+def _mix(opts) -> dict:
+    if not opts["mix"]:
+        return {"kind": "balanced", "per_group": opts["per_group"]}
+    try:
+        return json.loads(opts["mix"])
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--mix is not valid JSON: {exc}")

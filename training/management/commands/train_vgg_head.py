@@ -1,3 +1,5 @@
+import json
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -14,7 +16,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--base", default="", help="BaseWeights key (default: the seeded random demo base)")
-        parser.add_argument("--dataset", default="synthetic")
+        parser.add_argument("--dataset", default="synthetic", help="a Dataset key (e.g. fairface-6) or 'synthetic'")
+        parser.add_argument(
+            "--mix",
+            default="",
+            help='imported datasets: a mix as JSON, e.g. \'{"kind": "k_times", "majority": '
+            '"White", "k": 10}\' (default: balanced, --per-group per group)',
+        )
         parser.add_argument("--per-group", type=int, default=40, help="training images per group")
         parser.add_argument("--test-per-group", type=int, default=10)
         parser.add_argument("--cut", choices=["fc6", "fc7"], default="fc7")
@@ -28,6 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         params = {k: opts[k] for k in ("base", "dataset", "per_group", "test_per_group", "cut", "epochs", "width",
                                        "seed", "key", "name")}  # fmt: skip
+        params["mix"] = _mix(opts)
         with transaction.atomic():
             job = start_job(kind=TrainingJob.Kind.VGG_HEAD, params=params, enqueue=opts["queue"])
         if opts["queue"]:
@@ -43,3 +52,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Registered '{job.result.key}'. {job.message}"))
         for group, m in job.result.metrics["per_group"].items():
             self.stdout.write(f"  {group:<20} {m['accuracy']:.0%} (n={m['n']})")
+
+
+def _mix(opts) -> dict:
+    if not opts["mix"]:
+        return {"kind": "balanced", "per_group": opts["per_group"]}
+    try:
+        return json.loads(opts["mix"])
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--mix is not valid JSON: {exc}")
