@@ -15,7 +15,7 @@ DEMO_PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ethitech)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: venv demo test lint format browser-deps run-worker clean bench-inference
+.PHONY: venv demo test lint format browser-deps run-worker clean bench-inference bench-training
 
 venv: $(VENV_HOME)/.complete
 	@if [ "$$(readlink $(VENV) 2>/dev/null)" != "$(VENV_HOME)" ]; then rm -rf $(VENV); ln -s $(VENV_HOME) $(VENV); fi
@@ -42,7 +42,8 @@ demo: venv
 	@echo
 	@echo "EthiTech classroom (synthetic demo) at http://$(DEMO_HOST):$(DEMO_PORT)/  - Ctrl-C stops web and worker."
 	@trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/celery -A ethitech worker -Q mlp --concurrency 2 --loglevel WARNING -n mlp@%h & \
+	$(BIN)/celery -A ethitech worker -Q mlp,maintenance --concurrency 2 --loglevel WARNING -n mlp@%h & \
+	$(BIN)/celery -A ethitech beat --loglevel WARNING --schedule var/celerybeat-schedule & \
 	nice -n 10 $(BIN)/celery -A ethitech worker -Q vgg --concurrency 1 --loglevel WARNING -n vgg@%h & \
 	nice -n 15 $(BIN)/celery -A ethitech worker -Q training,gpu --concurrency 1 --loglevel WARNING -n training@%h & \
 	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --access-logfile - ; \
@@ -67,6 +68,9 @@ test: venv browser-deps lint
 # Benchmarks print numbers; they are not tests. They need PostgreSQL and Redis.
 bench-inference: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_inference.py
+
+bench-training: venv
+	$(BIN)/python bench/bench_training.py
 
 # Class results over 1,000,000 stored tests in PostgreSQL (BENCH_DATABASE_URL, default
 # .../ethitech_bench; loaded once, --reload to redo): p50/p95 of the queries and page renders.
