@@ -18,14 +18,14 @@ def pct(value, digits=0):
 @register.filter
 def points(value):
     """A difference of two proportions, in percentage points."""
-    if value is None:
+    if value is None or value == "":
         return DASH
     return f"{float(value) * 100:.0f} points"
 
 
 @register.filter
 def ratio(value):
-    return DASH if value is None else f"{float(value):.2f}"
+    return DASH if value is None or value == "" else f"{float(value):.2f}"
 
 
 @register.filter

@@ -192,7 +192,7 @@ def test_csv_export_is_anonymised(client, random_results):
     client.force_login(classroom.teacher)
     response = client.get(url)
     assert response["Content-Type"].startswith("text/csv")
-    text = b"".join(response.streaming_content).decode()
+    text = response.content.decode()
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == Prediction.objects.filter(submission__assignment=random_results).count()
     assert set(rows[0]) >= {"test", "student", "expected_group", "model", "guess", "face_found", "p_Group A"}
@@ -220,3 +220,15 @@ def test_other_teacher_gets_404_on_every_results_page(client, random_results):
         reverse("classroom_results", args=[c]),
     ]:
         assert client.get(url).status_code == 404, url
+
+
+def test_results_pages_before_any_test(client, assignment):
+    """An experiment nobody has tested yet: every page answers, with dashes instead of numbers."""
+    from django.urls import reverse
+
+    client.force_login(assignment.classroom.teacher)
+    for name in ("results", "projector", "results_json", "export_csv"):
+        assert client.get(reverse(name, args=[assignment.public_id])).status_code == 200, name
+    assert client.get(reverse("classroom_results", args=[assignment.classroom.public_id])).status_code == 200
+    page = client.get(reverse("projector", args=[assignment.public_id])).content.decode()
+    assert 'data-field="gap">—</span>' in page
