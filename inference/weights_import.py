@@ -7,12 +7,13 @@ itself is atomic. Re-importing the same file returns what is registered.
 
 import hashlib
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import transaction
 from django.utils.text import slugify
 
-from .artifacts import save_artifact
+from .artifacts import save_artifact, store_path
 from .models import BaseWeights, ModelVersion
 from .preprocessing import InputSpec
 from .services import ensure_label_set
@@ -33,7 +34,21 @@ def _copy(path: Path, folder: str) -> tuple[str, str]:
     return save_artifact(folder, slugify(path.stem)[:40] or "weights", ".h5", lambda tmp: shutil.copyfile(path, tmp))
 
 
-@transaction.atomic
+@contextmanager
+def _kept_only_if_registered(relative: str):
+    """Remove the copied file again if registering it fails (unless an earlier import uses it)."""
+    try:
+        yield
+    except BaseException:
+        in_use = (
+            BaseWeights.objects.filter(artifact_path=relative).exists()
+            or ModelVersion.objects.filter(artifact_path=relative).exists()
+        )
+        if not in_use:
+            store_path(relative).unlink(missing_ok=True)
+        raise
+
+
 def import_vggface_weights(*, path: Path, key: str = "vggface-pretrained", name: str = "") -> BaseWeights:
     """The public 2622-identity VGG-Face weights: registered as a pretrained base."""
     path = Path(path)
@@ -45,21 +60,21 @@ def import_vggface_weights(*, path: Path, key: str = "vggface-pretrained", name:
             "If it is a race model, use import_race_model with --labels."
         )
     relative, digest = _copy(path, "vggface")
-    base, _ = BaseWeights.objects.update_or_create(
-        key=key,
-        defaults={
-            "name": name or f"VGG-Face pretrained ({path.name})",
-            "artifact_path": relative,
-            "sha256": digest,
-            "width": width,
-            "pretrained": True,
-            "source": path.name,
-        },
-    )
+    with _kept_only_if_registered(relative), transaction.atomic():
+        base, _ = BaseWeights.objects.update_or_create(
+            key=key,
+            defaults={
+                "name": name or f"VGG-Face pretrained ({path.name})",
+                "artifact_path": relative,
+                "sha256": digest,
+                "width": width,
+                "pretrained": True,
+                "source": path.name,
+            },
+        )
     return base
 
 
-@transaction.atomic
 def import_race_model(*, path: Path, labels: list[str], key: str = "", name: str = "") -> ModelVersion:
     """A complete race model (all 16 layers), labels in the file's class order."""
     path = Path(path)
@@ -68,27 +83,28 @@ def import_race_model(*, path: Path, labels: list[str], key: str = "", name: str
         raise WeightsFileError("Give at least two distinct labels, in the file's class order.")
     width = _validate(path, n_classes=len(labels))
     label_hash = hashlib.sha256("\n".join(labels).encode()).hexdigest()[:8]
-    label_set = ensure_label_set(
-        key=f"imported-{len(labels)}-{label_hash}",
-        name=f"Imported race labels ({len(labels)}): {', '.join(labels)}",
-        labels=labels,
-        synthetic=False,
-    )
     relative, digest = _copy(path, "vgg")
-    mv, _ = ModelVersion.objects.update_or_create(
-        key=key or f"vgg-race-{digest[:8]}",
-        defaults={
-            "name": name or f"VGG-Face race model ({path.name})",
-            "family": ModelVersion.Family.VGG,
-            "label_set": label_set,
-            "artifact_path": relative,
-            "sha256": digest,
-            "input_spec": VGG_SPEC.to_dict(),
-            "training_params": {"width": width, "imported_from": path.name},
-            "data_source": f"Imported weights file {path.name}; training data as documented by its authors",
-            "synthetic": False,
-            "pretrained": True,
-            "active": True,
-        },
-    )
+    with _kept_only_if_registered(relative), transaction.atomic():
+        label_set = ensure_label_set(
+            key=f"imported-{len(labels)}-{label_hash}",
+            name=f"Imported race labels ({len(labels)}): {', '.join(labels)}",
+            labels=labels,
+            synthetic=False,
+        )
+        mv, _ = ModelVersion.objects.update_or_create(
+            key=key or f"vgg-race-{digest[:8]}",
+            defaults={
+                "name": name or f"VGG-Face race model ({path.name})",
+                "family": ModelVersion.Family.VGG,
+                "label_set": label_set,
+                "artifact_path": relative,
+                "sha256": digest,
+                "input_spec": VGG_SPEC.to_dict(),
+                "training_params": {"width": width, "imported_from": path.name},
+                "data_source": f"Imported weights file {path.name}; training data as documented by its authors",
+                "synthetic": False,
+                "pretrained": True,
+                "active": True,
+            },
+        )
     return mv
