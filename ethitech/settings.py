@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -219,6 +220,29 @@ PREDICTION_MAX_ATTEMPTS = env.int("ETHITECH_PREDICTION_MAX_ATTEMPTS", default=3)
 PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": env.int("ETHITECH_VGG_BATCH_SIZE", default=8)}
 # A batch-claimed prediction is left to its batch for this long before another task may re-run it.
 PREDICTION_LEASE_SECONDS = {"mlp": 0, "vgg": env.int("ETHITECH_VGG_LEASE_SECONDS", default=600)}
+# Hard limit in seconds on one prediction task (a VGG batch included).
+PREDICTION_TIME_LIMIT = env.int("ETHITECH_PREDICTION_TIME_LIMIT", default=300)
+# The sweeper re-queues a prediction pending (since queued) or running (since claimed) this long...
+PREDICTION_STALE_SECONDS = env.int("ETHITECH_PREDICTION_STALE_SECONDS", default=900)
+# ...and marks failed, with a message, one still unanswered this long after it was submitted.
+PREDICTION_GIVE_UP_SECONDS = env.int("ETHITECH_PREDICTION_GIVE_UP_SECONDS", default=24 * 3600)
+if PREDICTION_STALE_SECONDS <= max(PREDICTION_TIME_LIMIT, *PREDICTION_LEASE_SECONDS.values()):
+    raise ImproperlyConfigured("ETHITECH_PREDICTION_STALE_SECONDS must exceed the task time limit and the VGG lease.")
+if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", float("inf")) <= PREDICTION_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed ETHITECH_PREDICTION_TIME_LIMIT.")
+# Periodic jobs (run `celery beat`, and a worker on the "maintenance" queue).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-predictions": {
+        "task": "classroom.sweep_stale_predictions",
+        "schedule": env.int("ETHITECH_SWEEP_INTERVAL_SECONDS", default=60),
+        "options": {"queue": "maintenance", "expires": 60},
+    },
+    "purge-photos": {
+        "task": "classroom.purge_photos",
+        "schedule": env.int("ETHITECH_PURGE_INTERVAL_SECONDS", default=900),
+        "options": {"queue": "maintenance", "expires": 900},
+    },
+}
 
 # --- REST API (classroom/api.py) --------------------------------------------
 REST_FRAMEWORK = {

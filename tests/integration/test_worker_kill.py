@@ -1,0 +1,149 @@
+"""Fault injection: SIGKILL real worker processes in the middle of a burst.
+
+1. The worker's child process is killed mid-task: Celery rejects the task back
+   to the queue (acks_late + reject_on_worker_lost) and a new child runs it.
+2. The whole worker (main process and child) is killed mid-task: the message
+   stays unacknowledged in Redis until its visibility timeout (hours), so the
+   prediction is stuck "running". A new worker drains the rest of the queue,
+   then the sweeper that celery beat runs re-queues the stuck one.
+
+Every prediction must end done exactly once: one model run completed per
+prediction (the fault app journals them), one attempt more for each killed
+one, and every photo deleted.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+
+from classroom.models import Prediction
+from classroom.services.submissions import submit_photo
+from classroom.services.sweeper import requeue_stale_predictions
+from ethitech.celery import app as celery_app
+from tests import factories
+from tests.helpers import media_files, synthetic_upload
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+QUEUE = "mlp"  # the demo models' queue
+BURST = 5  # submissions; two models each
+
+
+def start_fault_worker(env: dict, name: str) -> subprocess.Popen:
+    log_path = Path(env["ETHITECH_FAULT_DIR"]) / f"{name}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tests.integration.fault_app", "worker", "-Q", QUEUE, "-c", "1",
+             "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"{name}-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    wait_for(lambda: "ready." in log_path.read_text() or proc.poll() is not None, 90, f"{name} to start")
+    assert proc.poll() is None, log_path.read_text()[-3000:]
+    return proc
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
+
+
+def next_run_started_after(folder: Path, after: float) -> tuple[int, float, int]:
+    """(worker pid, start time, prediction id) of a model run that began after `after`."""
+
+    def find():
+        for marker in folder.glob("running-*"):
+            fields = marker.read_text().split()
+            if len(fields) == 3 and float(fields[0]) > after:
+                return int(marker.name.split("-")[1]), float(fields[0]), fields[1], fields[2]
+        return None
+
+    pid, started, model, photo = wait_for(find, 30, "a model run to start")
+    prediction = Prediction.objects.get(model_version__key=model, submission__photo__endswith=photo)
+    return pid, started, prediction.pk
+
+
+def statuses():
+    return dict(Prediction.objects.values_list("pk", "status"))
+
+
+@pytest.fixture
+def quiet_queue():
+    """Other workers of this test session (if any are running) stop taking `mlp` tasks meanwhile."""
+    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(QUEUE)
+    replies = celery_app.control.cancel_consumer(QUEUE, reply=True, timeout=2) or []
+    names = [name for reply in replies for name in reply]
+    yield
+    if names:
+        celery_app.control.add_consumer(QUEUE, destination=names, reply=True, timeout=2)
+
+
+def test_sigkill_mid_burst_loses_no_prediction_and_runs_none_twice(
+    worker_env, demo_models, quiet_queue, tmp_path
+):  # fmt: skip
+    from classroom.services.classes import create_assignment
+
+    classroom = factories.ClassroomFactory()
+    student = factories.enrol(classroom, factories.StudentFactory())
+    assignment = create_assignment(
+        classroom=classroom, title="Kill", instructions="", model_versions=list(demo_models), ask_expected=False
+    )
+    env = {**worker_env, "ETHITECH_FAULT_DIR": str(tmp_path), "ETHITECH_FAULT_DELAY": "0.8"}
+    workers = [start_fault_worker(env, "fault-1")]
+    try:
+        started = time.time()
+        # A burst: tasks are queued as each submission commits.
+        submissions = [submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i % 5, i))
+                       for i in range(BURST)]  # fmt: skip
+        photos = {os.path.basename(s.photo) for s in submissions}
+        n = len(statuses())
+        assert n == 2 * BURST
+
+        # 1. Kill the worker's child in the middle of a model run.
+        child, t1, first = next_run_started_after(tmp_path, started)
+        os.kill(child, signal.SIGKILL)  # mid-run: the prediction is claimed, its model not finished
+
+        # 2. Once it has recovered and moved on, kill the whole worker mid-run.
+        _, t2, _ = next_run_started_after(tmp_path, t1)
+        _, t3, second = next_run_started_after(tmp_path, t2)
+        os.killpg(workers[0].pid, signal.SIGKILL)
+        workers[0].wait(10)
+        assert statuses()[second] == "running"
+        stuck, kills = {second}, Counter([first, second])  # the same one, if its re-run was the one killed
+
+        # 3. A new worker drains the queue; the stuck prediction's message is held by Redis.
+        workers.append(start_fault_worker(env, "fault-2"))
+        wait_for(lambda: {pk for pk, s in statuses().items() if s not in Prediction.FINAL} == stuck, 40, "the queue")
+
+        # 4. The sweeper beat runs every minute, as it will once the stale threshold has passed.
+        assert requeue_stale_predictions(stale_after=0) == {"requeued": 1, "given_up": 0}
+        wait_for(lambda: all(s in Prediction.FINAL for s in statuses().values()), 30, "every prediction")
+    finally:
+        for proc in workers:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(20)
+    logs = "\n".join(p.read_text()[-2000:] for p in tmp_path.glob("*.log"))
+
+    predictions = list(Prediction.objects.select_related("model_version", "submission"))
+    assert len(predictions) == n
+    for p in predictions:
+        assert p.status == "done" and p.label, (p.pk, p.status, p.error, logs)
+        assert p.attempts == 1 + kills[p.pk], (p.pk, p.attempts, kills)
+    journal = (tmp_path / "journal.txt").read_text().split("\n")[:-1]
+    runs = sorted(journal)
+    assert len(runs) == n and len(set(runs)) == n, runs  # each model ran to completion once per photo
+    assert {line.split()[1] for line in runs} == photos
+    assert media_files() == []
