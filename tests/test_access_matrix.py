@@ -102,6 +102,17 @@ ROUTES = {
     ),  # fmt: skip
     "api-submission-detail": Route(OWNER, obj="submission", api=True),
     "api-prediction-list": Route(LOGGED_IN, api=True),
+    # class test gallery
+    "gallery": Route(CLASS_TEACHER, ANY, obj="classroom"),
+    "remove_gallery": Route(CLASS_TEACHER, ("POST",), obj="classroom"),
+    "gallery_image": Route(MEMBER, obj="gallery_image"),
+    "submit_gallery": Route(CLASS_STUDENT, ("POST",), obj="assignment"),
+    # training jobs (a teacher's own)
+    "training_jobs": Route(ANY_TEACHER, ANY),
+    "training_composition": Route(ANY_TEACHER),
+    "training_job": Route(CLASS_TEACHER, obj="training_job"),
+    "training_job_status": Route(CLASS_TEACHER, obj="training_job"),
+    "cancel_training_job": Route(CLASS_TEACHER, ("POST",), obj="training_job"),
 }
 
 
@@ -155,8 +166,35 @@ def world(demo_models):
             "submission": {"public_id": submission.public_id},
             "student": {"public_id": classroom.public_id, "student_id": student.public_id},
             "model": {"key": demo_models[0].key},
+            "gallery_image": lambda: {"public_id": _gallery_image(classroom, assignment).public_id},
+            "training_job": lambda: {"public_id": _training_job(teacher).public_id},
         },
     }
+
+
+def _gallery_image(classroom, assignment):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from classroom.models import GalleryImage
+    from tests.hostile_files import encode, solid
+
+    photo = default_storage.save("gallery/matrix.jpg", ContentFile(encode(solid(), "JPEG")))
+    return GalleryImage.objects.create(
+        classroom=classroom, label_set=assignment.label_set, label=assignment.label_set.labels[0],
+        source="test", synthetic=True, photo=photo, width=120, height=100, published_by=classroom.teacher,
+    )  # fmt: skip
+
+
+def _training_job(teacher):
+    from training.models import TrainingJob
+
+    return TrainingJob.objects.create(kind=TrainingJob.Kind.MLP, created_by=teacher)
+
+
+def url_kwargs(world, route: Route) -> dict:
+    kwargs = world["kwargs"][route.obj]
+    return kwargs() if callable(kwargs) else kwargs
 
 
 def expected_status(route: Route, actor: str, method: str) -> int | tuple:
@@ -183,7 +221,7 @@ def routes_here():
 @pytest.mark.parametrize("name", routes_here())
 def test_route_answers_each_visitor_as_it_should(world, name, method):
     route = ROUTES[name]
-    url = reverse(name, kwargs=world["kwargs"][route.obj])
+    url = reverse(name, kwargs=url_kwargs(world, route))
     problems = []
     for actor in ACTORS:  # the teacher last: their allowed POSTs may change things
         cache.clear()  # API throttles count in the cache; this test is not about them
@@ -207,7 +245,7 @@ def test_every_post_needs_a_csrf_token(world, name):
     actor = next(a for a in reversed(ACTORS) if route.access[a] == OK and world["users"][a])
     client = Client(enforce_csrf_checks=True)
     client.force_login(world["users"][actor])
-    response = client.post(reverse(name, kwargs=world["kwargs"][route.obj]), {})
+    response = client.post(reverse(name, kwargs=url_kwargs(world, route)), {})
     assert response.status_code == 403, (name, actor, response.status_code)
 
 
