@@ -30,6 +30,7 @@
             label: "Accuracy",
             data: groups.map((g) => asPct(g.accuracy)),
             showLine: false,
+            clip: false, // a point at 0% or 100% is drawn whole
             pointRadius: 7,
             pointHoverRadius: 9,
             pointStyle: "rectRot",
