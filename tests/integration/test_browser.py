@@ -38,6 +38,9 @@ def test_class_scenario(browser, live_server, celery_worker, demo_models, tmp_pa
     url = live_server.url
     page = browser.new_page()
     page.set_default_timeout(20_000)
+    # The Content-Security-Policy allows no inline script or style: the browser would report any it blocked.
+    csp_violations = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and csp_violations.append(msg.text))
 
     # A teacher signs up and creates a class.
     page.goto(f"{url}/signup/")
@@ -108,3 +111,4 @@ def test_class_scenario(browser, live_server, celery_worker, demo_models, tmp_pa
     text = page.locator("main").inner_text()
     assert re.search(r"1 answered", text)
     assert "Group D" in text and username not in text
+    assert not csp_violations, csp_violations
