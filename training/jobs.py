@@ -169,7 +169,7 @@ def _run_vgg_head(job, progress, should_stop, echo):
         key=params.get("key") or f"vgg-head-job{job.pk}",
         name=params.get("name") or f"VGG-Face head (job {job.pk})",
         data_source=data.data_source, synthetic_data=data.synthetic,
-        cut=params.get("cut", "fc7"), epochs=params.get("epochs", 20), seed=params.get("seed", 0),
+        cut=params.get("cut", "fc7"), epochs=params.get("epochs") or None, seed=params.get("seed", 0),
         progress=progress, should_stop=should_stop, created_by=job.created_by,
     )  # fmt: skip
     return mv, f"Head trained; held-out accuracy {mv.metrics['overall_accuracy']:.0%}."

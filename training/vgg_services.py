@@ -15,7 +15,7 @@ from . import synthetic
 from .evaluation import per_group_metrics
 from .image_sets import ImageSet, synthetic_image_set  # noqa: F401  (re-exported)
 from .progress import JobCancelled, ProgressFn
-from .trainers.vgg_head import DEFAULT_HEAD_PARAMS, fit_head, head_as_conv_layers, predict_head
+from .trainers.vgg_head import DEFAULT_HEAD_PARAMS, auto_epochs, fit_head, head_as_conv_layers, predict_head
 from .vgg_features import VGG_SPEC, extract_features
 
 
@@ -53,7 +53,7 @@ def train_vgg_head(
     data_source: str,
     synthetic_data: bool,
     cut: str = "fc7",
-    epochs: int = DEFAULT_HEAD_PARAMS["epochs"],
+    epochs: int | None = DEFAULT_HEAD_PARAMS["epochs"],
     seed: int = 0,
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -88,6 +88,7 @@ def train_vgg_head(
         if should_stop and should_stop():
             raise JobCancelled("Cancelled while training the head.")
 
+    epochs = epochs or auto_epochs(len(x_train))
     head = fit_head(
         np.asarray(x_train, dtype=np.float32), train.labels, len(labels),
         cut=cut, fc_width=channels(base.width)[14], epochs=epochs, seed=seed, on_epoch=on_epoch,

@@ -9,7 +9,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-DEFAULT_HEAD_PARAMS = {"epochs": 20, "batch_size": 256, "learning_rate": 1e-3, "seed": 0}
+DEFAULT_HEAD_PARAMS = {"epochs": None, "batch_size": 256, "learning_rate": 1e-3, "seed": 0}
+
+
+def auto_epochs(n: int, batch_size: int = 256) -> int:
+    """Enough passes for ~1,500 optimiser steps, between 3 and 20: small sets get
+    many epochs, FairFace-sized ones (86,000 features) a few."""
+    steps_per_epoch = max(1, -(-n // batch_size))
+    return max(3, min(20, -(-1500 // steps_per_epoch)))
 
 
 def fit_head(
@@ -19,7 +26,7 @@ def fit_head(
     *,
     cut: str = "fc7",
     fc_width: int = 4096,
-    epochs: int = 20,
+    epochs: int | None = None,
     batch_size: int = 256,
     learning_rate: float = 1e-3,
     seed: int = 0,
@@ -29,6 +36,7 @@ def fit_head(
     import keras
 
     keras.utils.set_random_seed(seed)
+    epochs = epochs or auto_epochs(len(features), batch_size)
     layers = [keras.Input((features.shape[1],))]
     if cut == "fc6":
         layers += [keras.layers.Dense(fc_width, activation="relu", name="fc7"), keras.layers.Dropout(0.5)]

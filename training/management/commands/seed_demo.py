@@ -5,9 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from PIL import Image
 
+from classroom import selectors
 from classroom.credentials import generate_password
 from classroom.models import Classroom, Enrollment, User
-from classroom.services import classes, privacy, submissions
+from classroom.services import classes, gallery, privacy, submissions
 from inference.models import ModelVersion
 from training import synthetic
 
@@ -30,6 +31,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--students", type=int, default=12)
         parser.add_argument("--submissions", type=int, default=10)
+        parser.add_argument(
+            "--train-per-group", type=int, default=100, help="Training images per group of the synthetic dataset."
+        )
 
     @transaction.atomic
     def handle(self, *args, **opts):
@@ -46,6 +50,14 @@ class Command(BaseCommand):
         classroom, created = Classroom.objects.get_or_create(name=DEMO_CLASS, teacher=teacher)
         if not classroom.consent_confirmed:
             privacy.confirm_consent(classroom=classroom, teacher=teacher, policy="Synthetic demo: no real photos")
+        # The synthetic set on disk, as an imported dataset: held-out images for the class's test
+        # gallery (the default photo source, so nobody uploads photos of people) and a small
+        # training split for the teacher's training page.
+        from training.importers.synthetic import import_synthetic
+
+        dataset = import_synthetic(train_per_group=opts["train_per_group"], test_per_group=20).dataset
+        if not classroom.gallery_images.exists():
+            gallery.publish_gallery(classroom=classroom, teacher=teacher, dataset=dataset, per_group=4)
         students = []
         for i in range(1, opts["students"] + 1):
             student, _ = User.objects.get_or_create(
@@ -66,16 +78,24 @@ class Command(BaseCommand):
                 ask_expected=True,
             )
         if not assignment.submissions.exists():
+            images = list(selectors.gallery_for(assignment))
             for n in range(opts["submissions"]):
                 group = n % len(synthetic.GROUPS)
-                buf = io.BytesIO()
-                Image.fromarray(synthetic.generate_image(group, n, split="gallery")).save(buf, format="PNG")
+                if images:  # the class gallery: true labels known
+                    image = images[n % len(images)]
+                    photo = {"gallery_image": image}
+                    expected = image.label
+                else:  # an experiment created before the gallery existed
+                    buf = io.BytesIO()
+                    Image.fromarray(synthetic.generate_image(group, n, split="gallery")).save(buf, format="PNG")
+                    photo = {"upload": SimpleUploadedFile(f"demo-{n}.png", buf.getvalue(), content_type="image/png")}
+                    expected = synthetic.GROUPS[group]
                 submissions.submit_photo(
                     assignment=assignment,
                     student=students[n % len(students)],
-                    upload=SimpleUploadedFile(f"demo-{n}.png", buf.getvalue(), content_type="image/png"),
-                    expected_label=synthetic.GROUPS[group],
+                    expected_label=expected,
                     note="Seeded demo test (synthetic image).",
+                    **photo,
                 )
 
         self.stdout.write(self.style.SUCCESS(f"Demo class: {classroom.name} (join code {classroom.join_code})"))

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--per-group", type=int, default=40, help="training images per group")
         parser.add_argument("--test-per-group", type=int, default=10)
         parser.add_argument("--cut", choices=["fc6", "fc7"], default="fc7")
-        parser.add_argument("--epochs", type=int, default=20)
+        parser.add_argument("--epochs", type=int, default=0, help="0: automatic (20 for small sets, fewer for large)")
         parser.add_argument("--width", type=float, default=1.0, help="random base only: channel scale")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--key", default="")
