@@ -1,11 +1,9 @@
-import json
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from training.jobs import run_job, start_job
+from training.cli import mix_option, run_here
+from training.jobs import start_job
 from training.models import TrainingJob
-from training.progress import tqdm_progress
 from training.trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS
 
 
@@ -41,26 +39,11 @@ class Command(BaseCommand):
         keys = ("base", "dataset", "per_group", "test_per_group", "epochs", "samples_per_epoch", "batch_size",
                 "learning_rate", "width", "seed", "key")  # fmt: skip
         params = {k: opts[k] for k in keys}
-        params["mix"] = _mix(opts)
+        params["mix"] = mix_option(opts["mix"], opts["per_group"])
         with transaction.atomic():
             job = start_job(kind=TrainingJob.Kind.VGG_FINETUNE, params=params, enqueue=not opts["here"])
         if not opts["here"]:
             self.stdout.write(f"Queued fine-tune job {job.pk} on the `gpu` queue (start a worker with -Q gpu).")
             return
-        progress, close = tqdm_progress()
-        try:
-            job = run_job(job.pk, progress=progress, echo=self.stdout.write)
-        finally:
-            close()
-        if job.status != TrainingJob.Status.DONE:
-            raise CommandError(f"Job {job.pk} {job.status}: {job.error or job.message}")
+        job = run_here(job, self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Registered '{job.result.key}'. {job.message}"))
-
-
-def _mix(opts) -> dict:
-    if not opts["mix"]:
-        return {"kind": "balanced", "per_group": opts["per_group"]}
-    try:
-        return json.loads(opts["mix"])
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"--mix is not valid JSON: {exc}")

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from training.jobs import run_job
+from training.cli import run_here
 from training.models import TrainingJob
-from training.progress import tqdm_progress
 
 
 class Command(BaseCommand):
@@ -14,11 +13,5 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not TrainingJob.objects.filter(pk=opts["job_id"]).exists():
             raise CommandError(f"There is no training job {opts['job_id']}.")
-        progress, close = tqdm_progress()
-        try:
-            job = run_job(opts["job_id"], progress=progress, echo=lambda line: self.stdout.write(line))
-        finally:
-            close()
-        self.stdout.write(f"Job {job.pk}: {job.get_status_display()}. {job.message or job.error}")
-        if job.status != TrainingJob.Status.DONE:
-            raise CommandError(job.error or job.message or job.status)
+        job = run_here(TrainingJob.objects.get(pk=opts["job_id"]), self.stdout)
+        self.stdout.write(f"Job {job.pk}: {job.get_status_display()}. {job.message}")

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from training.cli import run_here
 from training.composition import CompositionError, available, plan
-from training.jobs import run_job, start_job
+from training.jobs import start_job
 from training.models import Dataset, TrainingJob
-from training.progress import tqdm_progress
 from training.services import accuracy_table
 
 
@@ -56,13 +56,7 @@ class Command(BaseCommand):
             }  # fmt: skip
             with transaction.atomic():
                 job = start_job(kind=TrainingJob.Kind.MLP, params=params, enqueue=False)
-            progress, close = tqdm_progress()
-            try:
-                job = run_job(job.pk, progress=progress, echo=self.stdout.write)
-            finally:
-                close()
-            if job.status != TrainingJob.Status.DONE:
-                raise CommandError(f"The {name} model failed: {job.error or job.message}")
+            job = run_here(job, self.stdout)
             self.stdout.write(job.message)
             models.append(job.result)
         self.stdout.write("\nHeld-out accuracy per group (training images in brackets):")

@@ -1,11 +1,9 @@
-import json
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from training.jobs import run_job, start_job
+from training.cli import mix_option, run_here
+from training.jobs import start_job
 from training.models import TrainingJob
-from training.progress import tqdm_progress
 
 
 class Command(BaseCommand):
@@ -36,28 +34,13 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         params = {k: opts[k] for k in ("base", "dataset", "per_group", "test_per_group", "cut", "epochs", "width",
                                        "seed", "key", "name")}  # fmt: skip
-        params["mix"] = _mix(opts)
+        params["mix"] = mix_option(opts["mix"], opts["per_group"])
         with transaction.atomic():
             job = start_job(kind=TrainingJob.Kind.VGG_HEAD, params=params, enqueue=opts["queue"])
         if opts["queue"]:
             self.stdout.write(f"Queued training job {job.pk} on the `training` queue.")
             return
-        progress, close = tqdm_progress()
-        try:
-            job = run_job(job.pk, progress=progress, echo=self.stdout.write)
-        finally:
-            close()
-        if job.status != TrainingJob.Status.DONE:
-            raise CommandError(f"Job {job.pk} {job.status}: {job.error or job.message}")
+        job = run_here(job, self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Registered '{job.result.key}'. {job.message}"))
         for group, m in job.result.metrics["per_group"].items():
             self.stdout.write(f"  {group:<20} {m['accuracy']:.0%} (n={m['n']})")
-
-
-def _mix(opts) -> dict:
-    if not opts["mix"]:
-        return {"kind": "balanced", "per_group": opts["per_group"]}
-    try:
-        return json.loads(opts["mix"])
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"--mix is not valid JSON: {exc}")
