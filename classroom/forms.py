@@ -2,7 +2,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 
-from inference.models import ModelVersion
+from inference.models import BaseWeights, ModelVersion
+from training import composition
+from training.models import Dataset, TrainingJob
 
 from .models import MAX_KEEP_PHOTOS_DAYS, Assignment, User
 from .services.accounts import MAX_STUDENTS_PER_BATCH
@@ -60,6 +62,16 @@ class AssignmentForm(forms.Form):
     )
     ask_expected = forms.BooleanField(
         required=False, initial=True, label="Let students say which group they expect (always optional for them)"
+    )
+    allow_uploads = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Let students upload their own photos",
+        help_text=(
+            "Off by default once the class has a test gallery: students then pick labelled gallery images, "
+            "so nobody needs photos of real people and accuracy needs no guessing. Without a gallery for "
+            "the chosen models' groups, students always upload (public figures or stock images only)."
+        ),
     )
     opens_at = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), help_text="Empty: now."
@@ -139,3 +151,196 @@ class ConsentForm(forms.Form):
 
 class ConfirmDeleteForm(forms.Form):
     confirm = forms.BooleanField(label="I understand that this cannot be undone.")
+
+
+# --- Test gallery -------------------------------------------------------------------
+
+
+class GalleryImageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return ""  # the page shows the image itself; its group stays hidden until the models answer
+
+
+class GalleryPickForm(SubmissionForm):
+    """A test with a gallery image instead of an upload; the expected group and note work the same."""
+
+    gallery_image = GalleryImageChoiceField(
+        queryset=None,
+        to_field_name="public_id",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        label="Pick an image",
+        error_messages={
+            "required": "Pick an image from the gallery.",
+            "invalid_choice": "That image is not in this experiment's gallery. Pick one shown on the page.",
+        },
+    )
+    field_order = ["gallery_image", "expected_label", "note"]
+
+    def __init__(self, *args, assignment: Assignment, gallery, **kwargs):
+        kwargs.setdefault("prefix", "gallery")
+        super().__init__(*args, assignment=assignment, **kwargs)
+        del self.fields["photo"]
+        self.fields["gallery_image"].queryset = gallery
+
+
+class PublishGalleryForm(forms.Form):
+    dataset = forms.ModelChoiceField(
+        queryset=Dataset.objects.select_related("label_set").order_by("name"),
+        to_field_name="key",
+        empty_label=None,
+        label="Dataset",
+        help_text="Images come from its held-out (test) split, never from what models are trained on.",
+    )
+    per_group = forms.IntegerField(min_value=1, max_value=50, initial=4, label="Images per group")
+
+
+# --- Training jobs --------------------------------------------------------------------
+
+MIX_KINDS = [
+    ("balanced", "Balanced: the same number of every group"),
+    ("k_times", "k times as many of one group"),
+    ("counts", "Explicit counts per group"),
+    ("cap", "Everything, at most N per group"),
+]
+
+
+class MixForm(forms.Form):
+    """A dataset and a mix, as training.composition understands it. Used by the live
+    composition chart (GET) and by the job form."""
+
+    dataset = forms.ModelChoiceField(
+        queryset=Dataset.objects.select_related("label_set").order_by("name"),
+        to_field_name="key",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of the imported datasets."},
+    )
+    mix_kind = forms.ChoiceField(choices=MIX_KINDS, initial="balanced", label="Mix")
+    per_group = forms.IntegerField(
+        required=False, min_value=1, label="Images per group", help_text="Empty: as many as the smallest group has."
+    )
+    majority = forms.ChoiceField(required=False, label="Over-represented group")
+    k = forms.IntegerField(required=False, min_value=1, max_value=100, initial=10, label="k (times as many)")
+    per_minority = forms.IntegerField(
+        required=False, min_value=1, label="Images of each other group", help_text="Empty: as many as possible."
+    )
+    cap = forms.IntegerField(required=False, min_value=1, label="At most N per group")
+    MAX_GROUPS = 16  # count_0 .. count_15: one explicit count per group, in label-set order
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = None
+        # Group names come from the chosen dataset (the page's script swaps them when it changes).
+        key = self.data.get(self.add_prefix("dataset")) if self.is_bound else None
+        datasets = self.fields["dataset"].queryset
+        dataset = (datasets.filter(key=key).first() if key else None) or datasets.first()
+        self.groups = list(dataset.label_set.labels) if dataset else []
+        self.fields["majority"].choices = [(g, g) for g in self.groups]
+        for i in range(self.MAX_GROUPS):
+            label = self.groups[i] if i < len(self.groups) else f"Group {i + 1}"
+            self.fields[f"count_{i}"] = forms.IntegerField(required=False, min_value=0, label=label)
+
+    def count_fields(self):
+        """The explicit-count inputs, one per group of the chosen dataset (and the unused rest)."""
+        return [(self[f"count_{i}"], i < len(self.groups)) for i in range(self.MAX_GROUPS)]
+
+    def _mix(self, d: dict, groups: list[str]) -> dict:
+        kind = d.get("mix_kind")
+        if kind == "balanced":
+            return {"kind": "balanced", **({"per_group": d["per_group"]} if d.get("per_group") else {})}
+        if kind == "k_times":
+            if d.get("majority") not in groups:
+                raise forms.ValidationError("Choose the over-represented group.")
+            mix = {"kind": "k_times", "majority": d["majority"], "k": d.get("k") or 10}
+            return {**mix, **({"per_minority": d["per_minority"]} if d.get("per_minority") else {})}
+        if kind == "counts":
+            counts = {g: d.get(f"count_{i}") or 0 for i, g in enumerate(groups[: self.MAX_GROUPS])}
+            if not any(counts.values()):
+                raise forms.ValidationError("Give at least one group a count.")
+            return {"kind": "counts", "counts": counts}
+        if not d.get("cap"):
+            raise forms.ValidationError("Say how many images per group at most.")
+        return {"kind": "cap", "cap": d["cap"]}
+
+    def clean(self):
+        d = super().clean()
+        dataset = d.get("dataset")
+        if dataset is None or self.errors:
+            return d
+        groups = list(dataset.label_set.labels)
+        d["mix"] = self._mix(d, groups)
+        try:
+            self.plan = composition.plan(d["mix"], composition.available(dataset))
+        except (composition.CompositionError, ValueError) as exc:
+            raise forms.ValidationError(str(exc))
+        if not any(self.plan["available"].values()):
+            raise forms.ValidationError("This dataset has no training images.")
+        return d
+
+
+class TrainingJobForm(MixForm):
+    kind = forms.ChoiceField(
+        choices=TrainingJob.Kind.choices,
+        label="Model family",
+        help_text=(
+            "MLP: quick, on the CPU. VGG-Face head: features of a frozen VGG-Face base, cached once, then a small "
+            "head (CPU). VGG-Face fine-tune: also trains fc6 and fc7; it runs on the gpu queue, so it waits "
+            "until a GPU worker is running."
+        ),
+    )
+    base = forms.ModelChoiceField(
+        queryset=BaseWeights.objects.order_by("name"),
+        to_field_name="key",
+        required=False,
+        empty_label="Random VGG-Face base (not pretrained: for trying things out)",
+        label="VGG-Face base",
+        help_text="Only for the VGG-Face families. Import pretrained weights with manage.py import_vggface_weights.",
+    )
+    test_per_group = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        label="Held-out images per group (for the model card)",
+        help_text="Empty: all of the dataset's held-out images.",
+    )
+    epochs = forms.IntegerField(required=False, min_value=1, max_value=200, help_text="Empty: the family's default.")
+    samples_per_epoch = forms.IntegerField(
+        required=False, min_value=1, max_value=1_000_000, help_text="Fine-tune only. Empty: 16,000, as EmbRACE did."
+    )
+    name = forms.CharField(required=False, max_length=120, label="Model name (optional)")
+    field_order = ["dataset", "kind", "base", "mix_kind"]
+
+    def clean(self):
+        d = super().clean()
+        if self.errors or self.plan is None:
+            return d
+        if not self.plan["achievable"]:
+            raise forms.ValidationError(self.plan["message"])
+        if not sum(self.plan["counts"].values()):
+            raise forms.ValidationError("This mix has no images to train on.")
+        held_out = composition.available(d["dataset"], split="test")
+        if not any(held_out.values()):
+            raise forms.ValidationError("This dataset has no held-out images to evaluate the model on.")
+        short = {g: n for g, n in held_out.items() if d.get("test_per_group") and n < d["test_per_group"]}
+        if short:
+            detail = ", ".join(f"{g}: {n:,}" for g, n in short.items())
+            self.add_error(
+                "test_per_group", f"The held-out split has fewer images than that ({detail}). Choose a smaller number."
+            )
+        return d
+
+    def params(self) -> dict:
+        """Job parameters as training.jobs understands them."""
+        d = self.cleaned_data
+        params = {"dataset": d["dataset"].key, "mix": d["mix"]}
+        if d.get("test_per_group"):
+            params["test_per_group"] = d["test_per_group"]
+        if d.get("epochs"):
+            params["epochs"] = d["epochs"]
+        if d.get("name"):
+            params["name"] = d["name"].strip()
+        if d["kind"] != TrainingJob.Kind.MLP and d.get("base"):
+            params["base"] = d["base"].key
+        if d["kind"] == TrainingJob.Kind.VGG_FINETUNE and d.get("samples_per_epoch"):
+            params["samples_per_epoch"] = d["samples_per_epoch"]
+        return params

@@ -99,6 +99,12 @@ class Assignment(models.Model):
     model_versions = models.ManyToManyField("inference.ModelVersion", related_name="assignments")
     label_set = models.ForeignKey("inference.LabelSet", on_delete=models.PROTECT, related_name="+")
     ask_expected = models.BooleanField(default=True)
+    # Photo source. Once the class has a test gallery it is the default and uploads
+    # are opt-in; without a gallery for the experiment's groups, uploads are the only
+    # source and stay open whatever this says (see selectors.uploads_allowed).
+    allow_uploads = models.BooleanField(
+        default=True, help_text="Students may upload their own photos (besides the class's test gallery)."
+    )
     opens_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)
     results_visibility = models.CharField(
@@ -138,6 +144,12 @@ class Submission(models.Model):
     # Set when the assignment keeps photos: the periodic purge deletes it then.
     photo_delete_after = models.DateTimeField(null=True, blank=True)
     expected_label = models.CharField(max_length=120, blank=True)
+    # A test from the class gallery: which image, and its known group (kept if the image is removed),
+    # so accuracy needs no self-report. Blank for uploads.
+    gallery_image = models.ForeignKey(
+        "GalleryImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    true_label = models.CharField(max_length=120, blank=True)
     note = models.TextField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

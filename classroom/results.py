@@ -399,6 +399,11 @@ _FACE_CODE = Case(
 _COUNTS, _TREND = 0, 1  # the two kinds of rows _rows() returns
 
 
+# The group a test is scored against: a gallery image's true label where there is one
+# (known, so no self-report is needed), else the group the student expected.
+_REFERENCE = Case(When(~Q(true_label=""), then=F("true_label")), default=F("expected_label"))
+
+
 def _rows(scope: Scope, model_ids: list[int], granularity: str | None):
     """One pass over the scope's submissions, two GROUP BYs over it.
 
@@ -424,7 +429,7 @@ def _rows(scope: Scope, model_ids: list[int], granularity: str | None):
         Submission.objects.filter(scope.submissions)
         .order_by()
         .values("id")
-        .annotate(e=F("expected_label"), mine=mine, b=bucket, **per_model)
+        .annotate(e=_REFERENCE, mine=mine, b=bucket, **per_model)
     )
     sql, params = inner.query.sql_with_params()
     cols = ", ".join(per_model)

@@ -4,14 +4,19 @@ Every lookup by id is scoped to what the user may see, and raises Http404
 otherwise: a student of another class cannot even learn that a thing exists.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 
-from .models import Assignment, Classroom, Submission, User
+from inference.models import ModelVersion
+from training.models import TrainingJob
+
+from .models import Assignment, Classroom, GalleryImage, Submission, User
 
 # Class-result aggregates live in classroom.results; re-exported for callers of the old name.
-from .results import GroupAccuracy, ModelResults, class_results  # noqa: F401
+from .results import GroupAccuracy, ModelResults, class_results, wilson_interval  # noqa: F401
 
 
 def classes_for(user: User):
@@ -87,3 +92,109 @@ def results_visible(user: User, assignment: Assignment, now=None) -> bool:
     if assignment.results_visibility == vis.AFTER_DUE:
         return assignment.due_at is not None and (now or timezone.now()) > assignment.due_at
     return assignment.results_released
+
+
+# --- Test gallery ---------------------------------------------------------------
+
+
+def class_gallery(classroom: Classroom):
+    return GalleryImage.objects.filter(classroom=classroom)
+
+
+def gallery_for(assignment: Assignment):
+    """The class's gallery images an experiment can use: those labelled in its list of groups."""
+    return GalleryImage.objects.filter(classroom_id=assignment.classroom_id, label_set_id=assignment.label_set_id)
+
+
+def uploads_allowed(assignment: Assignment) -> bool:
+    """Uploads are opt-in once a gallery exists; without one they are the only photo source."""
+    return assignment.allow_uploads or not gallery_for(assignment).exists()
+
+
+def gallery_image_for(user: User, public_id) -> GalleryImage:
+    """A gallery image for its class's teacher and students only; 404 for everyone else."""
+    qs = GalleryImage.objects.select_related("classroom").filter(public_id=public_id)
+    qs = qs.filter(classroom__teacher=user) if user.is_teacher else qs.filter(classroom__enrollments__student=user)
+    image = qs.first()
+    if image is None:
+        raise Http404("No such image.")
+    return image
+
+
+def gallery_summary(classroom: Classroom) -> list[dict]:
+    """Per source and group: how many images the class gallery holds (one GROUP BY)."""
+    return list(
+        class_gallery(classroom)
+        .values("source", "synthetic", "label")
+        .annotate(n=Count("id"))
+        .order_by("source", "label")
+    )
+
+
+# --- Training jobs (teachers only, each sees their own) ----------------------------
+
+
+def training_jobs_of(user: User):
+    return TrainingJob.objects.filter(created_by=user).select_related("result")
+
+
+def training_job_for(user: User, public_id):
+    job = training_jobs_of(user).filter(public_id=public_id).first() if user.is_teacher else None
+    if job is None:
+        raise Http404("No such training job.")
+    return job
+
+
+# --- Model cards -----------------------------------------------------------------------
+
+
+@dataclass
+class CardRow:
+    group: str
+    train: int
+    n: int | None
+    accuracy: float | None
+    low: float | None
+    high: float | None
+    precision: float | None
+    recall: float | None
+
+
+def model_card(model: ModelVersion) -> dict:
+    """What a model card shows, from the metrics stored at training time: per group the
+    training images, held-out accuracy with its 95% Wilson interval, precision and recall;
+    the confusion matrix; the disparity; the job that trained it (if any)."""
+    labels = list(model.label_set.labels)
+    per_group = model.metrics.get("per_group", {})
+    rows = []
+    for g in labels:
+        m = per_group.get(g) or {}
+        n, acc = m.get("n"), m.get("accuracy")
+        low, high = m.get("ci_low"), m.get("ci_high")
+        if low is None and n and acc is not None:  # cards trained before intervals were stored
+            low, high = wilson_interval(round(acc * n), n)
+        rows.append(CardRow(g, model.composition.get(g, 0), n, acc, low, high, m.get("precision"), m.get("recall")))
+    matrix = model.metrics.get("confusion") or []
+    confusion = []
+    if len(matrix) == len(labels) and all(len(r) == len(labels) for r in matrix):
+        for g, cells in zip(labels, matrix, strict=True):
+            total = sum(cells)
+            confusion.append({"group": g, "total": total, "cells": [(c, c / total if total else None) for c in cells]})
+    return {
+        "labels": labels,
+        "rows": rows,
+        "confusion": confusion,
+        "disparity": model.metrics.get("disparity") or {},
+        "overall": model.metrics.get("overall_accuracy"),
+        "total_train": sum(r.train for r in rows),
+        "params": sorted(model.training_params.items()),
+        "job": model.training_jobs.select_related("created_by").order_by("-created_at").first(),
+        "chart": {
+            "groups": labels,
+            "train": [r.train for r in rows],
+            "accuracy": [r.accuracy for r in rows],
+            "low": [r.low for r in rows],
+            "high": [r.high for r in rows],
+            "n": [r.n for r in rows],
+        },
+    }

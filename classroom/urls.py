@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, assignments, classes, results
+from .views import accounts, assignments, classes, gallery, results
 from .views import privacy as privacy_views
 
 urlpatterns = [
@@ -30,5 +30,9 @@ urlpatterns = [
     path("s/<uuid:public_id>/", assignments.submission_detail, name="submission"),
     path("s/<uuid:public_id>/status.json", assignments.submission_status, name="submission_status"),
     path("models/<slug:key>/", assignments.model_card, name="model_card"),
+    path("c/<uuid:public_id>/gallery/", gallery.gallery, name="gallery"),
+    path("c/<uuid:public_id>/gallery/remove/", gallery.remove_gallery, name="remove_gallery"),
+    path("g/<uuid:public_id>/image.jpg", gallery.gallery_image, name="gallery_image"),
+    path("a/<uuid:public_id>/submit-gallery/", gallery.submit_gallery, name="submit_gallery"),
     path("privacy/", privacy_views.privacy_page, name="privacy"),
 ]

@@ -58,6 +58,7 @@ def create_assignment(
     opens_at=None,
     due_at=None,
     results_visibility: str = Assignment.ResultsVisibility.IMMEDIATE,
+    allow_uploads: bool | None = None,
     keep_photos_days: int | None = None,
 ) -> Assignment:
     if not model_versions:
@@ -71,6 +72,11 @@ def create_assignment(
         raise ValueError("The due date must be after the opening date.")
     if keep_photos_days is not None and not 1 <= keep_photos_days <= MAX_KEEP_PHOTOS_DAYS:
         raise ValueError(f"Photos can be kept for 1 to {MAX_KEEP_PHOTOS_DAYS} days.")
+    if allow_uploads is None:
+        # Once the class has a test gallery for these groups it is the default photo source:
+        # uploads are opt-in. Without one, students upload (see selectors.uploads_allowed).
+        label_set = model_versions[0].label_set
+        allow_uploads = not classroom.gallery_images.filter(label_set=label_set).exists()
     assignment = Assignment.objects.create(
         classroom=classroom,
         title=title.strip(),
@@ -80,6 +86,7 @@ def create_assignment(
         opens_at=opens_at,
         due_at=due_at,
         results_visibility=results_visibility,
+        allow_uploads=allow_uploads,
         keep_photos_days=keep_photos_days or None,
     )
     assignment.model_versions.set(model_versions)

@@ -1,5 +1,6 @@
-"""Submitting a photo: intake, storage, one pending prediction per model,
-and the tasks queued once the transaction has committed."""
+"""Submitting a photo (an upload, or an image of the class's test gallery): intake,
+storage, one pending prediction per model, and the tasks queued once the
+transaction has committed."""
 
 import logging
 import secrets
@@ -12,7 +13,8 @@ from django.utils import timezone
 
 from inference.intake import clean_upload
 
-from ..models import Assignment, Prediction, Submission, User
+from .. import selectors
+from ..models import Assignment, GalleryImage, Prediction, Submission, User
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,12 @@ MAX_NOTE_LENGTH = 1000
 CONSENT_MISSING = (
     "Your teacher has not yet confirmed the school's consent policy for this class, "
     "so photos cannot be submitted yet. Please ask your teacher."
+)
+
+
+UPLOADS_OFF = (
+    "This experiment uses the class's test gallery: pick an image from it. "
+    "Your teacher has not turned on uploads for this experiment."
 )
 
 
@@ -33,9 +41,19 @@ def assignment_is_open(assignment: Assignment, now=None) -> bool:
 
 
 def submit_photo(
-    *, assignment: Assignment, student: User, upload, expected_label: str = "", note: str = ""
+    *,
+    assignment: Assignment,
+    student: User,
+    upload=None,
+    gallery_image: GalleryImage | None = None,
+    expected_label: str = "",
+    note: str = "",
 ) -> Submission:
-    """Validate and store a photo, then queue every model of the assignment on it."""
+    """Validate and store a photo, then queue every model of the assignment on it.
+
+    The photo is an upload, or (`gallery_image`) an image of the class's test
+    gallery: then its copy goes the same way and its known group is kept as the
+    submission's true label."""
     if not assignment_is_open(assignment):
         raise SubmissionError("This experiment is not open for submissions right now.")
     if not assignment.classroom.consent_confirmed:
@@ -48,14 +66,22 @@ def submit_photo(
     if len(note or "") > MAX_NOTE_LENGTH:
         raise SubmissionError(f"The note can be at most {MAX_NOTE_LENGTH} characters.")
 
-    clean = clean_upload(upload, size=getattr(upload, "size", None))  # raises IntakeError
+    if (upload is None) == (gallery_image is None):
+        raise SubmissionError("Choose one photo: an upload or an image from the class gallery.")
+    if gallery_image is not None:
+        data, true_label = _gallery_photo(assignment, gallery_image), gallery_image.label
+    else:
+        if not selectors.uploads_allowed(assignment):
+            raise SubmissionError(UPLOADS_OFF)
+        data, true_label = clean_upload(upload, size=getattr(upload, "size", None)).data, ""  # raises IntakeError
     # A random name: the stored file says nothing about who or what it shows.
-    name = default_storage.save(f"uploads/{secrets.token_hex(16)}.jpg", ContentFile(clean.data))
+    name = default_storage.save(f"uploads/{secrets.token_hex(16)}.jpg", ContentFile(data))
     try:
         with transaction.atomic():
             submission = Submission.objects.create(
-                assignment=assignment, student=student, photo=name, expected_label=expected_label, note=note or ""
-            )
+                assignment=assignment, student=student, photo=name, expected_label=expected_label, note=note or "",
+                gallery_image=gallery_image, true_label=true_label,
+            )  # fmt: skip
             predictions = [
                 Prediction.objects.create(submission=submission, model_version=mv)
                 for mv in assignment.model_versions.all()
@@ -66,6 +92,18 @@ def submit_photo(
         default_storage.delete(name)  # nothing is stored for a submission that does not exist
         raise
     return submission
+
+
+def _gallery_photo(assignment: Assignment, image: GalleryImage) -> bytes:
+    """The gallery copy's bytes (already re-encoded without metadata when it was published)."""
+    if image.classroom_id != assignment.classroom_id or image.label_set_id != assignment.label_set_id:
+        raise SubmissionError("That image is not in this experiment's gallery. Pick one shown on the page.")
+    try:
+        with default_storage.open(image.photo, "rb") as fh:
+            return fh.read()
+    except OSError:
+        log.error("Gallery image %s: its file %s is missing", image.public_id, image.photo)
+        raise SubmissionError("That gallery image cannot be read right now. Pick another one, or tell your teacher.")
 
 
 def enqueue_prediction(prediction_id: int, queue: str) -> None:

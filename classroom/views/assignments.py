@@ -8,13 +8,14 @@ from inference.intake import IntakeError
 from inference.models import ModelVersion
 
 from .. import selectors
-from ..forms import SubmissionForm
+from ..forms import GalleryPickForm, SubmissionForm
 from ..markup import render_markdown
 from ..services import classes, submissions
 from .access import student_required, teacher_required
 
 
-def _assignment_page(request, assignment, form=None, status=200):
+def _assignment_page(request, assignment, form=None, status=200, gallery_form=None):
+    gallery = selectors.gallery_for(assignment)
     context = {
         "assignment": assignment,
         "classroom": assignment.classroom,
@@ -22,9 +23,13 @@ def _assignment_page(request, assignment, form=None, status=200):
         "models": assignment.model_versions.select_related("label_set"),
         "is_open": submissions.assignment_is_open(assignment),
         "results_visible": selectors.results_visible(request.user, assignment),
+        "n_gallery": gallery.count(),
+        "gallery_synthetic": gallery.filter(synthetic=True).exists(),
+        "uploads_allowed": selectors.uploads_allowed(assignment),
     }
     if request.user.is_student:
         context["form"] = form or SubmissionForm(assignment=assignment)
+        context["gallery_form"] = gallery_form or GalleryPickForm(assignment=assignment, gallery=gallery)
         context["history"] = selectors.submissions_of(request.user, assignment)
     else:
         context["n_submissions"] = assignment.submissions.count()
