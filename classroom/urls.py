@@ -2,6 +2,7 @@ from django.urls import path
 
 from .views import accounts, assignments, classes, gallery, results
 from .views import privacy as privacy_views
+from .views import training as training_views
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -34,5 +35,10 @@ urlpatterns = [
     path("c/<uuid:public_id>/gallery/remove/", gallery.remove_gallery, name="remove_gallery"),
     path("g/<uuid:public_id>/image.jpg", gallery.gallery_image, name="gallery_image"),
     path("a/<uuid:public_id>/submit-gallery/", gallery.submit_gallery, name="submit_gallery"),
+    path("training/", training_views.jobs, name="training_jobs"),
+    path("training/composition.json", training_views.composition_json, name="training_composition"),
+    path("training/jobs/<uuid:public_id>/", training_views.job_detail, name="training_job"),
+    path("training/jobs/<uuid:public_id>/status.json", training_views.job_status, name="training_job_status"),
+    path("training/jobs/<uuid:public_id>/cancel/", training_views.cancel_job, name="cancel_training_job"),
     path("privacy/", privacy_views.privacy_page, name="privacy"),
 ]

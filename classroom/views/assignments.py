@@ -115,11 +115,8 @@ def release_results(request, public_id):
 
 @login_required
 def model_card(request, key):
-    model = get_object_or_404(ModelVersion.objects.select_related("label_set"), key=key)
-    labels = model.label_set.labels
-    per_group = model.metrics.get("per_group", {})
-    rows = [
-        {"group": g, "train": model.composition.get(g, 0), **per_group.get(g, {"n": None, "accuracy": None})}
-        for g in labels
-    ]
-    return render(request, "classroom/model_card.html", {"model": model, "rows": rows})
+    model = get_object_or_404(ModelVersion.objects.select_related("label_set", "base", "created_by"), key=key)
+    card = selectors.model_card(model)
+    # The job page is the teacher's own; everyone else sees who trained the model and when.
+    card["job_is_mine"] = bool(card["job"] and card["job"].created_by_id == request.user.pk)
+    return render(request, "classroom/model_card.html", {"model": model, **card})

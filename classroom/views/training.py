@@ -1,0 +1,153 @@
+"""Training jobs for teachers: choose a dataset, a model family and a mix (with a live
+composition chart), start a job, follow its progress, cancel it, open its model card.
+
+A teacher sees only their own jobs (anything else is a 404).
+
+training.jobs is imported inside the two views that write (start, cancel), not at
+module level: today it pulls in OpenCV through its trainers' modules, and the web
+process must not load that just to show a page.
+"""
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from inference.models import BaseWeights
+from training.models import Dataset, TrainingJob
+
+from .. import selectors
+from ..forms import MixForm, TrainingJobForm
+from .access import teacher_required
+
+NO_DATASETS = (
+    "No dataset has been imported yet. Import one on the server (manage.py import_utkface, import_fairface, "
+    "or seed_demo for the synthetic set)."
+)
+
+
+def eta_text(seconds) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} min left"
+    return f"about {minutes / 60:.1f} h left"
+
+
+def mix_text(mix: dict | None) -> str:
+    """A job's mix in words, for its page."""
+    if not mix:
+        return "—"
+    kind = mix.get("kind", "balanced")
+    if kind == "balanced":
+        n = mix.get("per_group")
+        return f"Balanced: {n:,} per group" if n else "Balanced: as many per group as the smallest group has"
+    if kind == "k_times":
+        each = f"{mix['per_minority']:,} of each other group" if mix.get("per_minority") else "as many as possible"
+        return f"{mix.get('k', 10)}x as many {mix.get('majority')} ({each})"
+    if kind == "counts":
+        return "Counts: " + ", ".join(f"{g}: {n:,}" for g, n in mix.get("counts", {}).items())
+    if kind == "cap":
+        return f"Everything, at most {mix.get('cap', 0):,} per group"
+    return str(mix)
+
+
+def _job_state(job: TrainingJob) -> dict:
+    result = job.result
+    return {
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "stage": job.stage,
+        "percent": job.percent,
+        "eta_seconds": job.eta_seconds,
+        "eta_text": "" if job.is_final else eta_text(job.eta_seconds),
+        "message": job.message,
+        "error": job.error,
+        "final": job.is_final,
+        "result": {"name": result.name, "url": reverse("model_card", args=[result.key])} if result else None,
+    }
+
+
+def _jobs_page(request, form, status=200):
+    context = {
+        "form": form,
+        "jobs": selectors.training_jobs_of(request.user).order_by("-created_at")[:50],
+        "has_datasets": Dataset.objects.exists(),
+        "no_datasets": NO_DATASETS,
+        "has_pretrained_base": BaseWeights.objects.filter(pretrained=True).exists(),
+        "composition_url": reverse("training_composition"),
+    }
+    return render(request, "training/jobs.html", context, status=status)
+
+
+@teacher_required
+def jobs(request):
+    if request.method != "POST":
+        return _jobs_page(request, TrainingJobForm())
+    form = TrainingJobForm(request.POST)
+    if not form.is_valid():
+        return _jobs_page(request, form, status=400)
+    from training.jobs import start_job
+
+    job = start_job(kind=form.cleaned_data["kind"], params=form.params(), created_by=request.user)
+    messages.success(request, "Training job queued. This page updates as it runs.")
+    return redirect("training_job", public_id=job.public_id)
+
+
+@teacher_required
+@require_GET
+def composition_json(request):
+    """The live chart's numbers: counts per group for the mix, what the dataset has, and
+    whether it is achievable (with the message saying what is, when it is not)."""
+    first = Dataset.objects.order_by("name").first()
+    if first is None:
+        return JsonResponse({"achievable": False, "message": NO_DATASETS, "counts": {}, "available": {}})
+    form = MixForm(request.GET or {"dataset": first.key, "mix_kind": "balanced"})
+    if not form.is_valid():
+        errors = [str(e) for errs in form.errors.values() for e in errs]
+        return JsonResponse({"achievable": False, "message": " ".join(errors) or "Check the mix."}, status=400)
+    dataset = form.cleaned_data["dataset"]
+    return JsonResponse(
+        {
+            "dataset": dataset.key,
+            "synthetic": dataset.synthetic,
+            "groups": list(dataset.label_set.labels),
+            "mix": form.cleaned_data["mix"],
+            **form.plan,
+        }
+    )
+
+
+@teacher_required
+@require_GET
+def job_detail(request, public_id):
+    job = selectors.training_job_for(request.user, public_id)
+    dataset = Dataset.objects.filter(key=job.params.get("dataset")).first()
+    context = {"job": job, "dataset": dataset, "state": _job_state(job), "mix_text": mix_text(job.params.get("mix"))}
+    return render(request, "training/job.html", context)
+
+
+@teacher_required
+@require_GET
+def job_status(request, public_id):
+    """Polled by the job page: stage, percent, time left, and the model card once done."""
+    return JsonResponse(_job_state(selectors.training_job_for(request.user, public_id)))
+
+
+@teacher_required
+@require_POST
+def cancel_job(request, public_id):
+    job = selectors.training_job_for(request.user, public_id)
+    if job.is_final:
+        messages.info(request, f"This job has already finished ({job.get_status_display().lower()}).")
+    else:
+        from training.jobs import cancel_job as cancel
+
+        cancel(job=job)
+        messages.success(request, "Job cancelled. A running job stops at its next checkpoint.")
+    return redirect("training_job", public_id=job.public_id)
