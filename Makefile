@@ -78,5 +78,12 @@ bench-training: venv
 bench-results: venv
 	$(BIN)/python bench/bench_results.py $(BENCH_ARGS)
 
+# 50 users browsing, submitting and reading results against gunicorn, PostgreSQL, Redis and a real
+# worker (fresh database ethitech_load, Redis db 5), 60 s: p50/p95 per page, errors, time to an answer.
+# BENCH_LOAD_ARGS="--users 50 --seconds 60 --think 1.0 --web-workers 4" changes the mix.
+.PHONY: bench-load
+bench-load: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_load.py $(BENCH_LOAD_ARGS)
+
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -183,7 +183,7 @@ def main():
         start(env, [sys.executable, "-m", "gunicorn", "ethitech.wsgi", "--bind", f"127.0.0.1:{args.port}",
                     "--workers", str(args.web_workers)], "web.log"),
         start(env, [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", "mlp", "-c", "2",
-                    "--loglevel", "WARNING", "-n", "load-mlp@%h"], "worker.log"),
+                    "--loglevel", "INFO", "-n", "load-mlp@%h"], "worker.log"),
     ]  # fmt: skip
     try:
         wait_for_log(env, "web.log", "Booting worker", procs[0])
