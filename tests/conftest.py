@@ -42,10 +42,11 @@ def _close_stray_connections(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _empty_upload_folder():
-    """Each test starts with no stored photos, so "nothing left behind" checks are exact."""
-    folder = Path(settings.MEDIA_ROOT) / "uploads"
-    if folder.exists():
-        shutil.rmtree(folder)
+    """Each test starts with no stored photos (uploads, gallery copies), so "nothing left behind" checks are exact."""
+    for name in ("uploads", "gallery"):
+        folder = Path(settings.MEDIA_ROOT) / name
+        if folder.exists():
+            shutil.rmtree(folder)
 
 
 class _Rollback(Exception):

@@ -145,6 +145,8 @@ def delete_classroom(*, classroom: Classroom, actor: User) -> dict:
     n_submissions = submissions.count()
     student_ids = list(classroom.enrollments.values_list("student_id", flat=True))
     n_assignments = classroom.assignments.count()
+    # The class's test gallery: private copies of dataset images, deleted with the class.
+    gallery = list(classroom.gallery_images.values_list("photo", flat=True))
     audit.record(
         actor=actor,
         action=AuditLog.Action.CLASS_DELETED,
@@ -153,13 +155,14 @@ def delete_classroom(*, classroom: Classroom, actor: User) -> dict:
         submissions=n_submissions,
         photos=len(photos),
         students=len(student_ids),
+        gallery_images=len(gallery),
     )
     classroom.delete()  # assignments, submissions, predictions and enrollments cascade
     orphans = User.objects.filter(
         pk__in=student_ids, role=User.Role.STUDENT, created_by=actor, enrollments__isnull=True
     )
-    n_accounts, _ = orphans.delete()
-    _remove_files_after_commit(photos)
+    orphans.delete()
+    _remove_files_after_commit(photos + gallery)
     return {
         "experiments": n_assignments,
         "submissions": n_submissions,

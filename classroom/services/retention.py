@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from ..models import Assignment, Prediction, Submission
+from ..models import Assignment, GalleryImage, Prediction, Submission
 from .submissions import delete_photo
 
 log = logging.getLogger(__name__)
@@ -45,19 +45,24 @@ def purge_photos(*, now=None) -> dict:
         for submission in qs.only("pk", "photo"):
             delete_photo(submission)
             counts[key] += 1
-    counts["orphan_files"] = _delete_orphan_files(now)
+    from .gallery import GALLERY_DIR  # the classes' test galleries
+
+    counts["orphan_files"] = _delete_orphan_files(UPLOAD_DIR, Submission, now) + _delete_orphan_files(
+        GALLERY_DIR, GalleryImage, now
+    )
     if any(counts.values()):
         log.info("Photo purge: %s", counts)
     return counts
 
 
-def _delete_orphan_files(now) -> int:
+def _delete_orphan_files(folder: str, model, now) -> int:
+    """Delete files in `folder` that no row of `model` refers to (by its `photo`)."""
     try:
-        _, names = default_storage.listdir(UPLOAD_DIR)
+        _, names = default_storage.listdir(folder)
     except FileNotFoundError:
         return 0
-    paths = [f"{UPLOAD_DIR}/{n}" for n in names]
-    referenced = set(Submission.objects.filter(photo__in=paths).values_list("photo", flat=True))
+    paths = [f"{folder}/{n}" for n in names]
+    referenced = set(model.objects.filter(photo__in=paths).values_list("photo", flat=True))
     removed = 0
     for path in paths:
         if path in referenced:

@@ -161,9 +161,11 @@ def test_purge_removes_what_a_crash_left_behind(student, assignment):
     past = time.time() - 2 * 3600
     os.utime(default_storage.path(old), (past, past))
     fresh = default_storage.save("uploads/stray-new.jpg", ContentFile(b"x"))
+    old_gallery = default_storage.save("gallery/stray.jpg", ContentFile(b"x"))
+    os.utime(default_storage.path(old_gallery), (past, past))
 
     counts = purge_photos()
-    assert counts == {"expired": 0, "forgotten": 1, "orphan_files": 1}
+    assert counts == {"expired": 0, "forgotten": 1, "orphan_files": 2}
     names = {p.name for p in media_files()}
     waiting.refresh_from_db()
     assert names == {os.path.basename(waiting.photo), os.path.basename(fresh)}
@@ -238,6 +240,10 @@ def test_deleting_a_class_removes_everything_in_it(
     client, classroom, student, assignment, demo_models, django_capture_on_commit_callbacks
 ):
     submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    gallery_copy = default_storage.save("gallery/class-copy.jpg", ContentFile(b"jpeg"))
+    classroom.gallery_images.create(
+        label_set=assignment.label_set, label="Group A", source="test", photo=gallery_copy, width=64, height=64
+    )
     other = factories.ClassroomFactory()
     other_student = factories.enrol(other, factories.StudentFactory(created_by=other.teacher))
     other_assignment = create_assignment(
@@ -259,6 +265,7 @@ def test_deleting_a_class_removes_everything_in_it(
     entry = AuditLog.objects.get(action=AuditLog.Action.CLASS_DELETED)
     assert entry.classroom is None and entry.classroom_name == classroom.name
     assert entry.details["submissions"] == 1 and entry.details["students"] == 1
+    assert entry.details["gallery_images"] == 1 and not default_storage.exists(gallery_copy)
 
 
 def test_account_creation_and_password_reset_are_audited(client, classroom):
