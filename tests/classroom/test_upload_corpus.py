@@ -178,3 +178,11 @@ def test_missing_photo_and_too_many_files(client, student, assignment):
     response = client.post(reverse("submit", args=[assignment.public_id]), files)
     assert response.status_code == 400
     assert_nothing_stored()
+
+
+def test_photos_under_the_limit_never_touch_a_temporary_file():
+    """Django writes an upload to a temp file only above FILE_UPLOAD_MAX_MEMORY_SIZE; every
+    body that large is already refused unread, so no copy of a photo is ever written there."""
+    from classroom.middleware import request_max_bytes
+
+    assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE >= request_max_bytes()
