@@ -6,7 +6,8 @@
   "use strict";
   const form = document.getElementById("job-form");
   if (!form) return;
-  const url = form.dataset.compositionUrl;
+  // Not form.dataset: a form's named controls shadow its properties (a control is called "dataset").
+  const url = form.getAttribute("data-composition-url");
   const message = document.getElementById("plan-message");
   const tbody = document.querySelector("#composition-table tbody");
   const start = document.getElementById("start-job");
