@@ -155,7 +155,16 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["assignment", "student"])]
+        indexes = [
+            models.Index(fields=["assignment", "student"]),
+            # Class results (classroom.results): a scope's submissions and time span from the
+            # index alone, with what the results read from each (PostgreSQL: index-only scans).
+            models.Index(
+                fields=["assignment", "created_at"],
+                include=["id", "expected_label", "true_label", "student"],
+                name="submission_results_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"Submission {self.public_id}"
@@ -195,6 +204,12 @@ class Prediction(models.Model):
             models.Index(fields=["model_version", "status", "label"]),
             # The sweeper's query: only the few predictions not yet final.
             models.Index(fields=["created_at"], condition=Q(status__in=["pending", "running"]), name="prediction_open"),
+            # Class results: each submission's answers (and the live view's version) from the index alone.
+            models.Index(
+                fields=["submission", "model_version"],
+                include=["status", "face_found", "label", "finished_at"],
+                name="prediction_results_idx",
+            ),
         ]
 
     def __str__(self):
