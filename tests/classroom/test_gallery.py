@@ -276,3 +276,22 @@ def test_orphan_gallery_files_are_purged(classroom, published):
     assert gallery.purge_orphan_files() == 0  # too recent: they might belong to a publish in progress
     assert gallery.purge_orphan_files(now=timezone.now() + timedelta(hours=2)) == len(published)
     assert not any(default_storage.exists(i.photo) for i in published)
+
+
+def test_demo_class_gets_a_synthetic_gallery(demo_models, capsys):
+    from django.core.management import call_command
+
+    from classroom.models import Classroom
+
+    call_command("seed_demo", students=3, submissions=5, train_per_group=5)
+    classroom = Classroom.objects.get(teacher__username="teacher")
+    images = GalleryImage.objects.filter(classroom=classroom)
+    assert images.count() == 20 and all(i.synthetic for i in images)
+    assert sorted(images.values_list("label", flat=True)) == sorted(demo_models[0].label_set.labels * 4)
+    assignment = classroom.assignments.get()
+    assert not assignment.allow_uploads and not selectors.uploads_allowed(assignment)
+    subs = list(assignment.submissions.all())
+    assert len(subs) == 5 and all(s.gallery_image and s.true_label == s.gallery_image.label for s in subs)
+    call_command("seed_demo", students=3, submissions=5, train_per_group=5)  # again: nothing doubles
+    assert GalleryImage.objects.filter(classroom=classroom).count() == 20
+    assert Dataset.objects.get(key="synthetic-demo").images.filter(split="train").count() == 25
