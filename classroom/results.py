@@ -674,7 +674,9 @@ def version(scope: Scope) -> str:
 
 # --- Export ---------------------------------------------------------------------
 
-EXPORT_FIELDS = ["test", "student", "submitted_at", "expected_group", "model", "status", "guess", "face_found"]
+EXPORT_FIELDS = [
+    "test", "student", "submitted_at", "expected_group", "known_group", "model", "status", "guess", "face_found",
+]  # fmt: skip
 
 
 def _pseudonym(used: set) -> str:
@@ -704,6 +706,7 @@ def export_rows(assignment: Assignment):
             student=F("submission__student_id"),
             submitted_at=F("submission__created_at"),
             expected=F("submission__expected_label"),
+            known=F("submission__true_label"),
             model=F("model_version__key"),
         )
         .order_by("submission__created_at", "submission_id", "model_version__key")
@@ -721,6 +724,7 @@ def export_rows(assignment: Assignment):
             "student": students[row["student"]],
             "submitted_at": row["submitted_at"].replace(second=0, microsecond=0).isoformat(),
             "expected_group": row["expected"],
+            "known_group": row["known"],
             "model": row["model"],
             "status": row["status"],
             "guess": row["label"],

@@ -114,7 +114,9 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
 class GroupResultSerializer(serializers.Serializer):
     group = serializers.CharField()
-    total = serializers.IntegerField(help_text="Answered tests with this expected group.")
+    total = serializers.IntegerField(
+        help_text="Answered tests of this group: a gallery image's known group, else the one the student expected."
+    )
     correct = serializers.IntegerField()
     accuracy = serializers.FloatField(allow_null=True)
     low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval, lower bound.")
@@ -222,6 +224,7 @@ class ExportRowSerializer(serializers.Serializer):
     student = serializers.CharField(help_text="A random pseudonym, new for every export.")
     submitted_at = serializers.DateTimeField()
     expected_group = serializers.CharField(allow_blank=True, help_text="Empty when the student did not say.")
+    known_group = serializers.CharField(allow_blank=True, help_text="A gallery image's label; empty for uploads.")
     model = serializers.CharField()
     status = serializers.CharField()
     guess = serializers.CharField(allow_blank=True, help_text=GUESS_HELP)

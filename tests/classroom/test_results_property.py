@@ -2,7 +2,8 @@
 
 Each seed builds a different class: three assignments (one hidden from
 students), four models over two label sets, random statuses, guesses,
-expected groups, face-found flags and submission times spread over minutes,
+expected groups, gallery images (whose known group counts instead of the
+expected one), face-found flags and submission times spread over minutes,
 days or a year. The test then loads every stored prediction into Python,
 counts the obvious way, and compares with classroom.results (SQL GROUP BY),
 for a teacher and for a student (own numbers, hidden assignment left out).
@@ -71,8 +72,13 @@ def build_class(seed, demo_models):
         for _ in range(n):
             who = stranger_student if assignment is a4 else rng.choice(students)
             expected = rng.choice(labels + [""] * rng.randint(0, 3)) if rng.random() > 0.05 else ""
+            # a gallery image: its group is known, whatever the student expected
+            true = rng.choice(labels) if rng.random() < 0.25 else ""
             created = t0 + timedelta(seconds=rng.uniform(0, span.total_seconds()))
-            subs.append(Submission(assignment=assignment, student=who, expected_label=expected, created_at=created))
+            subs.append(
+                Submission(assignment=assignment, student=who, expected_label=expected, true_label=true,
+                           created_at=created)
+            )  # fmt: skip
     times = [sub.created_at for sub in subs]
     subs = Submission.objects.bulk_create(subs)  # auto_now_add overrides created_at on insert...
     for sub, created in zip(subs, times, strict=True):
@@ -86,8 +92,9 @@ def build_class(seed, demo_models):
             labels = mv.label_set.labels
             if status == "done":
                 # a biased guesser: right more often for the first group
-                right = sub.expected_label and rng.random() < (0.9 if sub.expected_label == labels[0] else 0.5)
-                label = sub.expected_label if right else rng.choice(labels)
+                truth = sub.true_label or sub.expected_label
+                right = truth and rng.random() < (0.9 if truth == labels[0] else 0.5)
+                label = truth if right else rng.choice(labels)
                 face = rng.choice([True, True, True, False, None])
             else:
                 label, face = "", None
@@ -202,7 +209,7 @@ def check(results, rows, model_ids, viewer=None):
 def stored(assignments):
     return [
         {"model": p.model_version_id, "status": p.status, "label": p.label, "face": p.face_found,
-         "expected": p.submission.expected_label, "student": p.submission.student_id,
+         "expected": p.submission.true_label or p.submission.expected_label, "student": p.submission.student_id,
          "submission": p.submission_id, "created": p.submission.created_at}
         for p in Prediction.objects.filter(submission__assignment__in=assignments).select_related("submission")
     ]  # fmt: skip
