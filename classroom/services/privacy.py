@@ -75,6 +75,7 @@ def export_student_data(*, classroom: Classroom, student: User, actor: User) -> 
                 "experiment": sub.assignment.title,
                 "submitted_at": sub.created_at.isoformat(),
                 "expected_group": sub.expected_label,
+                "known_group": sub.true_label,  # set when the photo came from the class's test gallery
                 "note": sub.note,
                 "photo": _photo_state(sub),
                 "predictions": [

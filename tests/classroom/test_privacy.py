@@ -185,7 +185,7 @@ def test_teacher_exports_a_students_data_as_json(client, classroom, student, ass
     data = json.loads(response.content)
     assert data["student"]["username"] == student.username and data["student"]["id"] == str(student.public_id)
     [exported] = data["submissions"]
-    assert exported["id"] == str(sub.public_id) and exported["note"] == "my note"
+    assert exported["id"] == str(sub.public_id) and exported["note"] == "my note" and exported["known_group"] == ""
     assert {p["model"] for p in exported["predictions"]} == {m.key for m in assignment.model_versions.all()}
     entry = AuditLog.objects.get(action=AuditLog.Action.STUDENT_EXPORTED)
     assert entry.subject == student.public_id and entry.details == {"submissions": 1}
