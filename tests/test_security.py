@@ -41,14 +41,16 @@ def test_production_refuses_to_start_without_a_real_secret_key():
     assert proc.returncode != 0 and "DJANGO_SECRET_KEY" in proc.stderr
 
 
-def test_production_hashes_passwords_with_argon2():
+def test_production_hashes_passwords_with_argon2id():
     probe = (
         "from django.conf import settings; import django; django.setup(); "
-        "print(settings.PASSWORD_HASHERS[0], settings.SESSION_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS > 0)"
+        "from django.contrib.auth.hashers import get_hasher, make_password; h = get_hasher(); "
+        "print(h.algorithm, make_password('x').split('$')[1], settings.SESSION_COOKIE_SECURE, "
+        "settings.SECURE_HSTS_SECONDS > 0)"
     )
     env = production_env(DJANGO_SECRET_KEY=secrets.token_urlsafe(50))
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert out.stdout.split() == ["django.contrib.auth.hashers.Argon2PasswordHasher", "True", "True"], out.stderr
+    assert out.stdout.split() == ["argon2", "argon2id", "True", "True"], out.stderr
 
 
 @pytest.mark.django_db
