@@ -4,6 +4,7 @@ the page moves its progress bar to a model card, and a student tests a gallery i
 Any console error (a refused inline script or style included) fails the test."""
 
 import os
+import time
 
 import pytest
 
@@ -42,6 +43,14 @@ def _page(browser):
     page.on("console", lambda m: _error(m) and problems.append(f"{m.text} ({m.location.get('url')})"))
     page.on("pageerror", lambda e: problems.append(str(e)))
     return page, problems
+
+
+def _eventually(page, expression: str, timeout: float = 20) -> None:
+    """Poll a page expression (not wait_for_function: its polling needs eval, which the CSP refuses)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"Never true: {expression}"
+        page.wait_for_timeout(200)
 
 
 def _login(page, url, username, password):
@@ -97,8 +106,7 @@ def test_training_page_and_gallery_in_the_browser(browser, live_server, celery_w
     expect(page.locator("h1")).to_contain_text("Browser MLP")
     expect(page.locator("#synthetic-note")).to_be_visible()
     expect(page.locator("#per-group tbody tr")).to_have_count(5)
-    page.wait_for_function("document.querySelectorAll('canvas').length === 2 && !!window.Chart")
-    assert page.evaluate("[...document.querySelectorAll('canvas')].every(c => window.Chart.getChart(c))")
+    _eventually(page, "[...document.querySelectorAll('canvas')].every(c => window.Chart && window.Chart.getChart(c))")
     page.get_by_role("button", name="Log out").click()
 
     # A student tests a gallery image: nothing to upload, and the true label is known.
@@ -107,7 +115,7 @@ def test_training_page_and_gallery_in_the_browser(browser, live_server, celery_w
     expect(page.locator("#uploads-off")).to_be_visible()
     expect(page.locator(".gallery-choice img")).to_have_count(10)
     page.locator(".gallery-pick").scroll_into_view_if_needed()  # the images load lazily
-    page.wait_for_function("[...document.querySelectorAll('.gallery-choice img')].every(i => i.naturalWidth > 0)")
+    _eventually(page, "[...document.querySelectorAll('.gallery-choice img')].every(i => i.naturalWidth > 0)")
     page.locator(".gallery-choice").first.click()
     page.get_by_role("button", name="Run the models on this image").click()
     expect(page.locator("h1")).to_have_text("What the models guess")
