@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests import factories
@@ -107,3 +108,17 @@ def test_successful_logins_leave_no_access_log(client):
     response = client.post(reverse("login"), {"username": student.username, "password": "pw-student-123"})
     assert response.status_code == 302
     assert not AccessLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_error_pages_are_friendly_and_render_without_context(client, student):
+    from django.template import loader
+
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and b"This page does not exist" in response.content
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(student)
+    response = csrf_client.post(reverse("join"), {"code": "ABC"})
+    assert response.status_code == 403 and b"This form has expired" in response.content
+    for name in ("400.html", "403.html", "404.html", "500.html"):
+        assert "EthiTech classroom" in loader.get_template(name).render()  # as Django's handlers render them
