@@ -303,7 +303,12 @@ class TrainingJobForm(MixForm):
         label="Held-out images per group (for the model card)",
         help_text="Empty: all of the dataset's held-out images.",
     )
-    epochs = forms.IntegerField(required=False, min_value=1, max_value=200, help_text="Empty: the family's default.")
+    epochs = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=200,
+        help_text="VGG-Face only. Empty: chosen for the size of the set (head), 29 as EmbRACE did (fine-tune).",
+    )
     samples_per_epoch = forms.IntegerField(
         required=False, min_value=1, max_value=1_000_000, help_text="Fine-tune only. Empty: 16,000, as EmbRACE did."
     )
@@ -335,7 +340,7 @@ class TrainingJobForm(MixForm):
         params = {"dataset": d["dataset"].key, "mix": d["mix"]}
         if d.get("test_per_group"):
             params["test_per_group"] = d["test_per_group"]
-        if d.get("epochs"):
+        if d["kind"] != TrainingJob.Kind.MLP and d.get("epochs"):
             params["epochs"] = d["epochs"]
         if d.get("name"):
             params["name"] = d["name"].strip()
