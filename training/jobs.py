@@ -10,21 +10,18 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from inference.artifacts import save_artifact
 from inference.models import BaseWeights, ModelVersion
-from inference.registry import verified_path
 from inference.services import register_model_version
-from inference.vggface_weights import write_layers
 
-from . import synthetic
 from .models import TrainingJob
 from .progress import JobCancelled, job_progress, mark
-from .vgg_features import VGG_SPEC
+
+# Web views import this module to start and cancel jobs: everything heavy
+# (NumPy, OpenCV, h5py, TensorFlow) is imported inside the runners below.
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +96,7 @@ class JobData:
 def _job_data(params: dict) -> JobData:
     """Training and held-out images for the job: an imported dataset sampled with
     the job's mix, or (without "dataset") the generated synthetic set."""
+    from . import synthetic
     from .datasets import held_out_set, training_set
     from .models import Dataset
     from .services import demo_label_set
@@ -128,6 +126,8 @@ def _base(params: dict) -> BaseWeights:
 
 
 def _run_mlp(job, progress, should_stop, echo):
+    import numpy as np
+
     from inference.preprocessing import InputSpec
 
     from .datasets import preprocessed
@@ -176,7 +176,12 @@ def _run_vgg_head(job, progress, should_stop, echo):
 
 
 def _run_vgg_finetune(job, progress, should_stop, echo):
+    from inference.artifacts import save_artifact
+    from inference.registry import verified_path
+    from inference.vggface_weights import write_layers
+
     from .trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS, finetune
+    from .vgg_features import VGG_SPEC
 
     params = {**DEFAULT_FINETUNE_PARAMS, **job.params}
     data = _job_data(params)
