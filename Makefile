@@ -20,7 +20,9 @@ TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 venv: $(VENV_HOME)/.complete
 	@if [ "$$(readlink $(VENV) 2>/dev/null)" != "$(VENV_HOME)" ]; then rm -rf $(VENV); ln -s $(VENV_HOME) $(VENV); fi
 
-$(VENV_HOME)/.complete: requirements.txt requirements-dev.txt
+# No file prerequisites: the requirements' hash is in the folder name, and a fresh
+# clone's newer file times must not force a rebuild of an identical venv.
+$(VENV_HOME)/.complete:
 	rm -rf $(VENV_HOME)
 	$(PYTHON) -m venv $(VENV_HOME)
 	$(VENV_HOME)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
