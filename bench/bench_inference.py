@@ -12,6 +12,7 @@ import statistics
 import sys
 import threading
 import time
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ def raw_vgg_times(env) -> tuple[float, float]:
 
     mv = ModelVersion.objects.select_related("base").get(key="demo-vgg-balanced")
     base, head = store_path(mv.base.artifact_path), store_path(mv.artifact_path)
-    layers = (x for i, x in enumerate(iter_layers(base)) if i < 15)
+    layers = islice(iter_layers(base), 15)
     model = build_model(5, layer_source=(*layers, *iter_layers(head)))
     x = np.random.default_rng(0).random((8, 224, 224, 3), dtype=np.float32)
     model(x[:1], training=False)

@@ -1,6 +1,7 @@
 """One Predictor interface; each model family implements it."""
 
 from abc import ABC, abstractmethod
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,7 @@ class VGGPredictor(Predictor):
                     raise ModelArtifactError(f"{self.path.name} holds only the top layers and names no base.")
                 base = layer_shapes(self.base_path)[:first]
                 check_shapes(base + own, n_classes=self.n_classes, width=self.width)
-                sources.append(_take(iter_layers(self.base_path), first))
+                sources.append(islice(iter_layers(self.base_path), first))
             else:
                 check_shapes(own, n_classes=self.n_classes, width=self.width)
             sources.append(iter_layers(self.path))
@@ -86,13 +87,6 @@ class VGGPredictor(Predictor):
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         return np.asarray(self.forward(batch), dtype=np.float64)
-
-
-def _take(iterator, n):
-    for i, item in enumerate(iterator):
-        if i >= n:
-            break
-        yield item
 
 
 PREDICTORS: dict[str, type[Predictor]] = {"mlp": MLPPredictor, "vgg": VGGPredictor}

@@ -125,18 +125,6 @@ def weight_layers(model) -> list:
     return [layer for layer in model.layers if layer.weights]
 
 
-def load_weights(model, layer_iter, *, count: int | None = None) -> None:
-    """Set the first `count` (default: all) weight-holding layers, in order,
-    from (name, [kernel, bias]) pairs."""
-    targets = weight_layers(model)[:count]
-    n = 0
-    for layer, (_, arrays) in zip(targets, layer_iter, strict=False):
-        layer.set_weights(arrays)
-        n += 1
-    if n != len(targets):
-        raise ValueError(f"Only {n} of {len(targets)} weight layers were given.")
-
-
 class SplitForward:
     """Run a batch through the convolutions a few images at a time, then
     through fc6/fc7/head all at once.

@@ -6,6 +6,7 @@ features.
 
 import json
 from collections.abc import Callable, Sequence
+from itertools import islice
 
 import numpy as np
 
@@ -26,15 +27,8 @@ def load_base_features_model(base, cut: str = "fc7"):
     if cut not in FEATURE_LAYERS:
         raise ValueError(f"Feature cut must be one of {FEATURE_LAYERS}, not {cut!r}.")
     path = verified_path(base.name, base.artifact_path, base.sha256)
-    model = build_model(1, width=base.width, layer_source=_take(iter_layers(path), LAYERS_FOR_CUT[cut]))
+    model = build_model(1, width=base.width, layer_source=islice(iter_layers(path), LAYERS_FOR_CUT[cut]))
     return feature_model(model, cut)
-
-
-def _take(iterator, n: int):
-    for i, item in enumerate(iterator):
-        if i >= n:
-            return
-        yield item
 
 
 def extract_features(

@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,7 @@ def finetune(
 
     keras.utils.set_random_seed(seed)
     # Base supplies the 13 convolutions, fc6 and fc7; the head starts random (seeded).
-    base_layers = (item for i, item in enumerate(iter_layers(base_path)) if i < 15)
+    base_layers = islice(iter_layers(base_path), 15)
     model = build_model(n_classes, width=width, layer_source=base_layers, initialize=True)
     for layer in model.layers[:-FINETUNE_LAST_LAYERS]:
         layer.trainable = False
