@@ -192,6 +192,9 @@ class Prediction(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last claimed it.")
+    claim_token = models.CharField(
+        max_length=64, blank=True, help_text="The task that last claimed it: its redelivery may re-claim it at once."
+    )
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When its task was last sent to a queue.")
     finished_at = models.DateTimeField(null=True, blank=True)
 

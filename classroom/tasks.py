@@ -10,14 +10,16 @@ from .services import predictions, retention, sweeper
 # threshold and the broker's visibility timeout can both be set above it.
 @shared_task(
     name="classroom.run_prediction",
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
     soft_time_limit=settings.PREDICTION_TIME_LIMIT - 10,
     time_limit=settings.PREDICTION_TIME_LIMIT,
 )
-def run_prediction(prediction_id: int) -> str:
-    return predictions.run_prediction(prediction_id=prediction_id)
+def run_prediction(self, prediction_id: int) -> str:
+    # The task id survives redelivery after a worker dies, so the rerun can re-claim its own work.
+    return predictions.run_prediction(prediction_id=prediction_id, claim_token=self.request.id or "")
 
 
 @shared_task(name="classroom.sweep_stale_predictions", ignore_result=True)

@@ -221,16 +221,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PREDICTION_MAX_ATTEMPTS = env.int("ETHITECH_PREDICTION_MAX_ATTEMPTS", default=3)
 # VGG-Face tasks claim up to this many pending predictions and run them as one batch.
 PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": env.int("ETHITECH_VGG_BATCH_SIZE", default=8)}
-# A batch-claimed prediction is left to its batch for this long before another task may re-run it.
-PREDICTION_LEASE_SECONDS = {"mlp": 0, "vgg": env.int("ETHITECH_VGG_LEASE_SECONDS", default=600)}
+# A claimed prediction (with its siblings, or in a VGG batch) is left to the task that claimed it
+# for this long before another task may run it; that task's own redelivery may re-claim it at once.
+PREDICTION_LEASE_SECONDS = env.int("ETHITECH_PREDICTION_LEASE_SECONDS", default=600)
 # Hard limit in seconds on one prediction task (a VGG batch included).
 PREDICTION_TIME_LIMIT = env.int("ETHITECH_PREDICTION_TIME_LIMIT", default=300)
 # The sweeper re-queues a prediction pending (since queued) or running (since claimed) this long...
 PREDICTION_STALE_SECONDS = env.int("ETHITECH_PREDICTION_STALE_SECONDS", default=900)
 # ...and marks failed, with a message, one still unanswered this long after it was submitted.
 PREDICTION_GIVE_UP_SECONDS = env.int("ETHITECH_PREDICTION_GIVE_UP_SECONDS", default=24 * 3600)
-if PREDICTION_STALE_SECONDS <= max(PREDICTION_TIME_LIMIT, *PREDICTION_LEASE_SECONDS.values()):
-    raise ImproperlyConfigured("ETHITECH_PREDICTION_STALE_SECONDS must exceed the task time limit and the VGG lease.")
+if PREDICTION_STALE_SECONDS <= max(PREDICTION_TIME_LIMIT, PREDICTION_LEASE_SECONDS):
+    raise ImproperlyConfigured("ETHITECH_PREDICTION_STALE_SECONDS must exceed the task time limit and the lease.")
+if PREDICTION_LEASE_SECONDS <= PREDICTION_TIME_LIMIT:
+    raise ImproperlyConfigured("ETHITECH_PREDICTION_LEASE_SECONDS must exceed ETHITECH_PREDICTION_TIME_LIMIT.")
 if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", float("inf")) <= PREDICTION_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed ETHITECH_PREDICTION_TIME_LIMIT.")
 # Periodic jobs (run `celery beat`, and a worker on the "maintenance" queue).

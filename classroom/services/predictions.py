@@ -1,42 +1,81 @@
-"""The worker side of a prediction: claim it, run the model, store the answer.
+"""The worker side of predictions: claim them, run the models, store the answers.
 
-Idempotent: a prediction that is already final is never run again, however
-often its task is delivered. Every state change locks the submission row first,
-so the "all predictions final -> delete the photo" check sees its siblings'
-committed results.
+A task names one prediction but works for its submission's whole queue: it
+claims every open prediction of that submission whose model runs on the same
+queue (the two MLPs of an experiment), so the photo is decoded and its face
+found once. Batched families (VGG-Face) add up to B-1 pending predictions of
+the same model from other submissions (SKIP LOCKED: never wait for another
+worker) and run them as one batch.
+
+A claim records the claiming task's id. When a worker process dies, Celery
+delivers that task again with the same id, and it re-claims what it had
+claimed at once; any other task leaves a claim alone for
+PREDICTION_LEASE_SECONDS. Every claim counts an attempt, so a photo that keeps
+killing its worker ends failed instead of looping.
+
+Idempotent: a final prediction is never run again. Every state change locks
+the submission row first, so the "all predictions final -> release the photo"
+check sees its siblings' committed results.
 """
 
 import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+
+from inference.models import ModelVersion
 
 from ..models import Prediction, Submission
 from .retention import release_photo
 
 log = logging.getLogger(__name__)
 
-
-def _lock(prediction_id: int) -> tuple[Submission, Prediction] | None:
-    submission_id = Prediction.objects.filter(pk=prediction_id).values_list("submission_id", flat=True).first()
-    if submission_id is None:
-        return None
-    submission = Submission.objects.select_for_update().get(pk=submission_id)
-    prediction = Prediction.objects.select_for_update().select_related("model_version__label_set").get(pk=prediction_id)
-    return submission, prediction
+PHOTO_GONE = "The photo is no longer stored, so this model could not look at it."
+PHOTO_UNREADABLE = "The stored photo could not be read, so no model could look at it. Try submitting the photo again."
 
 
-def _claimable(prediction: Prediction, now) -> bool:
-    """A running prediction is left alone while its claim is fresh: a batch on
-    some worker has it. Claims older than the family's lease are abandoned
-    (a worker died) and may be run again."""
-    if prediction.status != Prediction.Status.RUNNING or prediction.started_at is None:
+@dataclass(frozen=True)
+class Claimed:
+    pk: int
+    submission_id: int
+    photo: str
+    model_version: ModelVersion
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: object = None  # inference.services.Outcome when the model answered
+    error: str = ""
+
+
+def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
+    """Run a prediction, its siblings on the same queue and (for VGG-Face) a batch
+    of pending ones to a final state. Returns the named prediction's status."""
+    claimed, given_up = _claim(prediction_id, claim_token or uuid.uuid4().hex)
+    finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up})
+    # Each model's answers are stored as soon as it has run: a worker dying later loses none of them.
+    for results in _run([c for c in claimed if c.pk not in given_up]):
+        finish_predictions(results)
+    return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
+
+
+def _claimable(prediction: Prediction, now, token: str) -> bool:
+    if prediction.status == Prediction.Status.PENDING:
         return True
-    lease = settings.PREDICTION_LEASE_SECONDS.get(prediction.model_version.family, 0)
-    return (now - prediction.started_at).total_seconds() >= lease
+    if prediction.status != Prediction.Status.RUNNING:
+        return False
+    if prediction.claim_token and prediction.claim_token == token:
+        return True  # this task claimed it before and its worker died: run it now
+    if prediction.started_at is None:
+        return True
+    # Someone else's claim: theirs until the lease runs out (their worker died without a redelivery).
+    return (now - prediction.started_at).total_seconds() >= settings.PREDICTION_LEASE_SECONDS
 
 
 def _give_up_message() -> str:
@@ -46,74 +85,90 @@ def _give_up_message() -> str:
     )
 
 
-def _claim(prediction_id: int) -> list[tuple[int, str]]:
-    """Mark this prediction running and, for batched families, up to B-1 other
-    pending ones of the same model (SKIP LOCKED: never wait for another worker).
-    Returns [(prediction id, photo name)] to run."""
+def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
+    """Mark the predictions this task will run as running under `token`.
+    Returns them, and the ids among them that have used up their attempts."""
     now = timezone.now()
     with transaction.atomic():
-        locked = _lock(prediction_id)
-        if locked is None:
-            return []
-        submission, prediction = locked
-        if prediction.is_final or not _claimable(prediction, now):
-            return []
-        prediction.attempts += 1
-        if prediction.attempts > settings.PREDICTION_MAX_ATTEMPTS:
-            _finish(submission, prediction, error=_give_up_message())
-            return []
-        prediction.status = Prediction.Status.RUNNING
-        prediction.started_at = now
-        prediction.save(update_fields=["attempts", "status", "started_at"])
-        claimed = [(prediction.pk, submission.photo)]
-        batch = settings.PREDICTION_BATCH_SIZE.get(prediction.model_version.family, 1)
-        if batch > 1:
-            others = list(
-                Prediction.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(model_version=prediction.model_version, status=Prediction.Status.PENDING)
-                .exclude(pk=prediction.pk)
-                .select_related("submission")
-                .order_by("created_at")[: batch - 1]
-            )
-            Prediction.objects.filter(pk__in=[o.pk for o in others]).update(
-                status=Prediction.Status.RUNNING, started_at=now, attempts=F("attempts") + 1
-            )
-            claimed += [(o.pk, o.submission.photo) for o in others]
-    return claimed
+        submission = (
+            Submission.objects.select_for_update(of=("self",)).filter(predictions=prediction_id).only("photo").first()
+        )
+        if submission is None:
+            return [], set()
+        own = list(
+            Prediction.objects.select_for_update(of=("self",))
+            .filter(submission=submission)
+            .select_related("model_version__label_set")
+        )
+        target = next((p for p in own if p.pk == prediction_id), None)
+        if target is None:
+            return [], set()
+        queue = target.model_version.queue
+        group = [p for p in own if p.model_version.queue == queue and _claimable(p, now, token)]
+        claimed = [Claimed(p.pk, submission.pk, submission.photo, p.model_version) for p in group]
+        for mv in {p.model_version for p in group}:
+            batch = settings.PREDICTION_BATCH_SIZE.get(mv.family, 1)
+            if batch > 1:
+                others = _batch_of_others(mv, token, exclude_submission=submission.pk, limit=batch - 1)
+                group += others
+                claimed += [Claimed(o.pk, o.submission_id, o.submission.photo, mv) for o in others]
+        if not group:
+            return [], set()
+        Prediction.objects.filter(pk__in=[p.pk for p in group]).update(
+            status=Prediction.Status.RUNNING, started_at=now, claim_token=token, attempts=F("attempts") + 1
+        )
+    given_up = {p.pk for p in group if p.attempts + 1 > settings.PREDICTION_MAX_ATTEMPTS}
+    return claimed, given_up
 
 
-def run_prediction(*, prediction_id: int) -> str:
-    """Run a prediction (and, for VGG-Face, a batch of pending ones) to a final state."""
+def _batch_of_others(model_version: ModelVersion, token: str, *, exclude_submission: int, limit: int):
+    """Pending predictions of the same model from other submissions (and any this task
+    had claimed before its worker died), oldest first, skipping rows other workers hold."""
+    return list(
+        Prediction.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(model_version=model_version)
+        .filter(Q(status=Prediction.Status.PENDING) | Q(status=Prediction.Status.RUNNING, claim_token=token))
+        .exclude(submission_id=exclude_submission)
+        .select_related("submission")
+        .only("pk", "attempts", "submission_id", "submission__photo")
+        .order_by("created_at")[:limit]
+    )
+
+
+def _run(claimed: list[Claimed]):
+    """Load each photo once, then run each model once over all of its photos;
+    yields {prediction id: Result} for the unreadable photos, then per model."""
     from inference.services import predict_photos  # heavy imports stay in the worker
 
-    claimed = _claim(prediction_id)
-    if not claimed:
-        return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
-    model_version = Prediction.objects.select_related("model_version__label_set").get(pk=prediction_id).model_version
-
-    runnable = []
-    for pid, photo in claimed:
-        if photo and default_storage.exists(photo):
-            runnable.append((pid, photo))
-        else:
-            finish_prediction(
-                prediction_id=pid, error="The photo is no longer stored, so this model could not look at it."
-            )
-    if runnable:
-        files = [default_storage.open(photo, "rb") for _, photo in runnable]
+    photos = {name: _load_photo(name) for name in {c.photo for c in claimed}}
+    by_model = defaultdict(list)
+    for c in claimed:
+        if not isinstance(photos[c.photo], str):
+            by_model[c.model_version.pk].append(c)
+    yield {c.pk: Result(error=photos[c.photo]) for c in claimed if isinstance(photos[c.photo], str)}
+    for items in by_model.values():
+        model_version = items[0].model_version
         try:
-            outcomes = predict_photos(model_version=model_version, sources=files)
+            outcomes = predict_photos(model_version=model_version, sources=[photos[c.photo] for c in items])
         except Exception as exc:
-            log.exception("Predictions %s (%s) failed", [pid for pid, _ in runnable], model_version.key)
-            for pid, _ in runnable:
-                finish_prediction(prediction_id=pid, error=_user_message(exc))
+            log.exception("Predictions %s (%s) failed", [c.pk for c in items], model_version.key)
+            yield {c.pk: Result(error=_user_message(exc)) for c in items}
         else:
-            for (pid, _), outcome in zip(runnable, outcomes, strict=True):
-                finish_prediction(prediction_id=pid, outcome=outcome)
-        finally:
-            for fh in files:
-                fh.close()
-    return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first()
+            yield {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
+
+
+def _load_photo(name: str):
+    """The decoded, face-cropped photo, or a message saying why there is none."""
+    from inference.services import load_face_photo
+
+    if not name or not default_storage.exists(name):
+        return PHOTO_GONE
+    try:
+        with default_storage.open(name, "rb") as fh:
+            return load_face_photo(fh, name=name)
+    except Exception:
+        log.exception("Stored photo %s could not be read", name)
+        return PHOTO_UNREADABLE
 
 
 def _user_message(exc: Exception) -> str:
@@ -124,31 +179,50 @@ def _user_message(exc: Exception) -> str:
     return f"This model could not process the photo ({type(exc).__name__}). The other models are unaffected."
 
 
-@transaction.atomic
+def finish_predictions(results: dict[int, Result]) -> None:
+    """Store answers and errors, one transaction per submission (in id order, so
+    two workers never wait on each other in a cycle)."""
+    if not results:
+        return
+    by_submission = defaultdict(list)
+    for pk, submission_id in Prediction.objects.filter(pk__in=results).values_list("pk", "submission_id"):
+        by_submission[submission_id].append(pk)
+    for submission_id in sorted(by_submission):
+        with transaction.atomic():
+            _finish(submission_id, {pk: results[pk] for pk in by_submission[submission_id]})
+
+
 def finish_prediction(*, prediction_id: int, outcome=None, error: str = "") -> str:
-    locked = _lock(prediction_id)
-    if locked is None:
-        return "missing"
-    submission, prediction = locked
-    if prediction.is_final:
-        return prediction.status  # a duplicate delivery finished first; keep its answer
-    _finish(submission, prediction, outcome=outcome, error=error)
-    return prediction.status
+    finish_predictions({prediction_id: Result(outcome=outcome, error=error)})
+    return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
 
 
-def _finish(submission: Submission, prediction: Prediction, *, outcome=None, error: str = "") -> None:
-    if outcome is not None:
-        prediction.status = Prediction.Status.DONE
-        prediction.label = outcome.label
-        prediction.probabilities = outcome.probabilities
-        prediction.face_found = outcome.face_found
-        prediction.latency_ms = outcome.latency_ms
-        prediction.error = ""
-    else:
-        prediction.status = Prediction.Status.FAILED
-        prediction.error = error[:2000]
-    prediction.finished_at = timezone.now()
-    prediction.save()
-    still_open = submission.predictions.exclude(status__in=Prediction.FINAL).exists()
-    if not still_open:
+FINISH_FIELDS = ["status", "label", "probabilities", "face_found", "latency_ms", "error", "finished_at"]
+
+
+def _finish(submission_id: int, results: dict[int, Result]) -> None:
+    submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
+    if submission is None:
+        return  # deleted meanwhile (with its predictions)
+    now, changed = timezone.now(), []
+    for prediction in Prediction.objects.select_for_update().filter(pk__in=results):
+        if prediction.is_final:
+            continue  # a duplicate delivery finished first; keep its answer
+        result = results[prediction.pk]
+        if result.outcome is not None:
+            prediction.status = Prediction.Status.DONE
+            prediction.label = result.outcome.label
+            prediction.probabilities = result.outcome.probabilities
+            prediction.face_found = result.outcome.face_found
+            prediction.latency_ms = result.outcome.latency_ms
+            prediction.error = ""
+        else:
+            prediction.status = Prediction.Status.FAILED
+            prediction.error = result.error[:2000]
+        prediction.finished_at = now
+        changed.append(prediction)
+    if not changed:
+        return
+    Prediction.objects.bulk_update(changed, FINISH_FIELDS)
+    if not submission.predictions.exclude(status__in=Prediction.FINAL).exists():
         release_photo(submission)  # deleted now, or kept for the assignment's retention period

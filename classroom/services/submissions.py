@@ -86,8 +86,13 @@ def submit_photo(
                 Prediction.objects.create(submission=submission, model_version=mv)
                 for mv in assignment.model_versions.all()
             ]
+            # One task per queue: it claims its siblings on that queue, so the worker
+            # decodes the photo and finds the face once for both MLPs.
+            first_on_queue = {}
             for prediction in predictions:
-                transaction.on_commit(partial(enqueue_prediction, prediction.pk, prediction.model_version.queue))
+                first_on_queue.setdefault(prediction.model_version.queue, prediction.pk)
+            for queue, prediction_id in first_on_queue.items():
+                transaction.on_commit(partial(enqueue_prediction, prediction_id, queue))
     except BaseException:
         default_storage.delete(name)  # nothing is stored for a submission that does not exist
         raise

@@ -7,13 +7,15 @@ celery beat runs this sweeper for them every minute or so:
 - the broker lost the message (Redis here keeps nothing on disk, so a Redis
   restart empties the queues), or the message could not be sent at all;
 - the whole worker was killed while a task was unacknowledged: Redis hands
-  the message out again only after its visibility timeout (hours).
+  the message out again only after its visibility timeout (hours). (When only
+  a worker's child process dies, Celery delivers the task again at once and it
+  re-claims its own work: see services.predictions.)
 
 A prediction counts as stale when it has been pending since it was last
 queued, or running since it was last claimed, for longer than
 PREDICTION_STALE_SECONDS, which is longer than a task may run
-(PREDICTION_TIME_LIMIT) and than a VGG batch lease, so a live task is never
-sent twice. Re-running is safe: a final prediction is never run again, and
+(PREDICTION_TIME_LIMIT) and than a claim's lease, so a live task is never
+sent twice; a stale claim goes back to pending. Re-running is safe: a final prediction is never run again, and
 each claim counts an attempt, so a prediction that keeps killing its worker
 ends failed after PREDICTION_MAX_ATTEMPTS instead of looping.
 """
@@ -75,9 +77,11 @@ def requeue_stale_predictions(*, now=None, stale_after: int | None = None, give_
     requeued = 0
     for prediction in stale_predictions(now=now, stale_after=stale_after).select_related("model_version"):
         # Only if nobody changed it meanwhile: a worker may have just claimed or finished it.
+        # A stale claim is dropped (its task is long dead: the hard time limit is shorter), so the
+        # new task may claim it straight away.
         changed = Prediction.objects.filter(
             pk=prediction.pk, status=prediction.status, queued_at=prediction.queued_at, started_at=prediction.started_at
-        ).update(queued_at=now)
+        ).update(queued_at=now, status=Prediction.Status.PENDING, claim_token="")
         if changed:
             enqueue_prediction(prediction.pk, prediction.model_version.queue)
             requeued += 1

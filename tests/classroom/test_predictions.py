@@ -95,3 +95,38 @@ def test_submission_rules(student, assignment, classroom):
     with pytest.raises(PermissionError):
         submit_photo(assignment=assignment, student=StudentFactory(), upload=synthetic_upload())
     assert stored_uploads() == []
+
+
+def test_one_task_per_queue_runs_both_mlps_on_one_decoded_photo(
+    student, assignment, django_capture_on_commit_callbacks, monkeypatch
+):
+    from inference import preprocessing
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    first, second = sub.predictions.order_by("pk")
+    assert [cb.args for cb in callbacks] == [(first.pk, "mlp")]  # one message for the submission's MLP queue
+
+    crops = []
+    original = preprocessing.crop_face
+    monkeypatch.setattr(preprocessing, "crop_face", lambda rgb: crops.append(1) or original(rgb))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert predictions.run_prediction(prediction_id=first.pk) == "done"
+    assert set(sub.predictions.values_list("status", flat=True)) == {"done"}
+    assert len(crops) == 1  # decoded and face-detected once for both models
+    assert stored_uploads() == []
+    second.refresh_from_db()
+    assert second.attempts == 1 and second.latency_ms > 0
+
+
+def test_a_redelivered_task_reclaims_its_own_claim_and_nobody_elses(student, assignment):
+    from django.utils import timezone
+
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    first, _ = sub.predictions.order_by("pk")
+    # The task "task-1" claimed both, then its worker process died.
+    sub.predictions.update(status="running", started_at=timezone.now(), attempts=1, claim_token="task-1")
+    assert predictions.run_prediction(prediction_id=first.pk, claim_token="task-2") == "running"  # not its claim
+    assert set(sub.predictions.values_list("attempts", flat=True)) == {1}
+    assert predictions.run_prediction(prediction_id=first.pk, claim_token="task-1") == "done"  # the redelivery
+    assert list(sub.predictions.values_list("status", "attempts")) == [("done", 2), ("done", 2)]

@@ -54,7 +54,33 @@ def test_fresh_batch_claim_is_left_alone_and_stale_one_is_rerun(student, vgg_ass
     p = Prediction.objects.get(submission=sub, model_version=vgg)
     Prediction.objects.filter(pk=p.pk).update(status="running", started_at=timezone.now(), attempts=1)
     assert predictions.run_prediction(prediction_id=p.pk) == "running"  # another worker's batch has it
-    stale = timezone.now() - timedelta(seconds=settings.PREDICTION_LEASE_SECONDS["vgg"] + 1)
+    stale = timezone.now() - timedelta(seconds=settings.PREDICTION_LEASE_SECONDS + 1)
     Prediction.objects.filter(pk=p.pk).update(started_at=stale)
     assert predictions.run_prediction(prediction_id=p.pk) == "done"
     assert Prediction.objects.get(pk=p.pk).attempts == 2
+
+
+def test_a_redelivered_batch_task_reclaims_its_whole_batch(student, vgg_assignment, settings):
+    assignment, vgg = vgg_assignment
+    settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
+    for i in range(3):
+        submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i))
+    batch = Prediction.objects.filter(model_version=vgg).order_by("created_at")
+    # "vgg-task" claimed all three; its worker process died mid-batch.
+    batch.update(status="running", started_at=timezone.now(), attempts=1, claim_token="vgg-task")
+    assert predictions.run_prediction(prediction_id=batch[0].pk, claim_token="vgg-task") == "done"
+    assert list(batch.values_list("status", "attempts")) == [("done", 2)] * 3
+
+
+def test_a_damaged_photo_fails_only_its_own_batch_member(student, vgg_assignment, settings):
+    from django.core.files.storage import default_storage
+
+    assignment, vgg = vgg_assignment
+    settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
+    subs = [submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i)) for i in range(3)]
+    with open(default_storage.path(subs[1].photo), "wb") as fh:
+        fh.write(b"not a photo any more")
+    batch = Prediction.objects.filter(model_version=vgg).order_by("created_at")
+    assert predictions.run_prediction(prediction_id=batch[0].pk) == "done"
+    assert [p.status for p in batch] == ["done", "failed", "done"]
+    assert batch[1].error == predictions.PHOTO_UNREADABLE
