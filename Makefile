@@ -46,13 +46,14 @@ demo: venv
 	@trap 'kill 0' EXIT INT TERM; \
 	$(BIN)/celery -A ethitech worker -Q mlp,maintenance --concurrency 2 --loglevel WARNING -n mlp@%h & \
 	$(BIN)/celery -A ethitech beat --loglevel WARNING --schedule var/celerybeat-schedule & \
-	nice -n 10 $(BIN)/celery -A ethitech worker -Q vgg --concurrency 1 --loglevel WARNING -n vgg@%h & \
+	$(BIN)/celery -A ethitech worker -Q vgg --concurrency 1 --loglevel WARNING -n vgg@%h & \
 	nice -n 15 $(BIN)/celery -A ethitech worker -Q training,gpu --concurrency 1 --loglevel WARNING -n training@%h & \
 	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --access-logfile - ; \
 	wait
 
-# One worker per queue, so MLP answers never wait behind VGG-Face work; the heavy
-# queues run at a lower CPU priority so pages and MLP answers stay quick.
+# One worker per queue, so MLP answers never wait behind VGG-Face work. Training runs
+# at a lower CPU priority; the VGG-Face worker does not: a niced multi-threaded forward
+# pass loses more time to its threads waiting on each other than it gives the others.
 run-worker: venv
 	$(BIN)/celery -A ethitech worker -Q $(or $(QUEUE),mlp) --concurrency 1 --loglevel INFO -n $(or $(QUEUE),mlp)@%h
 

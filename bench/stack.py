@@ -57,10 +57,10 @@ class Stack:
         logs = Path(env["ETHITECH_DATA_DIR"]) / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         for name, queues in workers.items():
-            # Heavy queues run niced, as in the Makefile and docker-compose.yml.
+            # As in the Makefile and docker-compose.yml: one process per queue, none niced.
             # MLP tasks are short and partly wait on the database: two processes keep up with a burst.
-            nice, procs = ([], "2") if queues == "mlp" else (["nice", "-n", "10"], "1")
-            self._start(name, [*nice, sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", queues, "-c",
+            procs = "2" if queues == "mlp" else "1"
+            self._start(name, [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", queues, "-c",
                                procs, "--loglevel", "INFO", "-n", f"{name}@%h"], logs)  # fmt: skip
         self._start("web", [sys.executable, "-m", "gunicorn", "ethitech.wsgi", "--bind",
                             f"127.0.0.1:{env['BENCH_PORT']}", "--workers", "2"], logs)  # fmt: skip
@@ -94,6 +94,30 @@ class Stack:
             if int(fields[1]) == root:
                 pids.append(int(stat.parent.name))
         return pids
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each part of the stack (its processes and their children),
+        by PostgreSQL's processes, and by this benchmark process itself."""
+        tick = os.sysconf("SC_CLK_TCK")
+        procs = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                head, rest = stat.read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            fields = rest.split()  # after the name: state, ppid, ... utime (12th), stime (13th)
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            procs[int(stat.parent.name)] = (head.split("(", 1)[1], int(fields[1]), cpu)
+        used = {name: 0.0 for name in self.procs} | {"postgres": 0.0}
+        for pid, (comm, ppid, cpu) in procs.items():
+            owner = next((n for n, p in self.procs.items() if pid == p.pid or ppid == p.pid), None)
+            if owner is None and comm.startswith("postgres"):
+                owner = "postgres"
+            if owner:
+                used[owner] += cpu
+        own = os.times()
+        used["benchmark client"] = own.user + own.system
+        return used
 
     def peak_rss_mb(self, name: str) -> float:
         """Peak resident memory (VmHWM) of the worker's pool process(es)."""

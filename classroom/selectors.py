@@ -160,6 +160,21 @@ class CardRow:
     recall: float | None
 
 
+def models_in_use(families, now=None):
+    """Active models of these families that an open experiment uses: what a worker preloads."""
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    not_due = Q(assignments__due_at__isnull=True) | Q(assignments__due_at__gte=now)
+    open_now = Q(assignments__opens_at__lte=now) & not_due
+    return (
+        ModelVersion.objects.filter(active=True, family__in=list(families))
+        .filter(open_now)
+        .select_related("label_set", "base")
+        .distinct()
+    )
+
+
 def model_card(model: ModelVersion) -> dict:
     """What a model card shows, from the metrics stored at training time: per group the
     training images, held-out accuracy with its 95% Wilson interval, precision and recall;

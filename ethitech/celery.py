@@ -1,12 +1,38 @@
 """Celery app. Workers consume per-model-family queues (mlp, vgg) so that a
 slow model never holds up a fast one."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import celeryd_after_setup, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ethitech.settings")
 
 app = Celery("ethitech")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# Models are loaded once per worker process, when it starts rather than on the first
+# photo: the main process records the queues it consumes, its pool processes load.
+_consumed_queues: set[str] = set()
+
+
+@celeryd_after_setup.connect
+def _remember_queues(sender, instance, **kwargs):
+    _consumed_queues.update(instance.app.amqp.queues.consume_from or {})
+
+
+@worker_process_init.connect
+def _preload_models(**kwargs):
+    from django.db import connections
+
+    from classroom.services.predictions import warm_up_worker
+
+    try:
+        warm_up_worker(_consumed_queues)
+    except Exception:  # noqa: BLE001 - a worker that cannot preload still serves (and reports) tasks
+        logging.getLogger(__name__).exception("Preloading models failed")
+    finally:
+        connections.close_all()  # never share a connection opened here with another process

@@ -31,6 +31,11 @@ class Predictor(ABC):
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """(n, input) -> (n, n_classes) probabilities, columns in label-set order."""
 
+    def warm_up(self) -> None:
+        """One forward pass on a blank input: the first real photo then pays no first-call costs."""
+        shape = (1, self.spec.flat_length) if self.spec.layout == "flat" else (1, self.spec.size, self.spec.size, 3)
+        self.predict_proba(np.zeros(shape, dtype=np.float32))
+
 
 class MLPPredictor(Predictor):
     family = "mlp"

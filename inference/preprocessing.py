@@ -66,6 +66,11 @@ def detect_face(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
     return (int(x / scale), int(y / scale), int(fw / scale), int(fh / scale))
 
 
+def warm_up() -> None:
+    """Load the face detector (and OpenCV's kernels) once, before the first photo."""
+    detect_face(np.zeros((64, 64, 3), dtype=np.uint8))
+
+
 def _square_crop(rgb: np.ndarray, cx: float, cy: float, side: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     side = int(min(side, h, w))

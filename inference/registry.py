@@ -26,6 +26,22 @@ def get_predictor(model_version: ModelVersion) -> Predictor:
         return predictor
 
 
+def warm_up(model_versions) -> list[str]:
+    """Load these models into this process and run each once, before any photo arrives.
+    Returns a message for each model that could not be loaded (the worker still starts:
+    its tasks then report the problem on the predictions)."""
+    from .preprocessing import warm_up as warm_up_preprocessing
+
+    warm_up_preprocessing()
+    problems = []
+    for mv in model_versions:
+        try:
+            get_predictor(mv).warm_up()
+        except Exception as exc:  # noqa: BLE001 - reported, and again on each prediction
+            problems.append(f"{mv.key}: {exc}")
+    return problems
+
+
 def verified_path(name: str, relative: str, sha256: str) -> Path:
     """The artifact's path, after checking it exists and matches its checksum."""
     path = store_path(relative)

@@ -149,15 +149,18 @@ class SplitForward:
                 break
         self.tail = keras.Model(tail_in, x)
         self.conv_chunk = conv_chunk
+        # Compiled (graph) prediction runs about a third faster than eager calls at batch 1 on
+        # CPU. Not XLA: faster still, but its buffers take a worker past its memory budget.
+        for part in (self.conv, self.tail):
+            part.compile(jit_compile=False)
 
     def __call__(self, batch):
         import numpy as np
 
         pooled = np.concatenate(
-            [np.asarray(self.conv(batch[i : i + self.conv_chunk], training=False))
-             for i in range(0, len(batch), self.conv_chunk)]
-        )  # fmt: skip
-        return np.asarray(self.tail(pooled, training=False))
+            [self.conv.predict_on_batch(batch[i : i + self.conv_chunk]) for i in range(0, len(batch), self.conv_chunk)]
+        )
+        return np.asarray(self.tail.predict_on_batch(pooled))
 
 
 def feature_model(model, cut: str = "fc7") -> SplitForward:

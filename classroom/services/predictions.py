@@ -19,6 +19,7 @@ check sees its siblings' committed results.
 """
 
 import logging
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from ..models import Prediction, Submission
 from .retention import release_photo
 
 log = logging.getLogger(__name__)
+
+STORE_EVERY_SECONDS = 0.1
 
 PHOTO_GONE = "The photo is no longer stored, so this model could not look at it."
 PHOTO_UNREADABLE = "The stored photo could not be read, so no model could look at it. Try submitting the photo again."
@@ -58,10 +61,19 @@ def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
     """Run a prediction, its siblings on the same queue and (for VGG-Face) a batch
     of pending ones to a final state. Returns the named prediction's status."""
     claimed, given_up = _claim(prediction_id, claim_token or uuid.uuid4().hex)
-    finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up})
-    # Each model's answers are stored as soon as it has run: a worker dying later loses none of them.
+    submission_of = {c.pk: c.submission_id for c in claimed}
+    stored = finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up}, submission_of)
+    pending, started = {}, time.monotonic()
     for results in _run([c for c in claimed if c.pk not in given_up]):
-        finish_predictions(results)
+        pending.update(results)
+        # Answers are stored once a model has run for a while, so a worker that dies later
+        # loses none of them; fast models' answers (MLP) are stored together, in one go.
+        if time.monotonic() - started > STORE_EVERY_SECONDS:
+            stored.update(finish_predictions(pending, submission_of))
+            pending, started = {}, time.monotonic()
+    stored.update(finish_predictions(pending, submission_of))
+    if prediction_id in stored:
+        return stored[prediction_id]
     return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
 
 
@@ -179,17 +191,22 @@ def _user_message(exc: Exception) -> str:
     return f"This model could not process the photo ({type(exc).__name__}). The other models are unaffected."
 
 
-def finish_predictions(results: dict[int, Result]) -> None:
+def finish_predictions(results: dict[int, Result], submission_of: dict[int, int] | None = None) -> dict[int, str]:
     """Store answers and errors, one transaction per submission (in id order, so
-    two workers never wait on each other in a cycle)."""
+    two workers never wait on each other in a cycle). Returns the statuses stored."""
     if not results:
-        return
-    by_submission = defaultdict(list)
-    for pk, submission_id in Prediction.objects.filter(pk__in=results).values_list("pk", "submission_id"):
-        by_submission[submission_id].append(pk)
+        return {}
+    if submission_of is None or not set(results) <= set(submission_of):
+        submission_of = dict(Prediction.objects.filter(pk__in=results).values_list("pk", "submission_id"))
+    by_submission = defaultdict(dict)
+    for pk, result in results.items():
+        if pk in submission_of:
+            by_submission[submission_of[pk]][pk] = result
+    stored = {}
     for submission_id in sorted(by_submission):
         with transaction.atomic():
-            _finish(submission_id, {pk: results[pk] for pk in by_submission[submission_id]})
+            stored.update(_finish(submission_id, by_submission[submission_id]))
+    return stored
 
 
 def finish_prediction(*, prediction_id: int, outcome=None, error: str = "") -> str:
@@ -197,32 +214,44 @@ def finish_prediction(*, prediction_id: int, outcome=None, error: str = "") -> s
     return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
 
 
-FINISH_FIELDS = ["status", "label", "probabilities", "face_found", "latency_ms", "error", "finished_at"]
+def _final_fields(result: Result, now) -> dict:
+    if result.outcome is None:
+        return {"status": Prediction.Status.FAILED, "error": result.error[:2000], "finished_at": now}
+    outcome = result.outcome
+    return {
+        "status": Prediction.Status.DONE, "label": outcome.label, "probabilities": outcome.probabilities,
+        "face_found": outcome.face_found, "latency_ms": outcome.latency_ms, "error": "", "finished_at": now,
+    }  # fmt: skip
 
 
-def _finish(submission_id: int, results: dict[int, Result]) -> None:
-    submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
+def _finish(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
+    submission = (
+        Submission.objects.select_for_update(of=("self",)).select_related("assignment").filter(pk=submission_id).first()
+    )
     if submission is None:
-        return  # deleted meanwhile (with its predictions)
-    now, changed = timezone.now(), []
-    for prediction in Prediction.objects.select_for_update().filter(pk__in=results):
-        if prediction.is_final:
-            continue  # a duplicate delivery finished first; keep its answer
-        result = results[prediction.pk]
-        if result.outcome is not None:
-            prediction.status = Prediction.Status.DONE
-            prediction.label = result.outcome.label
-            prediction.probabilities = result.outcome.probabilities
-            prediction.face_found = result.outcome.face_found
-            prediction.latency_ms = result.outcome.latency_ms
-            prediction.error = ""
-        else:
-            prediction.status = Prediction.Status.FAILED
-            prediction.error = result.error[:2000]
-        prediction.finished_at = now
-        changed.append(prediction)
-    if not changed:
-        return
-    Prediction.objects.bulk_update(changed, FINISH_FIELDS)
-    if not submission.predictions.exclude(status__in=Prediction.FINAL).exists():
+        return {}  # deleted meanwhile (with its predictions)
+    now, stored = timezone.now(), {}
+    for pk, result in results.items():
+        fields = _final_fields(result, now)
+        # A duplicate delivery may have finished it first: then its answer is kept.
+        if Prediction.objects.filter(pk=pk).exclude(status__in=Prediction.FINAL).update(**fields):
+            stored[pk] = fields["status"]
+    if stored and not submission.predictions.exclude(status__in=Prediction.FINAL).exists():
         release_photo(submission)  # deleted now, or kept for the assignment's retention period
+    return stored
+
+
+def warm_up_worker(queues) -> list[str]:
+    """In a worker process that serves these queues, load the models open experiments use,
+    so the first photos of a lesson are not held up by loading them."""
+    from inference.registry import warm_up
+
+    from .. import selectors
+
+    families = {f for f in ModelVersion.Family.values if f in queues}  # each family has its own queue
+    if not families:
+        return []
+    problems = warm_up(list(selectors.models_in_use(families)))
+    for problem in problems:
+        log.error("Could not preload model %s", problem)
+    return problems

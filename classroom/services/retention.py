@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from ..models import Assignment, GalleryImage, Prediction, Submission
+from ..models import GalleryImage, Prediction, Submission
 from .submissions import delete_photo
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ ORPHAN_GRACE = timedelta(hours=1)
 
 def release_photo(submission: Submission) -> None:
     """Called, inside the transaction, when every prediction of a submission is final."""
-    days = Assignment.objects.filter(pk=submission.assignment_id).values_list("keep_photos_days", flat=True).first()
+    days = submission.assignment.keep_photos_days  # callers lock the submission with its assignment
     if days and submission.photo:
         Submission.objects.filter(pk=submission.pk).update(photo_delete_after=timezone.now() + timedelta(days=days))
     else:

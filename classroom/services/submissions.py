@@ -82,10 +82,9 @@ def submit_photo(
                 assignment=assignment, student=student, photo=name, expected_label=expected_label, note=note or "",
                 gallery_image=gallery_image, true_label=true_label,
             )  # fmt: skip
-            predictions = [
-                Prediction.objects.create(submission=submission, model_version=mv)
-                for mv in assignment.model_versions.all()
-            ]
+            predictions = Prediction.objects.bulk_create(
+                [Prediction(submission=submission, model_version=mv) for mv in assignment.model_versions.all()]
+            )
             # One task per queue: it claims its siblings on that queue, so the worker
             # decodes the photo and finds the face once for both MLPs.
             first_on_queue = {}
