@@ -251,7 +251,11 @@ def warm_up_worker(queues) -> list[str]:
     families = {f for f in ModelVersion.Family.values if f in queues}  # each family has its own queue
     if not families:
         return []
-    problems = warm_up(list(selectors.models_in_use(families)))
+    models = list(selectors.models_in_use(families))
+    problems = warm_up(models)
     for problem in problems:
         log.error("Could not preload model %s", problem)
+    log.info(
+        "Preloaded %d of %d model(s) for %s", len(models) - len(problems), len(models), ", ".join(sorted(families))
+    )
     return problems

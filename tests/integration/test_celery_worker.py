@@ -1,10 +1,15 @@
 """A real Celery worker process on Redis and PostgreSQL (not eager mode)."""
 
+import time
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 from classroom.services.submissions import submit_photo
 from tests import factories
 from tests.helpers import stored_uploads, synthetic_upload, wait_until_final
+from tests.workers import start_worker, stop_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -49,3 +54,15 @@ def test_duplicate_delivery_runs_once(celery_worker, live_assignment):
     wait_until_final(sub2)  # the worker has drained the queue past the duplicate
     p.refresh_from_db()
     assert p.finished_at == finished and p.attempts == 1
+
+
+def test_a_starting_worker_preloads_the_models_of_open_experiments(worker_env, live_assignment):
+    proc = start_worker(worker_env, "mlp", "preload")
+    try:
+        log = Path(settings.DATA_DIR) / "worker-preload.log"
+        deadline = time.time() + 60
+        while "Preloaded" not in log.read_text() and time.time() < deadline:
+            time.sleep(0.2)
+        assert "Preloaded 2 of 2 model(s) for mlp" in log.read_text(), log.read_text()[-3000:]
+    finally:
+        stop_worker(proc)

@@ -1,0 +1,44 @@
+"""Workers load the models that open experiments use when they start, not on the first photo."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from classroom import selectors
+from classroom.services.classes import create_assignment
+from classroom.services.predictions import warm_up_worker
+from inference import registry
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry():
+    registry.clear_cache()
+    yield
+    registry.clear_cache()
+
+
+def test_models_in_use_are_those_of_open_experiments(classroom, demo_models):
+    balanced, unbalanced = demo_models
+    create_assignment(classroom=classroom, title="Open", instructions="", model_versions=[balanced], ask_expected=False)
+    closed = create_assignment(
+        classroom=classroom, title="Over", instructions="", model_versions=[unbalanced], ask_expected=False
+    )
+    closed.due_at = timezone.now() - timedelta(days=1)
+    closed.save()
+    assert list(selectors.models_in_use({"mlp"})) == [balanced]
+    assert list(selectors.models_in_use({"vgg"})) == []
+
+
+def test_warm_up_loads_the_queue_models_and_reports_a_broken_one(classroom, demo_models):
+    balanced, unbalanced = demo_models
+    create_assignment(
+        classroom=classroom, title="Both", instructions="", model_versions=list(demo_models), ask_expected=False
+    )
+    unbalanced.sha256 = "0" * 64  # altered after registration
+    unbalanced.save()
+    assert warm_up_worker({"vgg", "maintenance"}) == []  # nothing of these families in use
+    assert registry._cache == {}
+    problems = warm_up_worker({"mlp", "maintenance"})
+    assert len(problems) == 1 and problems[0].startswith(unbalanced.key) and "checksum" in problems[0]
+    assert set(registry._cache) == {(balanced.pk, balanced.sha256)}
