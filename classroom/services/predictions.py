@@ -13,9 +13,9 @@ claimed at once; any other task leaves a claim alone for
 PREDICTION_LEASE_SECONDS. Every claim counts an attempt, so a photo that keeps
 killing its worker ends failed instead of looping.
 
-Idempotent: a final prediction is never run again. Every state change locks
-the submission row first, so the "all predictions final -> release the photo"
-check sees its siblings' committed results.
+Idempotent: a final prediction is never run again. Every change to a final
+state locks the submission row first, so the "all predictions final -> release
+the photo" check sees its siblings' committed results.
 """
 
 import logging
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
 from inference.models import ModelVersion
@@ -101,27 +101,27 @@ def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
     """Mark the predictions this task will run as running under `token`.
     Returns them, and the ids among them that have used up their attempts."""
     now = timezone.now()
+    target = Prediction.objects.filter(pk=prediction_id)
     with transaction.atomic():
-        submission = (
-            Submission.objects.select_for_update(of=("self",)).filter(predictions=prediction_id).only("photo").first()
-        )
-        if submission is None:
-            return [], set()
+        # Only this queue's predictions of the submission are locked (each model family has its
+        # own queue): the MLP and VGG-Face tasks of one photo claim side by side. A claim never
+        # makes a prediction final, so it needs no lock on the submission itself.
         own = list(
             Prediction.objects.select_for_update(of=("self",))
-            .filter(submission=submission)
-            .select_related("model_version__label_set")
+            .filter(
+                submission_id=Subquery(target.values("submission_id")),
+                model_version__family=Subquery(target.values("model_version__family")),
+            )
+            .select_related("model_version__label_set", "submission")
         )
-        target = next((p for p in own if p.pk == prediction_id), None)
-        if target is None:
+        if not any(p.pk == prediction_id for p in own):
             return [], set()
-        queue = target.model_version.queue
-        group = [p for p in own if p.model_version.queue == queue and _claimable(p, now, token)]
-        claimed = [Claimed(p.pk, submission.pk, submission.photo, p.model_version) for p in group]
+        group = [p for p in own if _claimable(p, now, token)]
+        claimed = [Claimed(p.pk, p.submission_id, p.submission.photo, p.model_version) for p in group]
         for mv in {p.model_version for p in group}:
             batch = settings.PREDICTION_BATCH_SIZE.get(mv.family, 1)
             if batch > 1:
-                others = _batch_of_others(mv, token, exclude_submission=submission.pk, limit=batch - 1)
+                others = _batch_of_others(mv, token, exclude_submission=own[0].submission_id, limit=batch - 1)
                 group += others
                 claimed += [Claimed(o.pk, o.submission_id, o.submission.photo, mv) for o in others]
         if not group:
