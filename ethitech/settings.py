@@ -226,6 +226,8 @@ PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": env.int("ETHITECH_VGG_BATCH_SIZE", def
 # A claimed prediction (with its siblings, or in a VGG batch) is left to the task that claimed it
 # for this long before another task may run it; that task's own redelivery may re-claim it at once.
 PREDICTION_LEASE_SECONDS = env.int("ETHITECH_PREDICTION_LEASE_SECONDS", default=600)
+# How many models of a family one worker process keeps loaded (VGG-Face: ~540 MB of weights each).
+MODELS_PER_WORKER = {"vgg": env.int("ETHITECH_VGG_MODELS_PER_WORKER", default=1)}
 # Hard limit in seconds on one prediction task (a VGG batch included).
 PREDICTION_TIME_LIMIT = env.int("ETHITECH_PREDICTION_TIME_LIMIT", default=300)
 # The sweeper re-queues a prediction pending (since queued) or running (since claimed) this long...

@@ -1,19 +1,30 @@
 """Per-process cache of loaded predictors.
 
 Workers load each model version once and reuse it for every task; the file's
-sha256 is checked against the registry before the first use.
+sha256 is checked against the registry before the first use. A VGG-Face model
+holds about 540 MB of weights, so a process keeps at most
+MODELS_PER_WORKER["vgg"] of them, dropping the least recently used.
 """
 
+import gc
 import threading
+from collections import OrderedDict
 from pathlib import Path
+
+from django.conf import settings
 
 from .artifacts import sha256_file, store_path
 from .models import ModelVersion
 from .predictors import PREDICTORS, ModelArtifactError, Predictor
 from .preprocessing import InputSpec
 
-_cache: dict[tuple[int, str], Predictor] = {}
+_cache: OrderedDict[tuple[int, str], Predictor] = OrderedDict()
 _lock = threading.Lock()
+
+
+def capacity(family: str) -> int | None:
+    """How many models of this family one process keeps loaded (None: no limit)."""
+    return settings.MODELS_PER_WORKER.get(family)
 
 
 def get_predictor(model_version: ModelVersion) -> Predictor:
@@ -21,25 +32,44 @@ def get_predictor(model_version: ModelVersion) -> Predictor:
     with _lock:
         predictor = _cache.get(key)
         if predictor is None:
+            _make_room(model_version.family)
             predictor = _load(model_version)
             _cache[key] = predictor
+        _cache.move_to_end(key)
         return predictor
 
 
-def warm_up(model_versions) -> list[str]:
-    """Load these models into this process and run each once, before any photo arrives.
-    Returns a message for each model that could not be loaded (the worker still starts:
-    its tasks then report the problem on the predictions)."""
+def _make_room(family: str) -> None:
+    """Drop the least recently used models of `family` so one more fits (before loading it,
+    so two large models are never held at once)."""
+    limit = capacity(family)
+    if limit is None:
+        return
+    same = [key for key, p in _cache.items() if p.family == family]  # oldest first
+    for key in same[: max(0, len(same) - limit + 1)]:
+        del _cache[key]
+    gc.collect()  # Keras models hold reference cycles; free their weights now
+
+
+def warm_up(model_versions) -> tuple[list[str], list[str]]:
+    """Load these models into this process (as many as fit) and run each once, before any
+    photo arrives. Returns the keys loaded, and a message for each model that could not be
+    loaded (the worker still starts: its tasks then report the problem on the predictions)."""
     from .preprocessing import warm_up as warm_up_preprocessing
 
     warm_up_preprocessing()
-    problems = []
+    loaded, problems, per_family = [], [], {}
     for mv in model_versions:
+        per_family[mv.family] = per_family.get(mv.family, 0) + 1
+        if capacity(mv.family) is not None and per_family[mv.family] > capacity(mv.family):
+            continue  # loaded on first use instead, in place of another
         try:
             get_predictor(mv).warm_up()
         except Exception as exc:  # noqa: BLE001 - reported, and again on each prediction
             problems.append(f"{mv.key}: {exc}")
-    return problems
+        else:
+            loaded.append(mv.key)
+    return loaded, problems
 
 
 def verified_path(name: str, relative: str, sha256: str) -> Path:

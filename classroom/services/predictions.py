@@ -252,10 +252,8 @@ def warm_up_worker(queues) -> list[str]:
     if not families:
         return []
     models = list(selectors.models_in_use(families))
-    problems = warm_up(models)
+    loaded, problems = warm_up(models)
     for problem in problems:
         log.error("Could not preload model %s", problem)
-    log.info(
-        "Preloaded %d of %d model(s) for %s", len(models) - len(problems), len(models), ", ".join(sorted(families))
-    )
+    log.info("Preloaded %d of %d model(s) for %s", len(loaded), len(models), ", ".join(sorted(families)))
     return problems

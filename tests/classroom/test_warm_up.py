@@ -42,3 +42,19 @@ def test_warm_up_loads_the_queue_models_and_reports_a_broken_one(classroom, demo
     problems = warm_up_worker({"mlp", "maintenance"})
     assert len(problems) == 1 and problems[0].startswith(unbalanced.key) and "checksum" in problems[0]
     assert set(registry._cache) == {(balanced.pk, balanced.sha256)}
+
+
+def test_a_worker_keeps_at_most_its_share_of_vgg_models(db, settings):
+    """VGG-Face models are large: a process holds MODELS_PER_WORKER["vgg"] and swaps in turn."""
+    from tests.tiny_vgg import tiny_vgg_model
+
+    settings.MODELS_PER_WORKER = {"vgg": 1}
+    first, second = tiny_vgg_model("tiny-vgg-1"), tiny_vgg_model("tiny-vgg-2")
+    loaded, problems = registry.warm_up([first, second])
+    assert (loaded, problems) == (["tiny-vgg-1"], [])  # the second would only evict the first
+    assert [key[0] for key in registry._cache] == [first.pk]
+    registry.get_predictor(second)
+    assert [key[0] for key in registry._cache] == [second.pk]
+    settings.MODELS_PER_WORKER = {"vgg": 2}
+    registry.get_predictor(first)
+    assert [key[0] for key in registry._cache] == [second.pk, first.pk]
