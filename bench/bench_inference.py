@@ -30,13 +30,21 @@ def raw_vgg_times(env) -> dict[str, float]:
     import django
 
     django.setup()
+    from itertools import islice
+
+    from inference.artifacts import store_path
     from inference.models import ModelVersion
     from inference.registry import get_predictor
+    from inference.vggface import build_model
+    from inference.vggface_weights import iter_layers
 
-    predictor = get_predictor(ModelVersion.objects.get(key="demo-vgg-balanced"))
+    mv = ModelVersion.objects.select_related("base").get(key="demo-vgg-balanced")
+    predictor = get_predictor(mv)
+    base, head = store_path(mv.base.artifact_path), store_path(mv.artifact_path)
+    whole = build_model(5, layer_source=(*islice(iter_layers(base), 15), *iter_layers(head)))
     x = np.random.default_rng(0).random((8, 224, 224, 3), dtype=np.float32)
     times = {}
-    for name, forward in (("worker", predictor.predict_proba), ("eager", lambda b: predictor.model(b, training=False))):
+    for name, forward in (("worker", predictor.predict_proba), ("eager", lambda b: whole(b, training=False))):
         forward(x[:1])
         forward(x)  # warm-up of both shapes
         times[f"{name} b1"] = statistics.median(_timed(lambda f=forward: f(x[:1])) for _ in range(7))

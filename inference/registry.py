@@ -3,7 +3,8 @@
 Workers load each model version once and reuse it for every task; the file's
 sha256 is checked against the registry before the first use. A VGG-Face model
 holds about 540 MB of weights, so a process keeps at most
-MODELS_PER_WORKER["vgg"] of them, dropping the least recently used.
+MODELS_PER_WORKER["vgg"] of those with large layers of their own, dropping the
+least recently used (heads on a shared base are small and not counted).
 """
 
 import gc
@@ -32,20 +33,31 @@ def get_predictor(model_version: ModelVersion) -> Predictor:
     with _lock:
         predictor = _cache.get(key)
         if predictor is None:
-            _make_room(model_version.family)
+            _make_room(model_version)
             predictor = _load(model_version)
+            predictor.large = _is_large(model_version)
             _cache[key] = predictor
         _cache.move_to_end(key)
         return predictor
 
 
-def _make_room(family: str) -> None:
-    """Drop the least recently used models of `family` so one more fits (before loading it,
-    so two large models are never held at once)."""
-    limit = capacity(family)
-    if limit is None:
+def _is_large(model_version: ModelVersion) -> bool:
+    """Whether the model's own file holds large layers (fc6 and up). A head trained on a
+    base's features is small: it shares the base's layers with the other heads."""
+    path = store_path(model_version.artifact_path)
+    return path.is_file() and path.stat().st_size > LARGE_ARTIFACT_BYTES
+
+
+LARGE_ARTIFACT_BYTES = 50 * 1024 * 1024
+
+
+def _make_room(model_version: ModelVersion) -> None:
+    """Drop the least recently used large models of the family so this one fits (before
+    loading it, so two large models are never held at once)."""
+    limit = capacity(model_version.family)
+    if limit is None or not _is_large(model_version):
         return
-    same = [key for key, p in _cache.items() if p.family == family]  # oldest first
+    same = [key for key, p in _cache.items() if p.family == model_version.family and p.large]  # oldest first
     for key in same[: max(0, len(same) - limit + 1)]:
         del _cache[key]
     gc.collect()  # Keras models hold reference cycles; free their weights now
@@ -60,9 +72,10 @@ def warm_up(model_versions) -> tuple[list[str], list[str]]:
     warm_up_preprocessing()
     loaded, problems, per_family = [], [], {}
     for mv in model_versions:
-        per_family[mv.family] = per_family.get(mv.family, 0) + 1
-        if capacity(mv.family) is not None and per_family[mv.family] > capacity(mv.family):
-            continue  # loaded on first use instead, in place of another
+        if capacity(mv.family) is not None and _is_large(mv):
+            per_family[mv.family] = per_family.get(mv.family, 0) + 1
+            if per_family[mv.family] > capacity(mv.family):
+                continue  # loaded on first use instead, in place of another
         try:
             get_predictor(mv).warm_up()
         except Exception as exc:  # noqa: BLE001 - reported, and again on each prediction

@@ -54,28 +54,52 @@ def build_model(n_classes: int, *, width: float = 1.0, layer_source=None, initia
     file is never held as zeros + a copy + the file's arrays at once. Layers
     beyond what the source yields start as zeros (or random if `initialize`).
     """
+    return build_part(0, WEIGHT_LAYERS, n_classes, width=width, layer_source=layer_source, initialize=initialize)
+
+
+WEIGHT_LAYERS = 16  # 13 convolutions, fc6, fc7, head
+FC6, HEAD = 13, 15  # their positions among the weight layers
+
+
+def part_input_shape(first: int, width: float) -> tuple[int, ...]:
+    """The input of a part starting at weight layer `first` (0, FC6 or HEAD)."""
+    chans = channels(width)
+    shapes = {0: (INPUT_SIZE, INPUT_SIZE, 3), FC6: (7, 7, chans[12]), HEAD: (1, 1, chans[14])}
+    if first not in shapes:
+        raise ValueError(f"A part of VGG-Face starts at the image, fc6 or the head, not at weight layer {first}.")
+    return shapes[first]
+
+
+def build_part(first: int, last: int, n_classes: int, *, width: float = 1.0, layer_source=None, initialize=False):
+    """Weight layers first..last-1 with the padding, pooling, dropout and softmax around them:
+    (0, 13) is the convolutions up to pool5, (13, 15) fc6/fc7, (15, 16) the head, (0, 16) all."""
     import keras
     from keras import layers
 
     source = _LayerSource(layer_source, initialize)
     chans = channels(width)
-    inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), name="image")
-    x = inputs
-    i = 0
+    inputs = keras.Input(part_input_shape(first, width), name="image" if first == 0 else f"from_{first}")
+    x, i = inputs, 0
     for b, (_, repeats) in enumerate(BLOCKS, start=1):
         for r in range(1, repeats + 1):
-            x = layers.ZeroPadding2D(1, name=f"pad{b}_{r}")(x)
-            x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **source.initializers())(x)
+            if first <= i < last:
+                x = layers.ZeroPadding2D(1, name=f"pad{b}_{r}")(x)
+                x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **source.initializers())(x)
             i += 1
-        x = layers.MaxPooling2D(2, strides=2, name=f"pool{b}")(x)
-    x = layers.Conv2D(chans[13], 7, activation="relu", name="fc6", **source.initializers())(x)
-    x = layers.Dropout(0.5, name="fc6_dropout")(x)
-    x = layers.Conv2D(chans[14], 1, activation="relu", name="fc7", **source.initializers())(x)
-    x = layers.Dropout(0.5, name="fc7_dropout")(x)
-    x = layers.Conv2D(n_classes, 1, name="head", **source.initializers())(x)
-    x = layers.Flatten(name="flatten")(x)
-    outputs = layers.Activation("softmax", name="softmax")(x)
-    return keras.Model(inputs, outputs, name="vggface")
+        if first < i <= last:
+            x = layers.MaxPooling2D(2, strides=2, name=f"pool{b}")(x)
+    if first <= FC6 < last:
+        x = layers.Conv2D(chans[13], 7, activation="relu", name="fc6", **source.initializers())(x)
+        x = layers.Dropout(0.5, name="fc6_dropout")(x)
+    if first <= FC6 + 1 < last:
+        x = layers.Conv2D(chans[14], 1, activation="relu", name="fc7", **source.initializers())(x)
+        x = layers.Dropout(0.5, name="fc7_dropout")(x)
+    if first <= HEAD < last:
+        x = layers.Conv2D(n_classes, 1, name="head", **source.initializers())(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Activation("softmax", name="softmax")(x)
+    name = "vggface" if (first, last) == (0, WEIGHT_LAYERS) else f"vggface_{first}_{last}"
+    return keras.Model(inputs, x, name=name)
 
 
 def _as_tensor(array):

@@ -44,10 +44,11 @@ def test_warm_up_loads_the_queue_models_and_reports_a_broken_one(classroom, demo
     assert set(registry._cache) == {(balanced.pk, balanced.sha256)}
 
 
-def test_a_worker_keeps_at_most_its_share_of_vgg_models(db, settings):
-    """VGG-Face models are large: a process holds MODELS_PER_WORKER["vgg"] and swaps in turn."""
+def test_a_worker_keeps_at_most_its_share_of_large_vgg_models(db, settings, monkeypatch):
+    """Large VGG-Face models (own fc6): a process holds MODELS_PER_WORKER["vgg"] and swaps in turn."""
     from tests.tiny_vgg import tiny_vgg_model
 
+    monkeypatch.setattr(registry, "LARGE_ARTIFACT_BYTES", 0)  # the tiny test models count as large
     settings.MODELS_PER_WORKER = {"vgg": 1}
     first, second = tiny_vgg_model("tiny-vgg-1"), tiny_vgg_model("tiny-vgg-2")
     loaded, problems = registry.warm_up([first, second])
@@ -58,3 +59,14 @@ def test_a_worker_keeps_at_most_its_share_of_vgg_models(db, settings):
     settings.MODELS_PER_WORKER = {"vgg": 2}
     registry.get_predictor(first)
     assert [key[0] for key in registry._cache] == [second.pk, first.pk]
+
+
+def test_heads_on_one_base_share_its_layers_and_are_not_counted(db, settings):
+    from tests.tiny_vgg import tiny_vgg_model
+
+    settings.MODELS_PER_WORKER = {"vgg": 1}
+    first, second = tiny_vgg_model("tiny-vgg-1"), tiny_vgg_model("tiny-vgg-2")
+    loaded, _ = registry.warm_up([first, second])
+    assert loaded == ["tiny-vgg-1", "tiny-vgg-2"]
+    a, b = registry.get_predictor(first), registry.get_predictor(second)
+    assert a.trunk is b.trunk and a.tail is not b.tail

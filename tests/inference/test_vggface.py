@@ -137,3 +137,31 @@ def test_training_and_serving_preprocess_identically(tmp_path):
     assert trained.shape == (224, 224, 3) and trained.dtype == np.float32
     assert 0 <= trained.min() and trained.max() <= 1
     np.testing.assert_array_equal(trained, served)
+
+
+@pytest.mark.parametrize("own_layers", [1, 3, 16])  # a head on features, a fine-tune, a whole network
+def test_serving_forward_equals_the_whole_network(tmp_path, own_layers):
+    """Models on a shared base run its layers once for all of them; the answers must be exactly
+    those of the whole network built from the same weights."""
+    from itertools import islice
+
+    from inference.predictors import VGGPredictor
+    from inference.preprocessing import InputSpec
+    from inference.vggface import build_model
+    from inference.vggface_weights import iter_layers, random_layers, write_layers
+
+    layers = random_layers(5, width=TINY, seed=3)
+    base, own = tmp_path / "base.h5", tmp_path / "own.h5"
+    write_layers(base, random_layers(7, width=TINY, seed=4)[:15] + layers[15:])
+    write_layers(own, layers[16 - own_layers :])
+    spec = InputSpec(size=224, mode="rgb", layout="hwc")
+    predictor = VGGPredictor(own, spec, 5, base_path=base, width=TINY)
+    predictor.load()
+    first = 16 - own_layers
+    whole = build_model(5, width=TINY, layer_source=(*islice(iter_layers(base), first), *iter_layers(own)))
+    x = np.random.default_rng(0).random((3, 224, 224, 3), dtype=np.float32)
+    np.testing.assert_allclose(predictor.predict_proba(x), np.asarray(whole(x, training=False)), atol=1e-5)
+    if own_layers < 16:  # a second model on the same base reuses its layers
+        again = VGGPredictor(own, spec, 5, base_path=base, width=TINY)
+        again.load()
+        assert again.trunk is predictor.trunk
