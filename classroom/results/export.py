@@ -1,0 +1,65 @@
+"""The anonymised export: one row per prediction, pseudonyms new for every export."""
+
+import secrets
+
+from django.db.models import F
+
+from ..models import Assignment, Prediction
+
+EXPORT_FIELDS = [
+    "test", "student", "submitted_at", "expected_group", "known_group", "model", "status", "guess", "face_found",
+]  # fmt: skip
+
+
+def _pseudonym(used: set) -> str:
+    while True:
+        name = "S-" + secrets.token_hex(3)
+        if name not in used:
+            used.add(name)
+            return name
+
+
+def export_rows(assignment: Assignment):
+    """One anonymised row per prediction, oldest test first (a generator over one query).
+
+    No names, usernames or ids: each student gets a random pseudonym that is
+    new for every export, each test a number. Notes are left out: they are
+    free text and may name people.
+    """
+    labels = list(assignment.label_set.labels)
+    rows = (
+        Prediction.objects.filter(submission__assignment=assignment)
+        .values(
+            "submission_id",
+            "status",
+            "label",
+            "face_found",
+            "probabilities",
+            student=F("submission__student_id"),
+            submitted_at=F("submission__created_at"),
+            expected=F("submission__expected_label"),
+            known=F("submission__true_label"),
+            model=F("model_version__key"),
+        )
+        .order_by("submission__created_at", "submission_id", "model_version__key")
+    )
+    students: dict[int, str] = {}
+    used: set[str] = set()
+    tests: dict[int, int] = {}
+    for row in rows.iterator(chunk_size=2000):
+        if row["student"] not in students:
+            students[row["student"]] = _pseudonym(used)
+        test = tests.setdefault(row["submission_id"], len(tests) + 1)
+        probabilities = row["probabilities"] or {}
+        yield {
+            "test": test,
+            "student": students[row["student"]],
+            "submitted_at": row["submitted_at"].replace(second=0, microsecond=0).isoformat(),
+            "expected_group": row["expected"],
+            "known_group": row["known"],
+            "model": row["model"],
+            "status": row["status"],
+            "guess": row["label"],
+            "face_found": row["face_found"],
+            "probabilities": {g: probabilities[g] for g in labels if g in probabilities},
+        }

@@ -1,0 +1,60 @@
+"""Which stored tests a result adds up: one assignment, or a class across the assignments a viewer may see."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import Assignment, Classroom, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which stored tests a results view adds up, and for whom.
+
+    The same filter twice: seen from Submission and from Prediction.
+    """
+
+    submissions: Q  # filter on Submission
+    predictions: Q  # the same, on Prediction
+    models: Q  # filter on ModelVersion: the models compared in this scope
+    viewer_student: User | None = None  # a student sees their own numbers beside the class's
+
+
+def visible_assignments_q(user: User, now=None, prefix: str = "") -> Q:
+    """Assignments whose class results `user` may see (same rule as selectors.results_visible)."""
+    if user.is_teacher:
+        return Q()
+    vis = Assignment.ResultsVisibility
+    now = now or timezone.now()
+    return (
+        Q(**{f"{prefix}results_visibility": vis.IMMEDIATE})
+        | Q(**{f"{prefix}results_visibility": vis.AFTER_DUE, f"{prefix}due_at__lt": now})
+        | Q(**{f"{prefix}results_visibility": vis.ON_RELEASE, f"{prefix}results_released": True})
+    )
+
+
+def assignment_scope(assignment: Assignment, viewer: User | None = None) -> Scope:
+    """Callers check selectors.results_visible first, as for the page."""
+    return Scope(
+        submissions=Q(assignment=assignment),
+        predictions=Q(submission__assignment=assignment),
+        models=Q(assignments=assignment),
+        viewer_student=viewer if viewer is not None and viewer.is_student else None,
+    )
+
+
+def classroom_scope(classroom: Classroom, viewer: User, now=None) -> Scope:
+    """Every assignment of a class; a student only adds up those whose results are shared.
+
+    One small query lists the assignments: filtering tests by a literal list of
+    assignment ids lets the database walk the (assignment, ...) index instead of
+    joining through the assignment table.
+    """
+    ids = list(classroom.assignments.filter(visible_assignments_q(viewer, now)).order_by().values_list("id", flat=True))
+    return Scope(
+        submissions=Q(assignment_id__in=ids),
+        predictions=Q(submission__assignment_id__in=ids),
+        models=Q(assignments__in=ids),
+        viewer_student=viewer if viewer.is_student else None,
+    )
