@@ -75,7 +75,7 @@ class VGGPredictor(Predictor):
     family = "vgg"
 
     def load(self) -> None:
-        from .vggface import FC6, HEAD, WEIGHT_LAYERS, SplitForward, build_model, build_part
+        from .vggface import FC6, HEAD, WEIGHT_LAYERS, FullyConnected, SplitForward, build_model, build_part
         from .vggface_weights import WeightsFileError, check_shapes, iter_layers, layer_shapes
 
         try:
@@ -89,9 +89,8 @@ class VGGPredictor(Predictor):
                 check_shapes(own, n_classes=self.n_classes, width=self.width)
             if first in (FC6, HEAD):
                 self.trunk = _shared_trunk(self.base_path, self.width, first)
-                self.tail = build_part(first, WEIGHT_LAYERS, self.n_classes, width=self.width,
-                                       layer_source=iter_layers(self.path))  # fmt: skip
-                self.tail.compile(jit_compile=False)
+                self.tail = FullyConnected(build_part(first, WEIGHT_LAYERS, self.n_classes, width=self.width,
+                                                      layer_source=iter_layers(self.path)))  # fmt: skip
                 self.forward = self._shared_forward
             else:
                 base = islice(iter_layers(self.base_path), first) if first else ()
@@ -101,7 +100,7 @@ class VGGPredictor(Predictor):
             raise ModelArtifactError(str(exc)) from exc
 
     def _shared_forward(self, batch: np.ndarray) -> np.ndarray:
-        return self.tail.predict_on_batch(self.trunk(batch))
+        return self.tail(self.trunk(batch))
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         return np.asarray(self.forward(batch), dtype=np.float64)
@@ -112,19 +111,20 @@ class _Trunk:
     the batch), then fc6/fc7 on the whole batch when the models' own layers start at the head."""
 
     def __init__(self, base_path: Path, width: float, first: int):
-        from .vggface import FC6, HEAD, build_part
+        from .vggface import FC6, HEAD, FullyConnected, build_part
         from .vggface_weights import iter_layers
 
         layers = islice(iter_layers(base_path), first)  # one pass over the file for both parts
         self.conv = build_part(0, FC6, 1, width=width, layer_source=layers)
-        self.fc = build_part(FC6, HEAD, 1, width=width, layer_source=layers) if first == HEAD else None
-        for part in (self.conv, self.fc):
-            if part is not None:
-                part.compile(jit_compile=False)  # graph execution: about a third faster at batch 1
+        self.conv.compile(jit_compile=False)  # graph execution: about a third faster at batch 1
+        fc = build_part(FC6, HEAD, 1, width=width, layer_source=layers) if first == HEAD else None
+        self.fc = FullyConnected(fc) if fc is not None else None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        pooled = np.concatenate([self.conv.predict_on_batch(batch[i : i + 1]) for i in range(len(batch))])
-        return pooled if self.fc is None else self.fc.predict_on_batch(pooled)
+        from .vggface import convolutions
+
+        pooled = convolutions(self.conv, batch)
+        return pooled if self.fc is None else self.fc(pooled)
 
 
 # Trunks live as long as some loaded model uses them.

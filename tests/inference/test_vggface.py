@@ -165,3 +165,16 @@ def test_serving_forward_equals_the_whole_network(tmp_path, own_layers):
         again = VGGPredictor(own, spec, 5, base_path=base, width=TINY)
         again.load()
         assert again.trunk is predictor.trunk
+
+
+@pytest.mark.parametrize("cut", ["fc6", "fc7"])
+def test_frozen_features_equal_the_networks_own_activations(cut):
+    """Feature extraction runs fc6/fc7 as matrix products; they must give the convolutions' numbers."""
+    import keras
+
+    from inference.vggface import build_model, feature_model
+
+    model = build_model(5, width=TINY, initialize=True)
+    x = np.random.default_rng(1).random((3, 224, 224, 3), dtype=np.float32)
+    expected = np.asarray(keras.Model(model.input, model.get_layer(cut).output)(x, training=False)).reshape(3, -1)
+    np.testing.assert_allclose(feature_model(model, cut)(x), expected, rtol=1e-5, atol=1e-6)
