@@ -27,7 +27,7 @@ def vgg_assignment(classroom, demo_models):
 
 
 def test_one_task_runs_pending_vgg_predictions_as_a_batch(
-    student, vgg_assignment, settings, django_capture_on_commit_callbacks
+    student, vgg_assignment, settings, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     assignment, vgg = vgg_assignment
     settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
@@ -40,7 +40,8 @@ def test_one_task_runs_pending_vgg_predictions_as_a_batch(
     # the tasks of the batched predictions arrive later and do nothing
     before = list(Prediction.objects.filter(model_version=vgg).values_list("finished_at", "attempts"))
     for p in vgg_preds[1:3]:
-        assert predictions.run_prediction(prediction_id=p.pk) == "done"
+        with django_assert_num_queries(1):  # one plain read, no lock: the worker moves on to the next batch
+            assert predictions.run_prediction(prediction_id=p.pk) == "done"
     assert list(Prediction.objects.filter(model_version=vgg).values_list("finished_at", "attempts")) == before
     # MLP predictions are untouched by the VGG batch
     assert all(
