@@ -63,6 +63,33 @@ def raw_mlp_time(env) -> float:
     return statistics.median(_timed(lambda: predictor.predict_proba(x)) for _ in range(50))
 
 
+def photo_load_times() -> dict[str, float]:
+    """Seconds to decode a stored photo and find its face (each worker that looks at a photo
+    does this once): the benchmark's small synthetic photos, and a phone-sized JPEG."""
+    import cv2
+
+    from inference.preprocessing import crop_face, load_rgb
+
+    face = np.asarray(_decoded(photo_bytes(7)))
+    rng = np.random.default_rng(0)
+    scene = cv2.GaussianBlur(rng.normal(150, 30, (1200, 1600, 3)).clip(0, 255).astype(np.uint8), (0, 0), 5)
+    scene[300:780, 560:1040] = cv2.resize(face, (480, 480), interpolation=cv2.INTER_CUBIC)
+    large = io.BytesIO()
+    from PIL import Image
+
+    Image.fromarray(scene).save(large, format="JPEG", quality=90)  # as intake stores it: at most 1600 px
+    times = {}
+    for name, data in (("synthetic 96 px", photo_bytes(7)), ("1600x1200 JPEG", large.getvalue())):
+        times[name] = statistics.median(_timed(lambda d=data: crop_face(load_rgb(io.BytesIO(d)))) for _ in range(9))
+    return times
+
+
+def _decoded(data: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
 def _timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
@@ -141,6 +168,10 @@ def main():
     print(f"  (a plain eager model(x) call: {raw['eager b1'] * 1000:.0f} ms at batch 1, "
           f"{raw['eager b8'] * 1000:.0f} ms/image at batch 8)")  # fmt: skip
     print(f"Raw MLP predict_proba: {mlp_raw * 1000:.2f} ms/image")
+    loads = photo_load_times()
+    print("Photo decode + face detection, once per photo in each worker: "
+          + ", ".join(f"{name} {t * 1000:.1f} ms" for name, t in loads.items())
+          + " (the photos below are the synthetic ones)")  # fmt: skip
 
     from inference.models import ModelVersion  # django is set up by raw_vgg_times
 

@@ -225,7 +225,10 @@ PREDICTION_MAX_ATTEMPTS = env.int("ETHITECH_PREDICTION_MAX_ATTEMPTS", default=3)
 PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": env.int("ETHITECH_VGG_BATCH_SIZE", default=8)}
 # A claimed prediction (with its siblings, or in a VGG batch) is left to the task that claimed it
 # for this long before another task may run it; that task's own redelivery may re-claim it at once.
-PREDICTION_LEASE_SECONDS = env.int("ETHITECH_PREDICTION_LEASE_SECONDS", default=600)
+# (ETHITECH_VGG_LEASE_SECONDS is its name before MLP claims had leases too; still read.)
+PREDICTION_LEASE_SECONDS = env.int(
+    "ETHITECH_PREDICTION_LEASE_SECONDS", default=env.int("ETHITECH_VGG_LEASE_SECONDS", default=600)
+)
 # How many models of a family one worker process keeps loaded (VGG-Face: ~540 MB of weights each).
 MODELS_PER_WORKER = {"vgg": env.int("ETHITECH_VGG_MODELS_PER_WORKER", default=1)}
 # Hard limit in seconds on one prediction task (a VGG batch included).

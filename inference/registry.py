@@ -29,12 +29,17 @@ def capacity(family: str) -> int | None:
 
 
 def get_predictor(model_version: ModelVersion) -> Predictor:
-    key = (model_version.pk, model_version.sha256)
+    base = model_version.base
+    # A retrained model, or one whose base was imported again, is a new entry.
+    key = (model_version.pk, model_version.sha256, base.sha256 if base else "")
     with _lock:
         predictor = _cache.get(key)
         if predictor is None:
+            paths = _verified_paths(model_version)  # before anything is dropped: a damaged file costs no reloads
+            for old in [k for k in _cache if k[0] == model_version.pk]:
+                del _cache[old]  # this model's earlier version
             _make_room(model_version)
-            predictor = _load(model_version)
+            predictor = _load(model_version, *paths)
             predictor.large = _is_large(model_version)
             _cache[key] = predictor
         _cache.move_to_end(key)
@@ -101,8 +106,14 @@ def verified_path(name: str, relative: str, sha256: str) -> Path:
     return path
 
 
-def _load(mv: ModelVersion) -> Predictor:
+def _verified_paths(mv: ModelVersion) -> tuple[Path, Path | None]:
+    """The model's file and its base's, checked against their checksums."""
+    base = mv.base
     path = verified_path(mv.name, mv.artifact_path, mv.sha256)
+    return path, verified_path(base.name, base.artifact_path, base.sha256) if base else None
+
+
+def _load(mv: ModelVersion, path: Path, base_path: Path | None) -> Predictor:
     cls = PREDICTORS.get(mv.family)
     if cls is None:
         raise ModelArtifactError(f"No predictor for model family '{mv.family}'.")
@@ -111,7 +122,7 @@ def _load(mv: ModelVersion) -> Predictor:
         path,
         InputSpec.from_dict(mv.input_spec),
         len(mv.label_set.labels),
-        base_path=verified_path(base.name, base.artifact_path, base.sha256) if base else None,
+        base_path=base_path,
         width=base.width if base else mv.training_params.get("width", 1.0),
     )
     predictor.load()

@@ -3,7 +3,7 @@
 from tests.vgg_files import TINY
 
 
-def tiny_vgg_model(key: str = "tiny-vgg"):
+def tiny_vgg_model(key: str = "tiny-vgg", *, epochs: int = 2):
     from training.services import demo_label_set
     from training.vgg_services import ensure_random_base, synthetic_image_set, train_vgg_head
 
@@ -17,5 +17,5 @@ def tiny_vgg_model(key: str = "tiny-vgg"):
         name="Tiny VGG-Face (random base, synthetic)",
         data_source="synthetic",
         synthetic_data=True,
-        epochs=2,
+        epochs=epochs,
     )

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 STORE_EVERY_SECONDS = 0.1
 
 PHOTO_GONE = "The photo is no longer stored, so this model could not look at it."
+TOO_SLOW = (
+    "The model workers were too busy to answer in time. Try submitting the photo again in a while; "
+    "if it keeps happening, tell your teacher."
+)
 PHOTO_UNREADABLE = "The stored photo could not be read, so no model could look at it. Try submitting the photo again."
 
 
@@ -61,10 +66,10 @@ def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
     """Run a prediction, its siblings on the same queue and (for VGG-Face) a batch
     of pending ones to a final state. Returns the named prediction's status."""
     token = claim_token or uuid.uuid4().hex
-    settled = _settled_status(prediction_id, token)
-    if settled:
-        return settled
-    claimed, given_up = _claim(prediction_id, token)
+    look = _look(prediction_id, token)
+    if not look.work:
+        return look.status
+    claimed, given_up = _claim(prediction_id, token, release_batch=look.batch_elsewhere)
     submission_of = {c.pk: c.submission_id for c in claimed}
     stored = finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up}, submission_of)
     pending, started = {}, time.monotonic()
@@ -81,29 +86,46 @@ def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
     return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
 
 
-def _settled_status(prediction_id: int, token: str) -> str | None:
-    """The named prediction's status when there is nothing to claim: it is final, or another
-    task's batch holds it. One plain read: in a burst most VGG-Face tasks find their prediction
-    already run by an earlier batch, and should leave the worker to the next batch at once."""
-    row = Prediction.objects.filter(pk=prediction_id).values("status", "claim_token", "started_at").first()
-    if row is None:
-        return "missing"
-    if row["status"] in Prediction.FINAL or not _claimable(Prediction(**row), timezone.now(), token):
-        return row["status"]
-    return None  # claimable: _claim checks again under a lock
+@dataclass(frozen=True)
+class Look:
+    status: str  # the named prediction's, "missing" once its submission is deleted
+    work: bool  # something for this task to claim
+    batch_elsewhere: bool  # predictions of other submissions still running under this task's id
 
 
-def _claimable(prediction: Prediction, now, token: str) -> bool:
-    if prediction.status == Prediction.Status.PENDING:
+def _look(prediction_id: int, token: str) -> Look:
+    """What this task has to do, from one plain read: its submission's predictions on its queue,
+    and anything still running under its id. In a burst most VGG-Face tasks find all of it
+    already run by an earlier batch, and leave the worker to the next batch at once."""
+    target = Prediction.objects.filter(pk=prediction_id)
+    rows = list(
+        Prediction.objects.filter(
+            Q(submission_id=Subquery(target.values("submission_id")))
+            | Q(status=Prediction.Status.RUNNING, claim_token=token)
+        ).values("pk", "submission_id", "status", "claim_token", "started_at", "model_version__family")
+    )
+    named = next((r for r in rows if r["pk"] == prediction_id), None)
+    if named is None:
+        return Look("missing", work=False, batch_elsewhere=False)
+    now = timezone.now()
+    submission, family = named["submission_id"], named["model_version__family"]
+    own = [r for r in rows if r["submission_id"] == submission and r["model_version__family"] == family]
+    elsewhere = [r for r in rows if r["submission_id"] != submission and r["claim_token"] == token]
+    work = any(_claimable(r["status"], r["claim_token"], r["started_at"], now, token) for r in own)
+    return Look(named["status"], work=work or bool(elsewhere), batch_elsewhere=bool(elsewhere))
+
+
+def _claimable(status: str, claim_token: str, started_at, now, token: str) -> bool:
+    if status == Prediction.Status.PENDING:
         return True
-    if prediction.status != Prediction.Status.RUNNING:
+    if status != Prediction.Status.RUNNING:
         return False
-    if prediction.claim_token and prediction.claim_token == token:
+    if claim_token and claim_token == token:
         return True  # this task claimed it before and its worker died: run it now
-    if prediction.started_at is None:
+    if started_at is None:
         return True
     # Someone else's claim: theirs until the lease runs out (their worker died without a redelivery).
-    return (now - prediction.started_at).total_seconds() >= settings.PREDICTION_LEASE_SECONDS
+    return (now - started_at).total_seconds() >= settings.PREDICTION_LEASE_SECONDS
 
 
 def _give_up_message() -> str:
@@ -113,9 +135,13 @@ def _give_up_message() -> str:
     )
 
 
-def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
+def _claim(prediction_id: int, token: str, *, release_batch: bool = False) -> tuple[list[Claimed], set[int]]:
     """Mark the predictions this task will run as running under `token`.
-    Returns them, and the ids among them that have used up their attempts."""
+    Returns them, and the ids among them that have used up their attempts.
+
+    A prediction that was claimed before (its worker died, or its task was lost) runs with
+    its own submission only: a batch is never re-run together, so a photo that kills its
+    worker uses up its own attempts, not those of the students batched with it."""
     now = timezone.now()
     target = Prediction.objects.filter(pk=prediction_id)
     with transaction.atomic():
@@ -128,18 +154,21 @@ def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
                 submission_id=Subquery(target.values("submission_id")),
                 model_version__family=Subquery(target.values("model_version__family")),
             )
-            .select_related("model_version__label_set", "submission")
+            .select_related("model_version__label_set", "model_version__base", "submission")
         )
         if not any(p.pk == prediction_id for p in own):
             return [], set()
-        group = [p for p in own if _claimable(p, now, token)]
+        if release_batch:
+            _release_batch_members(token, exclude_submission=own[0].submission_id, now=now)
+        group = [p for p in own if _claimable(p.status, p.claim_token, p.started_at, now, token)]
         claimed = [Claimed(p.pk, p.submission_id, p.submission.photo, p.model_version) for p in group]
-        for mv in {p.model_version for p in group}:
-            batch = settings.PREDICTION_BATCH_SIZE.get(mv.family, 1)
-            if batch > 1:
-                others = _batch_of_others(mv, token, exclude_submission=own[0].submission_id, limit=batch - 1)
-                group += others
-                claimed += [Claimed(o.pk, o.submission_id, o.submission.photo, mv) for o in others]
+        if not any(p.attempts for p in group):
+            for mv in {p.model_version for p in group}:
+                batch = settings.PREDICTION_BATCH_SIZE.get(mv.family, 1)
+                if batch > 1:
+                    others = _batch_of_others(mv, exclude_submission=own[0].submission_id, limit=batch - 1)
+                    group += others
+                    claimed += [Claimed(o.pk, o.submission_id, o.submission.photo, mv) for o in others]
         if not group:
             return [], set()
         Prediction.objects.filter(pk__in=[p.pk for p in group]).update(
@@ -149,13 +178,12 @@ def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
     return claimed, given_up
 
 
-def _batch_of_others(model_version: ModelVersion, token: str, *, exclude_submission: int, limit: int):
-    """Pending predictions of the same model from other submissions (and any this task
-    had claimed before its worker died), oldest first, skipping rows other workers hold."""
+def _batch_of_others(model_version: ModelVersion, *, exclude_submission: int, limit: int):
+    """Pending predictions of the same model from other submissions that were never claimed,
+    oldest first, skipping rows other workers hold."""
     return list(
         Prediction.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(model_version=model_version)
-        .filter(Q(status=Prediction.Status.PENDING) | Q(status=Prediction.Status.RUNNING, claim_token=token))
+        .filter(model_version=model_version, status=Prediction.Status.PENDING, attempts=0)
         .exclude(submission_id=exclude_submission)
         .select_related("submission")
         .only("pk", "attempts", "submission_id", "submission__photo")
@@ -163,30 +191,68 @@ def _batch_of_others(model_version: ModelVersion, token: str, *, exclude_submiss
     )
 
 
+def _release_batch_members(token: str, *, exclude_submission: int, now) -> None:
+    """A redelivered batch task: the predictions of other submissions it had claimed go back to
+    pending, each with its task sent again (after commit), to run with its own submission."""
+    from .submissions import enqueue_prediction
+
+    held = list(
+        Prediction.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Prediction.Status.RUNNING, claim_token=token)
+        .exclude(submission_id=exclude_submission)
+        .select_related("model_version")
+        .only("pk", "model_version__family")
+    )
+    if not held:
+        return
+    Prediction.objects.filter(pk__in=[p.pk for p in held]).update(
+        status=Prediction.Status.PENDING, claim_token="", started_at=None, queued_at=now
+    )
+    for p in held:
+        transaction.on_commit(partial(enqueue_prediction, p.pk, p.model_version.queue))
+    log.warning("Redelivered task %s: %d prediction(s) of its batch sent again on their own", token, len(held))
+
+
 def _run(claimed: list[Claimed]):
     """Load each photo once, then run each model once over all of its photos;
     yields {prediction id: Result} for the unreadable photos, then per model."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     from inference.services import predict_photos  # heavy imports stay in the worker
 
-    photos = {name: _load_photo(name) for name in {c.photo for c in claimed}}
-    by_model = defaultdict(list)
-    for c in claimed:
-        if not isinstance(photos[c.photo], str):
-            by_model[c.model_version.pk].append(c)
-    yield {c.pk: Result(error=photos[c.photo]) for c in claimed if isinstance(photos[c.photo], str)}
-    for items in by_model.values():
-        model_version = items[0].model_version
-        try:
-            outcomes = predict_photos(model_version=model_version, sources=[photos[c.photo] for c in items])
-        except Exception as exc:
-            log.exception("Predictions %s (%s) failed", [c.pk for c in items], model_version.key)
-            yield {c.pk: Result(error=_user_message(exc)) for c in items}
-        else:
-            yield {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
+    answered = set()
+    try:
+        photos = {name: _load_photo(name) for name in {c.photo for c in claimed}}
+        by_model = defaultdict(list)
+        for c in claimed:
+            if not isinstance(photos[c.photo], str):
+                by_model[c.model_version.pk].append(c)
+        unreadable = {c.pk: Result(error=photos[c.photo]) for c in claimed if isinstance(photos[c.photo], str)}
+        answered |= set(unreadable)
+        yield unreadable
+        for items in by_model.values():
+            model_version = items[0].model_version
+            try:
+                outcomes = predict_photos(model_version=model_version, sources=[photos[c.photo] for c in items])
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as exc:
+                log.exception("Predictions %s (%s) failed", [c.pk for c in items], model_version.key)
+                results = {c.pk: Result(error=_user_message(exc)) for c in items}
+            else:
+                results = {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
+            answered |= set(results)
+            yield results
+    except SoftTimeLimitExceeded:
+        # Stop before the hard limit kills the process: what has not run yet fails with a message.
+        log.error("Task time limit reached; %d prediction(s) not run", len(claimed) - len(answered))
+        yield {c.pk: Result(error=TOO_SLOW) for c in claimed if c.pk not in answered}
 
 
 def _load_photo(name: str):
     """The decoded, face-cropped photo, or a message saying why there is none."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     from inference.services import load_face_photo
 
     if not name or not default_storage.exists(name):
@@ -194,6 +260,8 @@ def _load_photo(name: str):
     try:
         with default_storage.open(name, "rb") as fh:
             return load_face_photo(fh, name=name)
+    except SoftTimeLimitExceeded:
+        raise  # the task ran out of time; the photo itself may be fine
     except Exception:
         log.exception("Stored photo %s could not be read", name)
         return PHOTO_UNREADABLE

@@ -130,3 +130,32 @@ def test_a_redelivered_task_reclaims_its_own_claim_and_nobody_elses(student, ass
     assert set(sub.predictions.values_list("attempts", flat=True)) == {1}
     assert predictions.run_prediction(prediction_id=first.pk, claim_token="task-1") == "done"  # the redelivery
     assert list(sub.predictions.values_list("status", "attempts")) == [("done", 2), ("done", 2)]
+
+
+def test_a_redelivered_task_runs_the_sibling_its_worker_died_on(student, assignment):
+    """Both MLPs were claimed, the first answer stored, then the worker died: the redelivery runs the second."""
+    from django.utils import timezone
+
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    first, second = sub.predictions.order_by("pk")
+    sub.predictions.update(status="running", started_at=timezone.now(), attempts=1, claim_token="task-1")
+    Prediction.objects.filter(pk=first.pk).update(status="done", label="x", finished_at=timezone.now())
+    assert predictions.run_prediction(prediction_id=first.pk, claim_token="task-1") == "done"
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == ("done", 2)
+
+
+def test_a_task_out_of_time_fails_what_it_has_not_run_with_a_message(student, assignment, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    import inference.services
+
+    def out_of_time(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(inference.services, "predict_photos", out_of_time)
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    first = sub.predictions.order_by("pk").first()
+    assert predictions.run_prediction(prediction_id=first.pk) == "failed"
+    errors = set(sub.predictions.values_list("status", "error"))
+    assert errors == {("failed", predictions.TOO_SLOW)}  # not "the photo could not be read"

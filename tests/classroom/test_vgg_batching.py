@@ -61,16 +61,70 @@ def test_fresh_batch_claim_is_left_alone_and_stale_one_is_rerun(student, vgg_ass
     assert Prediction.objects.get(pk=p.pk).attempts == 2
 
 
-def test_a_redelivered_batch_task_reclaims_its_whole_batch(student, vgg_assignment, settings):
+def test_a_redelivered_batch_task_runs_its_own_photo_and_sends_the_rest_again(
+    student, vgg_assignment, settings, django_capture_on_commit_callbacks
+):
+    """A batch is never re-run together: a photo that kills its worker must use up only its own attempts."""
     assignment, vgg = vgg_assignment
     settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
     for i in range(3):
         submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i))
     batch = Prediction.objects.filter(model_version=vgg).order_by("created_at")
-    # "vgg-task" claimed all three; its worker process died mid-batch.
+    first, second, third = (p.pk for p in batch)
+    # "vgg-task" claimed all three; its worker process died mid-batch, and Celery delivers it again.
     batch.update(status="running", started_at=timezone.now(), attempts=1, claim_token="vgg-task")
-    assert predictions.run_prediction(prediction_id=batch[0].pk, claim_token="vgg-task") == "done"
-    assert list(batch.values_list("status", "attempts")) == [("done", 2)] * 3
+    with django_capture_on_commit_callbacks() as sent:
+        assert predictions.run_prediction(prediction_id=first, claim_token="vgg-task") == "done"
+    assert list(batch.values_list("status", "attempts", "claim_token")) == [
+        ("done", 2, "vgg-task"), ("pending", 1, ""), ("pending", 1, "")
+    ]  # fmt: skip
+    assert len(sent) == 2  # their tasks are sent again
+    # Each runs with its own submission only: it has been in a batch that died.
+    assert predictions.run_prediction(prediction_id=second, claim_token="task-2") == "done"
+    assert Prediction.objects.get(pk=third).status == "pending"
+    assert predictions.run_prediction(prediction_id=third, claim_token="task-3") == "done"
+    assert list(batch.values_list("attempts", flat=True)) == [2, 2, 2]
+
+
+def test_a_redelivered_task_whose_own_photo_was_answered_still_sends_its_batch_again(
+    student, vgg_assignment, settings, django_capture_on_commit_callbacks
+):
+    assignment, vgg = vgg_assignment
+    settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
+    for i in range(2):
+        submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i))
+    first, second = Prediction.objects.filter(model_version=vgg).order_by("created_at")
+    Prediction.objects.filter(pk__in=[first.pk, second.pk]).update(
+        status="running", started_at=timezone.now(), attempts=1, claim_token="vgg-task"
+    )
+    # The first answer was stored, then the worker died before the second.
+    Prediction.objects.filter(pk=first.pk).update(status="done", label="x", finished_at=timezone.now())
+    with django_capture_on_commit_callbacks() as sent:
+        assert predictions.run_prediction(prediction_id=first.pk, claim_token="vgg-task") == "done"
+    assert Prediction.objects.get(pk=second.pk).status == "pending" and len(sent) == 1
+
+
+def test_every_vgg_model_of_a_submission_gets_run_when_experiments_share_a_model(classroom, student, settings):
+    """A task whose named prediction an earlier batch ran must still run the submission's others."""
+    from tests.tiny_vgg import tiny_vgg_model
+
+    settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
+    one, two = tiny_vgg_model("tiny-vgg-1"), tiny_vgg_model("tiny-vgg-2")
+
+    def experiment(title, models):
+        return create_assignment(
+            classroom=classroom, title=title, instructions="", model_versions=models, ask_expected=False
+        )
+
+    only_two, both = experiment("Second model only", [two]), experiment("Both models", [one, two])
+    subs = [
+        submit_photo(assignment=a, student=student, upload=synthetic_upload(i, i))
+        for i, a in enumerate([only_two, only_two, both, both])
+    ]
+    for i, sub in enumerate(subs):  # the queue delivers each submission's one VGG-Face task, in order
+        named = sub.predictions.filter(model_version__family="vgg").order_by("pk").first()
+        predictions.run_prediction(prediction_id=named.pk, claim_token=f"task-{i}")
+    assert not Prediction.objects.exclude(status__in=Prediction.FINAL).exists()
 
 
 def test_a_damaged_photo_fails_only_its_own_batch_member(student, vgg_assignment, settings):

@@ -9,6 +9,7 @@ from classroom import selectors
 from classroom.services.classes import create_assignment
 from classroom.services.predictions import warm_up_worker
 from inference import registry
+from inference.models import ModelVersion
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +42,7 @@ def test_warm_up_loads_the_queue_models_and_reports_a_broken_one(classroom, demo
     assert registry._cache == {}
     problems = warm_up_worker({"mlp", "maintenance"})
     assert len(problems) == 1 and problems[0].startswith(unbalanced.key) and "checksum" in problems[0]
-    assert set(registry._cache) == {(balanced.pk, balanced.sha256)}
+    assert set(registry._cache) == {(balanced.pk, balanced.sha256, "")}
 
 
 def test_a_worker_keeps_at_most_its_share_of_large_vgg_models(db, settings, monkeypatch):
@@ -70,3 +71,29 @@ def test_heads_on_one_base_share_its_layers_and_are_not_counted(db, settings):
     assert loaded == ["tiny-vgg-1", "tiny-vgg-2"]
     a, b = registry.get_predictor(first), registry.get_predictor(second)
     assert a.trunk is b.trunk and a.tail is not b.tail
+
+
+def test_a_damaged_model_file_evicts_nothing_and_a_new_version_replaces_the_old(db, settings, monkeypatch):
+    from inference.predictors import ModelArtifactError
+    from tests.tiny_vgg import tiny_vgg_model
+
+    monkeypatch.setattr(registry, "LARGE_ARTIFACT_BYTES", 0)  # the tiny test models count as large
+    settings.MODELS_PER_WORKER = {"vgg": 1}
+    good, damaged = tiny_vgg_model("tiny-vgg-1"), tiny_vgg_model("tiny-vgg-2")
+    registry.get_predictor(good)
+    ModelVersion.objects.filter(pk=damaged.pk).update(sha256="0" * 64)
+    damaged.refresh_from_db()
+    with pytest.raises(ModelArtifactError, match="checksum"):
+        registry.get_predictor(damaged)
+    assert [key[0] for key in registry._cache] == [good.pk]  # still loaded
+
+
+def test_a_retrained_model_replaces_its_earlier_version_in_the_cache(db):
+    from tests.tiny_vgg import tiny_vgg_model
+
+    first = tiny_vgg_model("tiny-vgg-1")
+    registry.get_predictor(first)
+    again = tiny_vgg_model("tiny-vgg-1", epochs=3)  # trained again under the same key: a new file
+    assert again.pk == first.pk and again.sha256 != first.sha256
+    registry.get_predictor(again)
+    assert list(registry._cache) == [(again.pk, again.sha256, again.base.sha256)]
