@@ -5,6 +5,8 @@ filesystem message broker under ./var, so `make demo` needs no servers.
 Setting DATABASE_URL and REDIS_URL switches to PostgreSQL and Redis.
 """
 
+import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -225,10 +227,11 @@ PREDICTION_MAX_ATTEMPTS = env.int("ETHITECH_PREDICTION_MAX_ATTEMPTS", default=3)
 PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": env.int("ETHITECH_VGG_BATCH_SIZE", default=8)}
 # A claimed prediction (with its siblings, or in a VGG batch) is left to the task that claimed it
 # for this long before another task may run it; that task's own redelivery may re-claim it at once.
-# (ETHITECH_VGG_LEASE_SECONDS is its name before MLP claims had leases too; still read.)
-PREDICTION_LEASE_SECONDS = env.int(
-    "ETHITECH_PREDICTION_LEASE_SECONDS", default=env.int("ETHITECH_VGG_LEASE_SECONDS", default=600)
-)
+# Its name was ETHITECH_VGG_LEASE_SECONDS before MLP claims had leases too: still honoured.
+_old_lease = os.environ.get("ETHITECH_VGG_LEASE_SECONDS")
+if _old_lease and "ETHITECH_PREDICTION_LEASE_SECONDS" not in os.environ:
+    warnings.warn("ETHITECH_VGG_LEASE_SECONDS is now called ETHITECH_PREDICTION_LEASE_SECONDS", stacklevel=1)
+PREDICTION_LEASE_SECONDS = env.int("ETHITECH_PREDICTION_LEASE_SECONDS", default=int(_old_lease or 600))
 # How many models of a family one worker process keeps loaded (VGG-Face: ~540 MB of weights each).
 MODELS_PER_WORKER = {"vgg": env.int("ETHITECH_VGG_MODELS_PER_WORKER", default=1)}
 # Hard limit in seconds on one prediction task (a VGG batch included).
