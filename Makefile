@@ -69,8 +69,9 @@ test: venv browser-deps lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
 # Benchmarks print numbers; they are not tests. They need PostgreSQL and Redis.
+# BENCH_INFERENCE_ARGS="--phone-photos" uploads 1600x1200 JPEGs instead of the synthetic 96 px photos.
 bench-inference: venv
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_inference.py
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_inference.py $(BENCH_INFERENCE_ARGS)
 
 bench-training: venv
 	$(BIN)/python bench/bench_training.py

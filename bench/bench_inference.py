@@ -65,29 +65,29 @@ def raw_mlp_time(env) -> float:
 
 def photo_load_times() -> dict[str, float]:
     """Seconds to decode a stored photo and find its face (each worker that looks at a photo
-    does this once): the benchmark's small synthetic photos, and a phone-sized JPEG."""
-    import cv2
-
+    does this once, unless the other family's worker has found the face already)."""
     from inference.preprocessing import crop_face, load_rgb
 
-    face = np.asarray(_decoded(photo_bytes(7)))
-    rng = np.random.default_rng(0)
-    scene = cv2.GaussianBlur(rng.normal(150, 30, (1200, 1600, 3)).clip(0, 255).astype(np.uint8), (0, 0), 5)
-    scene[300:780, 560:1040] = cv2.resize(face, (480, 480), interpolation=cv2.INTER_CUBIC)
-    large = io.BytesIO()
-    from PIL import Image
-
-    Image.fromarray(scene).save(large, format="JPEG", quality=90)  # as intake stores it: at most 1600 px
     times = {}
-    for name, data in (("synthetic 96 px", photo_bytes(7)), ("1600x1200 JPEG", large.getvalue())):
+    for name, data in (("synthetic 96 px", photo_bytes(7)), ("1600x1200 JPEG", phone_photo_bytes(7))):
         times[name] = statistics.median(_timed(lambda d=data: crop_face(load_rgb(io.BytesIO(d)))) for _ in range(9))
     return times
 
 
-def _decoded(data: bytes):
+def phone_photo_bytes(i: int) -> bytes:
+    """A phone-sized photo: a synthetic face in a 1600x1200 scene (intake keeps at most 1600 px)."""
+    import cv2
     from PIL import Image
 
-    return Image.open(io.BytesIO(data)).convert("RGB")
+    from training import synthetic
+
+    face = synthetic.generate_image(i % 5, i, split="gallery")
+    rng = np.random.default_rng(i)
+    scene = cv2.GaussianBlur(rng.normal(150, 30, (1200, 1600, 3)).clip(0, 255).astype(np.uint8), (0, 0), 5)
+    scene[300:780, 560:1040] = cv2.resize(face, (480, 480), interpolation=cv2.INTER_CUBIC)
+    buf = io.BytesIO()
+    Image.fromarray(scene).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
 
 
 def _timed(fn) -> float:
@@ -97,6 +97,7 @@ def _timed(fn) -> float:
 
 
 def photo_bytes(i: int) -> bytes:
+    """One of the synthetic set's 96 px photos."""
     from PIL import Image
 
     from training import synthetic
@@ -134,10 +135,10 @@ class Results:
         raise RuntimeError(f"results not stored after {timeout}s")
 
 
-def submit(browser: Browser, assignment: str, i: int, photo: bytes | None = None) -> str:
+def submit(browser: Browser, assignment: str, i: int, photo: bytes) -> str:
     _, url, _ = browser.post(
         f"/a/{assignment}/submit/", {"expected_label": "", "note": ""},
-        files={"photo": (f"photo{i}.jpg", photo or photo_bytes(i), "image/jpeg")},
+        files={"photo": (f"photo{i}.jpg", photo, "image/jpeg")},
     )  # fmt: skip
     if "/s/" not in url:
         raise RuntimeError(f"upload was not accepted (ended at {url})")
@@ -149,7 +150,9 @@ def main():
     parser.add_argument("--burst", type=int, default=30)
     parser.add_argument("--single", type=int, default=11)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--phone-photos", action="store_true", help="upload 1600x1200 JPEGs, not 96 px ones")
     args = parser.parse_args()
+    make_photo = phone_photo_bytes if args.phone_photos else photo_bytes
 
     env = bench_env("inference", args.port)
     print("Setting up: fresh database, demo models (full-size VGG-Face, random base), class...", flush=True)
@@ -171,7 +174,7 @@ def main():
     loads = photo_load_times()
     print("Photo decode + face detection, once per photo in each worker: "
           + ", ".join(f"{name} {t * 1000:.1f} ms" for name, t in loads.items())
-          + " (the photos below are the synthetic ones)")  # fmt: skip
+          + f" (uploads below: {'1600x1200 JPEG' if args.phone_photos else 'synthetic 96 px'})")  # fmt: skip
 
     from inference.models import ModelVersion  # django is set up by raw_vgg_times
 
@@ -190,7 +193,8 @@ def main():
             b = Browser(stack.url)
             b.login(username, password)
             browsers.append(b)
-        warm = submit(browsers[0], assignment, 999)  # models load once per worker process, before timing
+        # Models load once per worker process, before timing.
+        warm = submit(browsers[0], assignment, 999, make_photo(999))
         results.wait_final([warm], 3)
 
         # The machine's speed drifts (other tenants, memory bandwidth), so each photo is paired with
@@ -204,9 +208,10 @@ def main():
         for i in range(args.single):
             paired_raw.append(_timed(lambda: predictor.predict_proba(one)))
             time.sleep(0.3)
+            photo = make_photo(i)
             cpu_before = stack.cpu_seconds()
             t0 = time.time()  # the workers' timestamps below come from the same clock
-            sid = submit(browsers[0], assignment, i)
+            sid = submit(browsers[0], assignment, i, photo)
             rows = results.wait_final([sid], 3)
             singles.append(max(r[4] for r in rows).timestamp() - t0)  # when the last answer was stored
             mlp_singles += [(r[4] - r[3]).total_seconds() for r in rows if r[1] == "mlp"]
@@ -226,7 +231,7 @@ def main():
               f"claimed -> answer stored {run:.0f} ms, of which photo + model {model:.0f} ms")  # fmt: skip
 
         ids, barrier = [None] * args.burst, threading.Barrier(args.burst + 1)
-        photos = [photo_bytes(100 + i) for i in range(args.burst)]  # made before the clock starts
+        photos = [make_photo(100 + i) for i in range(args.burst)]  # made before the clock starts
 
         def student(i):
             barrier.wait()

@@ -143,6 +143,9 @@ class Submission(models.Model):
     photo_deleted_at = models.DateTimeField(null=True, blank=True)
     # Set when the assignment keeps photos: the periodic purge deletes it then.
     photo_delete_after = models.DateTimeField(null=True, blank=True)
+    # Where the first worker found the face in the photo ([x, y, w, h], or [] for none): the other
+    # model family's worker crops there instead of searching again. Cleared with the photo.
+    face_box = models.JSONField(null=True, blank=True)
     expected_label = models.CharField(max_length=120, blank=True)
     # A test from the class gallery: which image, and its known group (kept if the image is removed),
     # so accuracy needs no self-report. Blank for uploads.

@@ -81,7 +81,12 @@ def _square_crop(rgb: np.ndarray, cx: float, cy: float, side: float) -> np.ndarr
 
 def crop_face(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
     """Square crop around the face with a margin; centre crop if none is found."""
-    box = detect_face(rgb)
+    return crop_at(rgb, detect_face(rgb))
+
+
+def crop_at(rgb: np.ndarray, box: tuple[int, int, int, int] | None) -> tuple[np.ndarray, bool]:
+    """The crop `crop_face` makes for a face found at `box` (None: no face found), for a
+    photo whose face another worker has already found."""
     h, w = rgb.shape[:2]
     if box is None:
         return _square_crop(rgb, w / 2, h / 2, min(h, w)), False

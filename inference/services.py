@@ -44,16 +44,29 @@ class FacePhoto:
     crop: "object"  # np.ndarray; numpy is not imported at module level here
     face_found: bool
     load_ms: float
+    box: list[int]  # where the face is, [x, y, w, h], or [] when none was found
+    detected: bool = True  # False when the box was given, not looked for here
 
 
-def load_face_photo(source, *, name: str = "") -> FacePhoto:
-    """Decode a stored photo (path or file object) and crop its face, as every model's input starts."""
-    from .preprocessing import crop_face, load_rgb
+def load_face_photo(source, *, name: str = "", box: list[int] | None = None) -> FacePhoto:
+    """Decode a stored photo (path or file object) and crop its face, as every model's input starts.
+
+    `box`: where the face was already found in this photo (as FacePhoto.box): finding a face
+    in a phone photo takes longer than decoding it, and gives the same box every time."""
+    from .preprocessing import crop_at, detect_face, load_rgb
 
     started = time.perf_counter()
-    crop, face_found = crop_face(load_rgb(source))
-    name = name or str(getattr(source, "name", source))
-    return FacePhoto(name=name, crop=crop, face_found=face_found, load_ms=(time.perf_counter() - started) * 1000)
+    rgb = load_rgb(source)
+    found = detect_face(rgb) if box is None else (tuple(box) or None)
+    crop, face_found = crop_at(rgb, found)
+    return FacePhoto(
+        name=name or str(getattr(source, "name", source)),
+        crop=crop,
+        face_found=face_found,
+        load_ms=(time.perf_counter() - started) * 1000,
+        box=list(found or ()),
+        detected=box is None,
+    )
 
 
 def predict_photo(*, model_version: ModelVersion, source) -> Outcome:

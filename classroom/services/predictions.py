@@ -28,7 +28,7 @@ from functools import partial
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import Case, F, JSONField, Q, Subquery, Value, When
 from django.utils import timezone
 
 from inference.models import ModelVersion
@@ -54,6 +54,7 @@ class Claimed:
     submission_id: int
     photo: str
     model_version: ModelVersion
+    face_box: list | None = None  # where a worker already found the face, if one did
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
     claimed, given_up = _claim(prediction_id, token, release_batch=look.batch_elsewhere)
     submission_of = {c.pk: c.submission_id for c in claimed}
     stored = finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up}, submission_of)
-    pending, started = {}, time.monotonic()
-    for results in _run([c for c in claimed if c.pk not in given_up]):
+    pending, started, found = {}, time.monotonic(), {}
+    for results in _run([c for c in claimed if c.pk not in given_up], found):
         pending.update(results)
         # Answers are stored once a model has run for a while, so a worker that dies later
         # loses none of them; fast models' answers (MLP) are stored together, in one go.
@@ -81,6 +82,7 @@ def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
             stored.update(finish_predictions(pending, submission_of))
             pending, started = {}, time.monotonic()
     stored.update(finish_predictions(pending, submission_of))
+    _keep_face_boxes(found)
     if prediction_id in stored:
         return stored[prediction_id]
     return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
@@ -161,14 +163,16 @@ def _claim(prediction_id: int, token: str, *, release_batch: bool = False) -> tu
         if release_batch:
             _release_batch_members(token, exclude_submission=own[0].submission_id, now=now)
         group = [p for p in own if _claimable(p.status, p.claim_token, p.started_at, now, token)]
-        claimed = [Claimed(p.pk, p.submission_id, p.submission.photo, p.model_version) for p in group]
+        claimed = [Claimed(p.pk, p.submission_id, p.submission.photo, p.model_version, p.submission.face_box)
+                   for p in group]  # fmt: skip
         if not any(p.attempts for p in group):
             for mv in {p.model_version for p in group}:
                 batch = settings.PREDICTION_BATCH_SIZE.get(mv.family, 1)
                 if batch > 1:
                     others = _batch_of_others(mv, exclude_submission=own[0].submission_id, limit=batch - 1)
                     group += others
-                    claimed += [Claimed(o.pk, o.submission_id, o.submission.photo, mv) for o in others]
+                    claimed += [Claimed(o.pk, o.submission_id, o.submission.photo, mv, o.submission.face_box)
+                                for o in others]  # fmt: skip
         if not group:
             return [], set()
         Prediction.objects.filter(pk__in=[p.pk for p in group]).update(
@@ -186,7 +190,7 @@ def _batch_of_others(model_version: ModelVersion, *, exclude_submission: int, li
         .filter(model_version=model_version, status=Prediction.Status.PENDING, attempts=0)
         .exclude(submission_id=exclude_submission)
         .select_related("submission")
-        .only("pk", "attempts", "submission_id", "submission__photo")
+        .only("pk", "attempts", "submission_id", "submission__photo", "submission__face_box")
         .order_by("created_at")[:limit]
     )
 
@@ -213,16 +217,23 @@ def _release_batch_members(token: str, *, exclude_submission: int, now) -> None:
     log.warning("Redelivered task %s: %d prediction(s) of its batch sent again on their own", token, len(held))
 
 
-def _run(claimed: list[Claimed]):
+def _run(claimed: list[Claimed], found: dict[int, list]):
     """Load each photo once, then run each model once over all of its photos;
-    yields {prediction id: Result} for the unreadable photos, then per model."""
+    yields {prediction id: Result} for the unreadable photos, then per model.
+    Fills `found` with {submission id: face box} for the photos whose face it looked for."""
     from celery.exceptions import SoftTimeLimitExceeded
 
     from inference.services import predict_photos  # heavy imports stay in the worker
 
     answered = set()
     try:
-        photos = {name: _load_photo(name) for name in {c.photo for c in claimed}}
+        boxes = {c.photo: c.face_box for c in claimed}
+        photos = {name: _load_photo(name, box) for name, box in boxes.items()}
+        found.update(
+            (c.submission_id, photos[c.photo].box)
+            for c in claimed
+            if not isinstance(photos[c.photo], str) and photos[c.photo].detected
+        )
         by_model = defaultdict(list)
         for c in claimed:
             if not isinstance(photos[c.photo], str):
@@ -249,7 +260,7 @@ def _run(claimed: list[Claimed]):
         yield {c.pk: Result(error=TOO_SLOW) for c in claimed if c.pk not in answered}
 
 
-def _load_photo(name: str):
+def _load_photo(name: str, box: list | None = None):
     """The decoded, face-cropped photo, or a message saying why there is none."""
     from celery.exceptions import SoftTimeLimitExceeded
 
@@ -259,12 +270,21 @@ def _load_photo(name: str):
         return PHOTO_GONE
     try:
         with default_storage.open(name, "rb") as fh:
-            return load_face_photo(fh, name=name)
+            return load_face_photo(fh, name=name, box=box)
     except SoftTimeLimitExceeded:
         raise  # the task ran out of time; the photo itself may be fine
     except Exception:
         log.exception("Stored photo %s could not be read", name)
         return PHOTO_UNREADABLE
+
+
+def _keep_face_boxes(found: dict[int, list]) -> None:
+    """Record where faces were found, for the other model family's worker (one statement). Only
+    where no box is stored yet and the photo still is: the box goes with the photo."""
+    if not found:
+        return
+    boxes = Case(*(When(pk=pk, then=Value(box, output_field=JSONField())) for pk, box in found.items()))
+    Submission.objects.filter(pk__in=found, face_box__isnull=True).exclude(photo="").update(face_box=boxes)
 
 
 def _user_message(exc: Exception) -> str:

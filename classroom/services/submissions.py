@@ -124,4 +124,4 @@ def delete_photo(submission: Submission) -> None:
     """Remove the stored photo; the test itself (labels, note) stays."""
     if submission.photo:
         default_storage.delete(submission.photo)
-        Submission.objects.filter(pk=submission.pk).update(photo="", photo_deleted_at=timezone.now())
+        Submission.objects.filter(pk=submission.pk).update(photo="", photo_deleted_at=timezone.now(), face_box=None)

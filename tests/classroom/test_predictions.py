@@ -108,8 +108,8 @@ def test_one_task_per_queue_runs_both_mlps_on_one_decoded_photo(
     assert [cb.args for cb in callbacks] == [(first.pk, "mlp")]  # one message for the submission's MLP queue
 
     crops = []
-    original = preprocessing.crop_face
-    monkeypatch.setattr(preprocessing, "crop_face", lambda rgb: crops.append(1) or original(rgb))
+    original = preprocessing.detect_face
+    monkeypatch.setattr(preprocessing, "detect_face", lambda rgb: crops.append(1) or original(rgb))
     with django_capture_on_commit_callbacks(execute=True):
         assert predictions.run_prediction(prediction_id=first.pk) == "done"
     assert set(sub.predictions.values_list("status", flat=True)) == {"done"}

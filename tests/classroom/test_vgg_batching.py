@@ -139,3 +139,31 @@ def test_a_damaged_photo_fails_only_its_own_batch_member(student, vgg_assignment
     assert predictions.run_prediction(prediction_id=batch[0].pk) == "done"
     assert [p.status for p in batch] == ["done", "failed", "done"]
     assert batch[1].error == predictions.PHOTO_UNREADABLE
+
+
+def test_the_second_model_family_crops_where_the_first_found_the_face(
+    student, vgg_assignment, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """Finding a face costs more than decoding a phone photo: the MLP worker's box is reused, with the same answer."""
+    import inference.preprocessing
+
+    assignment, vgg = vgg_assignment
+    settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 1}
+    first, second = (submit_photo(assignment=assignment, student=student, upload=synthetic_upload(2, 7)) for _ in "ab")
+    vgg_of = {s.pk: Prediction.objects.get(submission=s, model_version=vgg).pk for s in (first, second)}
+    with django_capture_on_commit_callbacks(execute=True):  # photos are deleted after commit
+        assert predictions.run_prediction(prediction_id=vgg_of[first.pk]) == "done"  # finds the face itself
+        for sub in (first, second):
+            mlp = sub.predictions.filter(model_version__family="mlp").first()
+            assert predictions.run_prediction(prediction_id=mlp.pk) == "done"
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.photo == "" and first.face_box is None  # the box goes with the photo
+    assert second.face_box and len(second.face_box) == 4
+
+    def no_search(rgb):
+        raise AssertionError("the face was searched for again")
+
+    monkeypatch.setattr(inference.preprocessing, "detect_face", no_search)
+    assert predictions.run_prediction(prediction_id=vgg_of[second.pk]) == "done"
+    searched, reused = (Prediction.objects.get(pk=vgg_of[s.pk]) for s in (first, second))
+    assert reused.probabilities == searched.probabilities and reused.face_found == searched.face_found

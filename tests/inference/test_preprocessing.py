@@ -52,3 +52,14 @@ def test_to_model_input_is_deterministic():
     crop = synthetic.generate_image(1, 1)
     spec = InputSpec(size=32)
     np.testing.assert_array_equal(to_model_input(crop, spec), to_model_input(crop, spec))
+
+
+def test_cropping_at_a_known_box_is_cropping_after_finding_it():
+    from inference.preprocessing import crop_at, crop_face, detect_face
+    from training import synthetic
+
+    for rgb in (synthetic.generate_image(g, 3, split="gallery") for g in range(5)):
+        crop, found = crop_face(rgb)
+        again, found_again = crop_at(rgb, detect_face(rgb))
+        np.testing.assert_array_equal(crop, again)
+        assert found == found_again
