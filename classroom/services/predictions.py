@@ -66,22 +66,32 @@ class Result:
 def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
     """Run a prediction, its siblings on the same queue and (for VGG-Face) a batch
     of pending ones to a final state. Returns the named prediction's status."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     token = claim_token or uuid.uuid4().hex
     look = _look(prediction_id, token)
+    if look.batch_elsewhere:
+        _release_batch_members(token, keep_submission=look.submission_id)
     if not look.work:
         return look.status
-    claimed, given_up = _claim(prediction_id, token, release_batch=look.batch_elsewhere)
+    claimed, given_up = _claim(prediction_id, token)
     submission_of = {c.pk: c.submission_id for c in claimed}
     stored = finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up}, submission_of)
     pending, started, found = {}, time.monotonic(), {}
-    for results in _run([c for c in claimed if c.pk not in given_up], found):
-        pending.update(results)
-        # Answers are stored once a model has run for a while, so a worker that dies later
-        # loses none of them; fast models' answers (MLP) are stored together, in one go.
-        if time.monotonic() - started > STORE_EVERY_SECONDS:
-            stored.update(finish_predictions(pending, submission_of))
-            pending, started = {}, time.monotonic()
-    stored.update(finish_predictions(pending, submission_of))
+    try:
+        for results in _run([c for c in claimed if c.pk not in given_up], found):
+            pending.update(results)
+            # Answers are stored once a model has run for a while, so a worker that dies later
+            # loses none of them; fast models' answers (MLP) are stored together, in one go.
+            if time.monotonic() - started > STORE_EVERY_SECONDS:
+                stored.update(finish_predictions(pending, submission_of))
+                pending, started = {}, time.monotonic()
+        stored.update(finish_predictions(pending, submission_of))
+    except SoftTimeLimitExceeded:
+        # Stop before the hard limit kills the process: what has not been answered fails with a message.
+        unanswered = {c.pk: Result(error=TOO_SLOW) for c in claimed if c.pk not in stored}
+        log.error("Task time limit reached; %d prediction(s) not answered", len(unanswered) - len(pending))
+        stored.update(finish_predictions({**unanswered, **pending}, submission_of))
     _keep_face_boxes(found)
     if prediction_id in stored:
         return stored[prediction_id]
@@ -91,7 +101,8 @@ def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
 @dataclass(frozen=True)
 class Look:
     status: str  # the named prediction's, "missing" once its submission is deleted
-    work: bool  # something for this task to claim
+    submission_id: int | None
+    work: bool  # something of its submission's for this task to claim
     batch_elsewhere: bool  # predictions of other submissions still running under this task's id
 
 
@@ -107,14 +118,14 @@ def _look(prediction_id: int, token: str) -> Look:
         ).values("pk", "submission_id", "status", "claim_token", "started_at", "model_version__family")
     )
     named = next((r for r in rows if r["pk"] == prediction_id), None)
-    if named is None:
-        return Look("missing", work=False, batch_elsewhere=False)
-    now = timezone.now()
-    submission, family = named["submission_id"], named["model_version__family"]
+    submission = named["submission_id"] if named else None
+    elsewhere = any(r["submission_id"] != submission and r["claim_token"] == token for r in rows)
+    if named is None:  # deleted with its submission; its batch may still need sending again
+        return Look("missing", None, work=False, batch_elsewhere=elsewhere)
+    now, family = timezone.now(), named["model_version__family"]
     own = [r for r in rows if r["submission_id"] == submission and r["model_version__family"] == family]
-    elsewhere = [r for r in rows if r["submission_id"] != submission and r["claim_token"] == token]
     work = any(_claimable(r["status"], r["claim_token"], r["started_at"], now, token) for r in own)
-    return Look(named["status"], work=work or bool(elsewhere), batch_elsewhere=bool(elsewhere))
+    return Look(named["status"], submission, work=work, batch_elsewhere=elsewhere)
 
 
 def _claimable(status: str, claim_token: str, started_at, now, token: str) -> bool:
@@ -137,13 +148,13 @@ def _give_up_message() -> str:
     )
 
 
-def _claim(prediction_id: int, token: str, *, release_batch: bool = False) -> tuple[list[Claimed], set[int]]:
+def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
     """Mark the predictions this task will run as running under `token`.
     Returns them, and the ids among them that have used up their attempts.
 
     A prediction that was claimed before (its worker died, or its task was lost) runs with
-    its own submission only: a batch is never re-run together, so a photo that kills its
-    worker uses up its own attempts, not those of the students batched with it."""
+    its own submission only: a batch that died is never run together again, so a photo that
+    kills its worker is retried alone, and the others of that batch lose just that one attempt."""
     now = timezone.now()
     target = Prediction.objects.filter(pk=prediction_id)
     with transaction.atomic():
@@ -160,8 +171,6 @@ def _claim(prediction_id: int, token: str, *, release_batch: bool = False) -> tu
         )
         if not any(p.pk == prediction_id for p in own):
             return [], set()
-        if release_batch:
-            _release_batch_members(token, exclude_submission=own[0].submission_id, now=now)
         group = [p for p in own if _claimable(p.status, p.claim_token, p.started_at, now, token)]
         claimed = [Claimed(p.pk, p.submission_id, p.submission.photo, p.model_version, p.submission.face_box)
                    for p in group]  # fmt: skip
@@ -195,25 +204,27 @@ def _batch_of_others(model_version: ModelVersion, *, exclude_submission: int, li
     )
 
 
-def _release_batch_members(token: str, *, exclude_submission: int, now) -> None:
+def _release_batch_members(token: str, *, keep_submission: int | None) -> None:
     """A redelivered batch task: the predictions of other submissions it had claimed go back to
-    pending, each with its task sent again (after commit), to run with its own submission."""
+    pending, each with its task sent again (after commit), to run with its own submission.
+    Its own transaction, holding no other lock: it may wait for another task's claim."""
     from .submissions import enqueue_prediction
 
-    held = list(
-        Prediction.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=Prediction.Status.RUNNING, claim_token=token)
-        .exclude(submission_id=exclude_submission)
-        .select_related("model_version")
-        .only("pk", "model_version__family")
-    )
-    if not held:
-        return
-    Prediction.objects.filter(pk__in=[p.pk for p in held]).update(
-        status=Prediction.Status.PENDING, claim_token="", started_at=None, queued_at=now
-    )
-    for p in held:
-        transaction.on_commit(partial(enqueue_prediction, p.pk, p.model_version.queue))
+    with transaction.atomic():
+        held = list(
+            Prediction.objects.select_for_update(of=("self",))
+            .filter(status=Prediction.Status.RUNNING, claim_token=token)
+            .exclude(submission_id=keep_submission)
+            .select_related("model_version")
+            .only("pk", "model_version__family")
+        )
+        if not held:
+            return
+        Prediction.objects.filter(pk__in=[p.pk for p in held]).update(
+            status=Prediction.Status.PENDING, claim_token="", started_at=None, queued_at=timezone.now()
+        )
+        for p in held:
+            transaction.on_commit(partial(enqueue_prediction, p.pk, p.model_version.queue))
     log.warning("Redelivered task %s: %d prediction(s) of its batch sent again on their own", token, len(held))
 
 
@@ -225,39 +236,29 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
 
     from inference.services import predict_photos  # heavy imports stay in the worker
 
-    answered = set()
-    try:
-        boxes = {c.photo: c.face_box for c in claimed}
-        photos = {name: _load_photo(name, box) for name, box in boxes.items()}
-        found.update(
-            (c.submission_id, photos[c.photo].box)
-            for c in claimed
-            if not isinstance(photos[c.photo], str) and photos[c.photo].detected
-        )
-        by_model = defaultdict(list)
-        for c in claimed:
-            if not isinstance(photos[c.photo], str):
-                by_model[c.model_version.pk].append(c)
-        unreadable = {c.pk: Result(error=photos[c.photo]) for c in claimed if isinstance(photos[c.photo], str)}
-        answered |= set(unreadable)
-        yield unreadable
-        for items in by_model.values():
-            model_version = items[0].model_version
-            try:
-                outcomes = predict_photos(model_version=model_version, sources=[photos[c.photo] for c in items])
-            except SoftTimeLimitExceeded:
-                raise
-            except Exception as exc:
-                log.exception("Predictions %s (%s) failed", [c.pk for c in items], model_version.key)
-                results = {c.pk: Result(error=_user_message(exc)) for c in items}
-            else:
-                results = {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
-            answered |= set(results)
-            yield results
-    except SoftTimeLimitExceeded:
-        # Stop before the hard limit kills the process: what has not run yet fails with a message.
-        log.error("Task time limit reached; %d prediction(s) not run", len(claimed) - len(answered))
-        yield {c.pk: Result(error=TOO_SLOW) for c in claimed if c.pk not in answered}
+    boxes = {c.photo: c.face_box for c in claimed}
+    photos = {name: _load_photo(name, box) for name, box in boxes.items()}
+    found.update(
+        (c.submission_id, photos[c.photo].box)
+        for c in claimed
+        if not isinstance(photos[c.photo], str) and photos[c.photo].detected
+    )
+    by_model = defaultdict(list)
+    for c in claimed:
+        if not isinstance(photos[c.photo], str):
+            by_model[c.model_version.pk].append(c)
+    yield {c.pk: Result(error=photos[c.photo]) for c in claimed if isinstance(photos[c.photo], str)}
+    for items in by_model.values():
+        model_version = items[0].model_version
+        try:
+            outcomes = predict_photos(model_version=model_version, sources=[photos[c.photo] for c in items])
+        except SoftTimeLimitExceeded:
+            raise  # run_prediction fails what is left
+        except Exception as exc:
+            log.exception("Predictions %s (%s) failed", [c.pk for c in items], model_version.key)
+            yield {c.pk: Result(error=_user_message(exc)) for c in items}
+        else:
+            yield {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
 
 
 def _load_photo(name: str, box: list | None = None):

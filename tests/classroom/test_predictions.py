@@ -159,3 +159,20 @@ def test_a_task_out_of_time_fails_what_it_has_not_run_with_a_message(student, as
     assert predictions.run_prediction(prediction_id=first.pk) == "failed"
     errors = set(sub.predictions.values_list("status", "error"))
     assert errors == {("failed", predictions.TOO_SLOW)}  # not "the photo could not be read"
+
+
+def test_answers_are_kept_when_the_time_limit_strikes_while_storing_them(student, assignment, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    finish, calls = predictions._finish, []
+
+    def out_of_time_once(submission_id, results):
+        calls.append(submission_id)
+        if len(calls) == 1:
+            raise SoftTimeLimitExceeded()
+        return finish(submission_id, results)
+
+    monkeypatch.setattr(predictions, "_finish", out_of_time_once)
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    assert predictions.run_prediction(prediction_id=sub.predictions.order_by("pk").first().pk) == "done"
+    assert set(sub.predictions.values_list("status", flat=True)) == {"done"}  # none left running

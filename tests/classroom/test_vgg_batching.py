@@ -78,7 +78,7 @@ def test_a_redelivered_batch_task_runs_its_own_photo_and_sends_the_rest_again(
     assert list(batch.values_list("status", "attempts", "claim_token")) == [
         ("done", 2, "vgg-task"), ("pending", 1, ""), ("pending", 1, "")
     ]  # fmt: skip
-    assert len(sent) == 2  # their tasks are sent again
+    assert sorted(cb.args for cb in sent) == [(second, "vgg"), (third, "vgg")]  # their tasks are sent again
     # Each runs with its own submission only: it has been in a batch that died.
     assert predictions.run_prediction(prediction_id=second, claim_token="task-2") == "done"
     assert Prediction.objects.get(pk=third).status == "pending"
@@ -101,7 +101,25 @@ def test_a_redelivered_task_whose_own_photo_was_answered_still_sends_its_batch_a
     Prediction.objects.filter(pk=first.pk).update(status="done", label="x", finished_at=timezone.now())
     with django_capture_on_commit_callbacks() as sent:
         assert predictions.run_prediction(prediction_id=first.pk, claim_token="vgg-task") == "done"
-    assert Prediction.objects.get(pk=second.pk).status == "pending" and len(sent) == 1
+    assert Prediction.objects.get(pk=second.pk).status == "pending"
+    assert [cb.args for cb in sent] == [(second.pk, "vgg")]
+
+
+def test_a_redelivered_task_whose_submission_was_deleted_still_sends_its_batch_again(
+    student, vgg_assignment, settings, django_capture_on_commit_callbacks
+):
+    assignment, vgg = vgg_assignment
+    settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
+    subs = [submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i)) for i in range(2)]
+    first, second = Prediction.objects.filter(model_version=vgg).order_by("created_at")
+    Prediction.objects.filter(pk__in=[first.pk, second.pk]).update(
+        status="running", started_at=timezone.now(), attempts=1, claim_token="vgg-task"
+    )
+    subs[0].delete()  # the student deleted their test while the batch ran, and then the worker died
+    with django_capture_on_commit_callbacks() as sent:
+        assert predictions.run_prediction(prediction_id=first.pk, claim_token="vgg-task") == "missing"
+    assert Prediction.objects.get(pk=second.pk).status == "pending"
+    assert [cb.args for cb in sent] == [(second.pk, "vgg")]
 
 
 def test_every_vgg_model_of_a_submission_gets_run_when_experiments_share_a_model(classroom, student, settings):

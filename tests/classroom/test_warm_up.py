@@ -73,7 +73,7 @@ def test_heads_on_one_base_share_its_layers_and_are_not_counted(db, settings):
     assert a.trunk is b.trunk and a.tail is not b.tail
 
 
-def test_a_damaged_model_file_evicts_nothing_and_a_new_version_replaces_the_old(db, settings, monkeypatch):
+def test_a_damaged_model_file_evicts_nothing(db, settings, monkeypatch):
     from inference.predictors import ModelArtifactError
     from tests.tiny_vgg import tiny_vgg_model
 
