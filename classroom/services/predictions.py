@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -56,6 +57,11 @@ class Claimed:
     model_version: ModelVersion
     face_box: list | None = None  # where a worker already found the face, if one did
 
+    @classmethod
+    def of(cls, prediction: Prediction, model_version: ModelVersion) -> "Claimed":
+        submission = prediction.submission
+        return cls(prediction.pk, prediction.submission_id, submission.photo, model_version, submission.face_box)
+
 
 @dataclass(frozen=True)
 class Result:
@@ -66,8 +72,6 @@ class Result:
 def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
     """Run a prediction, its siblings on the same queue and (for VGG-Face) a batch
     of pending ones to a final state. Returns the named prediction's status."""
-    from celery.exceptions import SoftTimeLimitExceeded
-
     token = claim_token or uuid.uuid4().hex
     look = _look(prediction_id, token)
     if look.batch_elsewhere:
@@ -172,16 +176,14 @@ def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
         if not any(p.pk == prediction_id for p in own):
             return [], set()
         group = [p for p in own if _claimable(p.status, p.claim_token, p.started_at, now, token)]
-        claimed = [Claimed(p.pk, p.submission_id, p.submission.photo, p.model_version, p.submission.face_box)
-                   for p in group]  # fmt: skip
+        claimed = [Claimed.of(p, p.model_version) for p in group]
         if not any(p.attempts for p in group):
             for mv in {p.model_version for p in group}:
                 batch = settings.PREDICTION_BATCH_SIZE.get(mv.family, 1)
                 if batch > 1:
                     others = _batch_of_others(mv, exclude_submission=own[0].submission_id, limit=batch - 1)
                     group += others
-                    claimed += [Claimed(o.pk, o.submission_id, o.submission.photo, mv, o.submission.face_box)
-                                for o in others]  # fmt: skip
+                    claimed += [Claimed.of(o, mv) for o in others]
         if not group:
             return [], set()
         Prediction.objects.filter(pk__in=[p.pk for p in group]).update(
@@ -232,8 +234,6 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
     """Load each photo once, then run each model once over all of its photos;
     yields {prediction id: Result} for the unreadable photos, then per model.
     Fills `found` with {submission id: face box} for the photos whose face it looked for."""
-    from celery.exceptions import SoftTimeLimitExceeded
-
     from inference.services import predict_photos  # heavy imports stay in the worker
 
     boxes = {c.photo: c.face_box for c in claimed}
@@ -263,8 +263,6 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
 
 def _load_photo(name: str, box: list | None = None):
     """The decoded, face-cropped photo, or a message saying why there is none."""
-    from celery.exceptions import SoftTimeLimitExceeded
-
     from inference.services import load_face_photo
 
     if not name or not default_storage.exists(name):

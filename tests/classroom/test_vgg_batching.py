@@ -26,6 +26,15 @@ def vgg_assignment(classroom, demo_models):
     registry.clear_cache()
 
 
+def died_mid_batch(assignment, student, vgg, n: int):
+    """n submissions whose VGG-Face predictions task "vgg-task" claimed as one batch before its
+    worker process died (Celery then delivers that task again). Returns submissions and predictions."""
+    subs = [submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i)) for i in range(n)]
+    batch = Prediction.objects.filter(model_version=vgg).order_by("created_at")
+    batch.update(status="running", started_at=timezone.now(), attempts=1, claim_token="vgg-task")
+    return subs, batch
+
+
 def test_one_task_runs_pending_vgg_predictions_as_a_batch(
     student, vgg_assignment, settings, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
@@ -64,15 +73,11 @@ def test_fresh_batch_claim_is_left_alone_and_stale_one_is_rerun(student, vgg_ass
 def test_a_redelivered_batch_task_runs_its_own_photo_and_sends_the_rest_again(
     student, vgg_assignment, settings, django_capture_on_commit_callbacks
 ):
-    """A batch is never re-run together: a photo that kills its worker must use up only its own attempts."""
+    """A batch that died is never run together again: a photo that kills its worker is retried alone."""
     assignment, vgg = vgg_assignment
     settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
-    for i in range(3):
-        submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i))
-    batch = Prediction.objects.filter(model_version=vgg).order_by("created_at")
+    _, batch = died_mid_batch(assignment, student, vgg, 3)
     first, second, third = (p.pk for p in batch)
-    # "vgg-task" claimed all three; its worker process died mid-batch, and Celery delivers it again.
-    batch.update(status="running", started_at=timezone.now(), attempts=1, claim_token="vgg-task")
     with django_capture_on_commit_callbacks() as sent:
         assert predictions.run_prediction(prediction_id=first, claim_token="vgg-task") == "done"
     assert list(batch.values_list("status", "attempts", "claim_token")) == [
@@ -91,12 +96,8 @@ def test_a_redelivered_task_whose_own_photo_was_answered_still_sends_its_batch_a
 ):
     assignment, vgg = vgg_assignment
     settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
-    for i in range(2):
-        submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i))
-    first, second = Prediction.objects.filter(model_version=vgg).order_by("created_at")
-    Prediction.objects.filter(pk__in=[first.pk, second.pk]).update(
-        status="running", started_at=timezone.now(), attempts=1, claim_token="vgg-task"
-    )
+    _, batch = died_mid_batch(assignment, student, vgg, 2)
+    first, second = batch
     # The first answer was stored, then the worker died before the second.
     Prediction.objects.filter(pk=first.pk).update(status="done", label="x", finished_at=timezone.now())
     with django_capture_on_commit_callbacks() as sent:
@@ -110,11 +111,8 @@ def test_a_redelivered_task_whose_submission_was_deleted_still_sends_its_batch_a
 ):
     assignment, vgg = vgg_assignment
     settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 3}
-    subs = [submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i, i)) for i in range(2)]
-    first, second = Prediction.objects.filter(model_version=vgg).order_by("created_at")
-    Prediction.objects.filter(pk__in=[first.pk, second.pk]).update(
-        status="running", started_at=timezone.now(), attempts=1, claim_token="vgg-task"
-    )
+    subs, batch = died_mid_batch(assignment, student, vgg, 2)
+    first, second = batch
     subs[0].delete()  # the student deleted their test while the batch ran, and then the worker died
     with django_capture_on_commit_callbacks() as sent:
         assert predictions.run_prediction(prediction_id=first.pk, claim_token="vgg-task") == "missing"
