@@ -52,9 +52,29 @@ class ModelChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} — {obj.label_set.name}"
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+QUESTION_KIND_HELP = {
+    "fairer_model": "Students choose a model; checked against the class results (smaller gap between groups).",
+    "higher_overall": "Students choose a model; checked against the class results (higher overall accuracy).",
+    "worst_group": "Students choose a group; checked against the class results for the named model.",
+    "text": "Free text.",
+}
+
+
 class AssignmentForm(forms.Form):
+    """An experiment: blank, or pre-filled from a lesson template (every text stays editable)."""
+
+    lesson = forms.CharField(required=False, widget=forms.HiddenInput)
     title = forms.CharField(max_length=200)
-    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, help_text="Markdown.")
+    instructions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10}),
+        required=False,
+        label="Instructions for students",
+        help_text="Markdown. Students see this at the top of the experiment.",
+    )
     model_versions = ModelChoiceField(
         queryset=ModelVersion.objects.filter(active=True).select_related("label_set"),
         widget=forms.CheckboxSelectMultiple,
@@ -89,6 +109,83 @@ class AssignmentForm(forms.Form):
     keep_photos_days = forms.IntegerField(
         required=False, min_value=1, max_value=MAX_KEEP_PHOTOS_DAYS, label="Days to keep photos (1 to 30)"
     )
+    tests_goal = forms.IntegerField(
+        min_value=1, max_value=200, initial=10, label="Tests each student is asked to do",
+        help_text="Students see \"7 of the 10 tests your teacher asked for\".",
+    )  # fmt: skip
+    ask_predictions = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Students answer the prediction questions before their first test",
+        help_text="Predict, test, observe, explain: a prediction made first is what makes the results surprising.",
+    )
+    extra_predictions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="More prediction questions (free text, one per line)",
+    )
+    reflection_questions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Reflection questions (one per line)",
+        help_text="Students answer these after they have seen answers and results.",
+    )
+    perception_activity = forms.BooleanField(
+        required=False,
+        label='"Who decides the label?" activity: students record the group they perceive before the models answer',
+        help_text='Adds "Not sure" and "More than one group" to the choices; your lesson page shows how often '
+        "the class agreed with each other and with the dataset's labels.",
+    )
+    field_order = [
+        "lesson", "title", "instructions", "model_versions", "ask_predictions", "extra_predictions",
+        "reflection_questions", "tests_goal",
+    ]  # fmt: skip
+
+    def __init__(self, *args, questions: list[dict] | None = None, models_locked: bool = False, **kwargs):
+        """`questions`: the structured prediction questions (from the lesson, or the experiment being
+        edited); each gets a text field. On a POST their kinds come back in hidden fields."""
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            questions = []
+            raw = str(self.data.get("pq_count") or "0")
+            count = min(int(raw), 20) if raw.isdigit() else 0
+            for i in range(count):
+                kind, _, role = (self.data.get(f"pq_{i}_spec") or "").partition(":")
+                questions.append({"kind": kind, "text": "", **({"model_role": role} if role else {})})
+        self.structured = [q for q in (questions or []) if q.get("kind") != "text"]
+        for i, q in enumerate(self.structured):
+            self.fields[f"pq_{i}"] = forms.CharField(
+                required=False,
+                max_length=500,
+                initial=q.get("text", ""),
+                label=f"Prediction question {i + 1}",
+                help_text=QUESTION_KIND_HELP.get(q.get("kind"), "") + " Leave empty to drop it.",
+            )
+        if questions and not self.is_bound:
+            free = [q["text"] for q in questions if q.get("kind") == "text"]
+            self.initial.setdefault("extra_predictions", "\n".join(free))
+        if models_locked:
+            self.fields["model_versions"].disabled = True
+            self.fields["model_versions"].help_text = "Students have tested photos, so the models cannot change."
+
+    def question_fields(self):
+        return [(self[f"pq_{i}"], q) for i, q in enumerate(self.structured)]
+
+    def question_specs(self):
+        """Hidden inputs the template writes so a POST knows each question's kind."""
+        return [(i, f"{q['kind']}:{q.get('model_role', '')}".rstrip(":")) for i, q in enumerate(self.structured)]
+
+    def prediction_questions(self) -> list[dict]:
+        d = self.cleaned_data
+        out = []
+        for i, q in enumerate(self.structured):
+            text = (d.get(f"pq_{i}") or "").strip()
+            if text and q.get("kind") in QUESTION_KIND_HELP:
+                out.append({**q, "text": text})
+        return out + [{"kind": "text", "text": t[:500]} for t in _lines(d.get("extra_predictions"))]
+
+    def reflection_list(self) -> list[str]:
+        return [t[:500] for t in _lines(self.cleaned_data.get("reflection_questions"))]
 
     def clean(self):
         data = super().clean()
@@ -124,15 +221,23 @@ class SubmissionForm(forms.Form):
         max_length=MAX_NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_NOTE_LENGTH}),
         label="Your note (optional)",
-        help_text="Record what you notice, as EthiTech's users did.",
+        help_text="What do you expect or notice? You can add or change it after the answer too.",
     )
 
     def __init__(self, *args, assignment: Assignment, **kwargs):
         super().__init__(*args, **kwargs)
         if assignment.ask_expected:
+            from .services.submissions import expected_choices
+
             self.fields["expected_label"].choices = [("", "— not saying —")] + [
-                (label, label) for label in assignment.label_set.labels
+                (label, label) for label in expected_choices(assignment)
             ]
+            if assignment.perception_activity:
+                self.fields["expected_label"].label = "Which group do you think this is? (before the models answer)"
+                self.fields["expected_label"].help_text = (
+                    'Your own view. "Not sure" and "More than one group" are good answers: '
+                    "the class will compare how often people agree."
+                )
         else:
             del self.fields["expected_label"]
 
@@ -349,3 +454,37 @@ class TrainingJobForm(MixForm):
         if d["kind"] == TrainingJob.Kind.VGG_FINETUNE and d.get("samples_per_epoch"):
             params["samples_per_epoch"] = d["samples_per_epoch"]
         return params
+
+
+# --- Lessons: predictions, reflections, notes ----------------------------------------------
+
+
+class LessonAnswersForm(forms.Form):
+    """One field per question: a choice for structured prediction questions, text otherwise."""
+
+    def __init__(self, *args, questions: list, choices: list, initial_answers: dict, disabled: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i, (q, opts) in enumerate(zip(questions, choices, strict=True)):
+            text = q["text"] if isinstance(q, dict) else q
+            if opts is None:
+                field = forms.CharField(
+                    required=False, max_length=2000, label=text, widget=forms.Textarea(attrs={"rows": 3})
+                )
+            else:
+                field = forms.ChoiceField(required=False, choices=opts, label=text, widget=forms.RadioSelect)
+            field.initial = initial_answers.get(i, "")
+            field.disabled = disabled
+            self.fields[f"q{i}"] = field
+
+    def answers(self) -> dict[int, str]:
+        return {int(name[1:]): value for name, value in self.cleaned_data.items()}
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_NOTE_LENGTH}),
+        label="Your note",
+        help_text="What do you notice about these answers? Only you and your teacher see it.",
+    )

@@ -111,6 +111,27 @@ class Assignment(models.Model):
         max_length=16, choices=ResultsVisibility.choices, default=ResultsVisibility.IMMEDIATE
     )
     results_released = models.BooleanField(default=False)
+    # Closed early by the teacher (reopening clears it): no new tests, whatever the dates say.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The lesson template it was created from (classroom.lessons), if any; its texts were copied
+    # in and are the teacher's to edit, so a later template version never changes them.
+    lesson_key = models.SlugField(max_length=80, blank=True)
+    lesson_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Predict -> test -> observe -> explain. Each question: {"kind", "text"[, "model_role"]}; the
+    # structured kinds (fairer_model, worst_group, higher_overall) are checked against the results.
+    ask_predictions = models.BooleanField(default=True, help_text="Students answer the predictions before testing.")
+    prediction_questions = models.JSONField(default=list, blank=True)
+    reflection_questions = models.JSONField(default=list, blank=True)
+    # Lesson roles of the chosen models ({"balanced": "<model key>", ...}): what questions refer to.
+    model_roles = models.JSONField(default=dict, blank=True)
+    tests_goal = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text="Tests each student is asked to do.",
+    )
+    # "Who decides the label?": students record the group they perceive, with "Not sure" and
+    # "More than one group" as answers, and the lesson page measures how often they agree.
+    perception_activity = models.BooleanField(default=False)
     # Off (null) by default: photos are deleted as soon as every model has answered.
     keep_photos_days = models.PositiveSmallIntegerField(
         null=True,
@@ -154,6 +175,8 @@ class Submission(models.Model):
     )
     true_label = models.CharField(max_length=120, blank=True)
     note = models.TextField(max_length=1000, blank=True)
+    # A teacher trying the experiment as a student would: shown as a preview, never in class results.
+    preview = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -241,6 +264,7 @@ class AuditLog(models.Model):
         CLASS_DELETED = "class_deleted", "Deleted a class"
         CONSENT_CONFIRMED = "consent_confirmed", "Confirmed the school's consent policy"
         PHOTOS_KEPT = "photos_kept", "Chose to keep photos"
+        EXPERIMENT_DELETED = "experiment_deleted", "Deleted an experiment and its tests"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     actor_username = models.CharField(max_length=150)
@@ -296,3 +320,37 @@ class GalleryImage(models.Model):
 
     def __str__(self):
         return f"Gallery image {self.public_id} ({self.label})"
+
+
+class LessonResponse(models.Model):
+    """A student's answer to one of an experiment's prediction or reflection questions.
+
+    `question` is the position in the experiment's list; the question's text is copied
+    too, so an answer keeps its meaning if the teacher edits the question later."""
+
+    class Kind(models.TextChoices):
+        PREDICTION = "prediction", "Prediction"
+        REFLECTION = "reflection", "Reflection"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="responses")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_responses")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    question = models.PositiveSmallIntegerField()
+    question_text = models.CharField(max_length=500)
+    answer = models.TextField(max_length=2000)
+    # A teacher's answers while previewing the experiment: never in the class's summaries.
+    preview = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "question"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "student", "kind", "question"], name="one_answer_per_question"
+            )
+        ]
+        indexes = [models.Index(fields=["assignment", "kind", "question"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.question} by {self.student_id}"

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .lessons import views as lessons
 from .views import accounts, assignments, classes, gallery, results
 from .views import privacy as privacy_views
 from .views import training as training_views
@@ -19,8 +20,20 @@ urlpatterns = [
     path("c/<uuid:public_id>/delete/", privacy_views.delete_classroom, name="delete_classroom"),
     path("c/<uuid:public_id>/logins/", classes.credentials, name="credentials"),
     path("c/<uuid:public_id>/join-code/", classes.join_code, name="join_code"),
-    path("c/<uuid:public_id>/experiments/new/", classes.create_assignment, name="create_assignment"),
+    path("c/<uuid:public_id>/experiments/new/", lessons.create_assignment, name="create_assignment"),
+    path("lessons/", lessons.lesson_list, name="lessons"),
+    path("lessons/<slug:slug>/", lessons.lesson_detail, name="lesson"),
     path("a/<uuid:public_id>/", assignments.assignment_detail, name="assignment"),
+    path("a/<uuid:public_id>/edit/", lessons.edit_assignment, name="edit_assignment"),
+    path("a/<uuid:public_id>/close/", lessons.close_assignment, name="close_assignment"),
+    path("a/<uuid:public_id>/reopen/", lessons.reopen_assignment, name="reopen_assignment"),
+    path("a/<uuid:public_id>/delete/", lessons.delete_assignment, name="delete_assignment"),
+    path("a/<uuid:public_id>/preview/", assignments.preview_assignment, name="preview_assignment"),
+    path("a/<uuid:public_id>/predictions/", lessons.save_predictions, name="save_predictions"),
+    path("a/<uuid:public_id>/reflections/", lessons.save_reflections, name="save_reflections"),
+    path("a/<uuid:public_id>/lesson/", lessons.lesson_page, name="lesson_page"),
+    path("a/<uuid:public_id>/lesson/sheet/", lessons.discussion_sheet, name="discussion_sheet"),
+    path("a/<uuid:public_id>/answers.csv", results.answers_csv, name="answers_csv"),
     path("a/<uuid:public_id>/submit/", assignments.submit, name="submit"),
     path("a/<uuid:public_id>/results/", results.assignment_results, name="results"),
     path("a/<uuid:public_id>/results.json", results.results_json, name="results_json"),
@@ -30,6 +43,8 @@ urlpatterns = [
     path("a/<uuid:public_id>/release/", assignments.release_results, name="release_results"),
     path("s/<uuid:public_id>/", assignments.submission_detail, name="submission"),
     path("s/<uuid:public_id>/status.json", assignments.submission_status, name="submission_status"),
+    path("s/<uuid:public_id>/note/", assignments.update_note, name="update_note"),
+    path("s/<uuid:public_id>/photo.jpg", assignments.submission_photo, name="submission_photo"),
     path("models/<slug:key>/", assignments.model_card, name="model_card"),
     path("c/<uuid:public_id>/gallery/", gallery.gallery, name="gallery"),
     path("c/<uuid:public_id>/gallery/remove/", gallery.remove_gallery, name="remove_gallery"),

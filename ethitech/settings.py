@@ -180,6 +180,13 @@ STORAGES = {
 }
 
 # --- Uploads ----------------------------------------------------------------
+# Lesson templates (classroom/lessons/catalogue.py); an operator may add a folder of their own.
+LESSON_DIRS = [BASE_DIR / "classroom" / "lessons" / "library"] + [
+    Path(p) for p in env.list("ETHITECH_EXTRA_LESSON_DIRS", default=[])
+]
+# Below this many independent tests of a group, pages show "not enough tests yet" instead of a rate.
+MIN_TESTS_PER_GROUP = env.int("ETHITECH_MIN_TESTS_PER_GROUP", default=5)
+
 UPLOAD_MAX_BYTES = env.int("ETHITECH_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env.int("ETHITECH_UPLOAD_MAX_PIXELS", default=40_000_000)
 # Stored copies are downscaled: models never need more, and less data is kept.

@@ -20,7 +20,7 @@ except the viewer's own counts.
 """
 
 from .compute import class_results, compute, trend_granularity, version
-from .export import EXPORT_FIELDS, export_rows
+from .export import ANSWER_FIELDS, EXPORT_FIELDS, answer_rows, export_rows
 from .scope import Scope, assignment_scope, classroom_scope, visible_assignments_q
 from .serialize import as_dict, model_dict, pair_dict, thin
 from .shapes import ConfusionRow, Disparity, GroupAccuracy, ModelResults, PairGroup, PairResults, Results, TrendPoint
@@ -29,6 +29,7 @@ from .stats import wilson_interval
 __all__ = [
     "EXPORT_FIELDS", "ConfusionRow", "Disparity", "GroupAccuracy", "ModelResults", "PairGroup", "PairResults",
     "Results", "Scope", "TrendPoint", "as_dict", "assignment_scope", "class_results", "classroom_scope", "compute",
-    "export_rows", "model_dict", "pair_dict", "thin", "trend_granularity", "version", "visible_assignments_q",
+    "export_rows", "answer_rows", "ANSWER_FIELDS", "model_dict", "pair_dict", "thin", "trend_granularity", "version",
+    "visible_assignments_q",
     "wilson_interval",
 ]  # fmt: skip

@@ -68,12 +68,23 @@ _STATUS_CODE = Case(
     When(predictions__status=Prediction.Status.FAILED, then=Value("f")),
     default=Value("p"),
 )
+# A gallery image is already a face crop: "no face found" would mean nothing there, so only
+# uploads count towards the face-not-found rate.
 _FACE_CODE = Case(
+    When(~Q(true_label=""), then=Value("n")),
     When(predictions__face_found=True, then=Value("t")),
     When(predictions__face_found=False, then=Value("f")),
     default=Value("n"),
 )
-_COUNTS, _TREND = 0, 1  # the two kinds of rows _rows() returns
+_COUNTS, _TREND, _IMAGES = 0, 1, 2  # the three kinds of rows _rows() returns
+
+# What an answer is evidence about: a gallery image once, however often it is tested (the same
+# model gives the same answer to the same image); each upload is its own image.
+_IMAGE = Case(
+    When(gallery_image_id__isnull=False, then=Concat(Value("g"), "gallery_image_id")),
+    default=Concat(Value("s"), "id"),
+    output_field=CharField(),
+)
 
 
 # The group a test is scored against: a gallery image's true label where there is one
@@ -92,7 +103,8 @@ def _rows(scope: Scope, model_ids: list[int], granularity: str | None):
       group, viewer flag and every model's code (a few hundred combinations);
       every number of the dashboards, disagreement included, sums these;
     - _TREND rows: per time bucket and expected group, how many submissions each
-      model answered right ("c") or wrong ("w").
+      model answered right ("c") or wrong ("w");
+    - _IMAGES rows: per group and model, "<distinct images answered>:<of them right>".
 
     Plain SQL around the ORM's inner query (a CTE and UNION ALL), so it runs on
     PostgreSQL and SQLite alike.
@@ -106,12 +118,17 @@ def _rows(scope: Scope, model_ids: list[int], granularity: str | None):
         Submission.objects.filter(scope.submissions)
         .order_by()
         .values("id")
-        .annotate(e=_REFERENCE, mine=mine, b=bucket, **per_model)
+        .annotate(e=_REFERENCE, mine=mine, b=bucket, u=_IMAGE, **per_model)
     )
     sql, params = inner.query.sql_with_params()
     cols = ", ".join(per_model)
     statement = (
         f"WITH joint AS ({sql}) SELECT {_COUNTS}, e, mine, NULL, {cols}, COUNT(*) FROM joint GROUP BY e, mine, {cols}"
+    )
+    images = ", ".join(
+        f"CAST(COUNT(DISTINCT CASE WHEN substr({m}, 1, 1) = 'd' THEN u END) AS TEXT) || ':' || "
+        f"CAST(COUNT(DISTINCT CASE WHEN substr({m}, 1, 1) = 'd' AND substr({m}, 3) = e THEN u END) AS TEXT)"
+        for m in per_model
     )
     if granularity:
         # per model: "c" answered right, "w" answered wrong, NULL not answered
@@ -123,6 +140,8 @@ def _rows(scope: Scope, model_ids: list[int], granularity: str | None):
             f" UNION ALL SELECT {_TREND}, e, 0, b, {cols}, COUNT(*)"
             f" FROM (SELECT e, b, {flags} FROM joint WHERE e <> '') AS flagged GROUP BY e, b, {cols}"
         )
+    # Last: PostgreSQL types the UNION's columns from left to right, and NULL here must follow b's type.
+    statement += f" UNION ALL SELECT {_IMAGES}, e, 0, NULL, {images}, 0 FROM joint WHERE e <> '' GROUP BY e"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchall()
@@ -143,6 +162,13 @@ def _fill(scope: Scope, by_id: dict[int, ModelResults], results: Results, *, pai
     trend: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: [0, 0])))
     for row in _rows(scope, model_ids, results.granularity):
         kind, expected, mine, bucket, codes, n = row[0], row[1], row[2], row[3], row[4:-1], row[-1]
+        if kind == _IMAGES:
+            for mid, cell in zip(model_ids, codes, strict=True):
+                i = index[mid].get(expected)
+                if i is not None:
+                    group = by_id[mid].groups[i]
+                    group.images, group.images_correct = (int(x) for x in cell.split(":"))
+            continue
         if kind == _TREND:
             start = _bucket_start(bucket)
             for mid, flag in zip(model_ids, codes, strict=True):
@@ -167,7 +193,9 @@ def _fill(scope: Scope, by_id: dict[int, ModelResults], results: Results, *, pai
             res.done += n
             res.mine_done += mine_n
             no_face = n if face == "f" else 0
+            looked = n if face in "tf" else 0
             res.no_face += no_face
+            res.looked += looked
             j = index[mid].get(label)  # None: a label outside the model's list, counted as answered only
             if j is not None:
                 res.predicted[j] = (label, res.predicted[j][1] + n)
@@ -175,10 +203,12 @@ def _fill(scope: Scope, by_id: dict[int, ModelResults], results: Results, *, pai
             if i is None:
                 res.unknown_group += n
                 res.no_face_unknown_group += no_face
+                res.looked_unknown_group += looked
                 continue
             g = res.groups[i]
             g.total += n
             g.no_face += no_face
+            g.looked += looked
             g.mine_total += mine_n
             if j is not None:
                 res.confusion[i].cells[j] += n

@@ -4,7 +4,7 @@ import secrets
 
 from django.db.models import F
 
-from ..models import Assignment, Prediction
+from ..models import Assignment, LessonResponse, Prediction
 
 EXPORT_FIELDS = [
     "test", "student", "submitted_at", "expected_group", "known_group", "model", "status", "guess", "face_found",
@@ -28,7 +28,7 @@ def export_rows(assignment: Assignment):
     """
     labels = list(assignment.label_set.labels)
     rows = (
-        Prediction.objects.filter(submission__assignment=assignment)
+        Prediction.objects.filter(submission__assignment=assignment, submission__preview=False)
         .values(
             "submission_id",
             "status",
@@ -60,6 +60,34 @@ def export_rows(assignment: Assignment):
             "model": row["model"],
             "status": row["status"],
             "guess": row["label"],
-            "face_found": row["face_found"],
+            # A gallery image is a face crop: nobody looked for a face in it.
+            "face_found": None if row["known"] else row["face_found"],
             "probabilities": {g: probabilities[g] for g in labels if g in probabilities},
+        }
+
+
+ANSWER_FIELDS = ["student", "kind", "question_number", "question", "answer", "answered_at"]
+
+
+def answer_rows(assignment: Assignment):
+    """Students' predictions (before testing) and reflections (after), anonymised like the
+    tests: a random pseudonym per student, new for every export; a teacher's preview left out.
+    Answers are free text, so the teacher should read them before sharing the file."""
+    rows = (
+        LessonResponse.objects.filter(assignment=assignment, preview=False)
+        .values("student_id", "kind", "question", "question_text", "answer", "updated_at")
+        .order_by("kind", "question", "updated_at")
+    )
+    students: dict[int, str] = {}
+    used: set[str] = set()
+    for row in rows.iterator(chunk_size=2000):
+        if row["student_id"] not in students:
+            students[row["student_id"]] = _pseudonym(used)
+        yield {
+            "student": students[row["student_id"]],
+            "kind": row["kind"],
+            "question_number": row["question"] + 1,
+            "question": row["question_text"],
+            "answer": row["answer"],
+            "answered_at": row["updated_at"].replace(second=0, microsecond=0).isoformat(),
         }

@@ -36,9 +36,10 @@ def visible_assignments_q(user: User, now=None, prefix: str = "") -> Q:
 
 def assignment_scope(assignment: Assignment, viewer: User | None = None) -> Scope:
     """Callers check selectors.results_visible first, as for the page."""
+    # A teacher's preview tests are never class results.
     return Scope(
-        submissions=Q(assignment=assignment),
-        predictions=Q(submission__assignment=assignment),
+        submissions=Q(assignment=assignment, preview=False),
+        predictions=Q(submission__assignment=assignment, submission__preview=False),
         models=Q(assignments=assignment),
         viewer_student=viewer if viewer is not None and viewer.is_student else None,
     )
@@ -53,8 +54,8 @@ def classroom_scope(classroom: Classroom, viewer: User, now=None) -> Scope:
     """
     ids = list(classroom.assignments.filter(visible_assignments_q(viewer, now)).order_by().values_list("id", flat=True))
     return Scope(
-        submissions=Q(assignment_id__in=ids),
-        predictions=Q(submission__assignment_id__in=ids),
+        submissions=Q(assignment_id__in=ids, preview=False),
+        predictions=Q(submission__assignment_id__in=ids, submission__preview=False),
         models=Q(assignments__in=ids),
         viewer_student=viewer if viewer.is_student else None,
     )

@@ -1,5 +1,7 @@
 """Presentation helpers shared by pages, projector and API: plain JSON-ready data."""
 
+from django.conf import settings
+
 from .shapes import GroupAccuracy, ModelResults, PairResults, Results
 
 
@@ -11,15 +13,34 @@ def thin(points: list, limit: int = 24) -> list:
     return [points[i] for i in sorted({round((k + 1) * n / limit) - 1 for k in range(limit)})]
 
 
-def _group_dict(g: GroupAccuracy, shows_mine: bool) -> dict:
+def held_out(model, group: str) -> dict | None:
+    """The model card's held-out numbers for a group (hundreds of images), beside the class's own."""
+    m = ((model.metrics or {}).get("per_group") or {}).get(group) or {}
+    if m.get("accuracy") is None or not m.get("n"):
+        return None
+    low, high = m.get("ci_low"), m.get("ci_high")
+    if low is None:
+        from .stats import wilson_interval
+
+        low, high = wilson_interval(round(m["accuracy"] * m["n"]), m["n"])
+    return {"accuracy": m["accuracy"], "low": low, "high": high, "n": m["n"]}
+
+
+def _group_dict(g: GroupAccuracy, shows_mine: bool, model=None) -> dict:
     return {
         "group": g.group,
         "total": g.total,
         "correct": g.correct,
-        "accuracy": g.accuracy,
-        "low": g.low,
-        "high": g.high,
+        # Accuracy counts each image once; below the minimum it is withheld ("not enough tests yet").
+        "images": g.images,
+        "images_correct": g.images_correct,
+        "enough": g.enough,
+        "accuracy": g.accuracy if g.enough else None,
+        "low": g.low if g.enough else None,
+        "high": g.high if g.enough else None,
+        "held_out": held_out(model, g.group) if model is not None else None,
         "no_face": g.no_face,
+        "uploads_looked": g.looked,
         "face_not_found_rate": g.face_not_found_rate,
         "mine_total": g.mine_total if shows_mine else None,
         "mine_correct": g.mine_correct if shows_mine else None,
@@ -42,16 +63,21 @@ def model_dict(r: ModelResults, shows_mine: bool = False) -> dict:
         "pending": r.pending,
         "failed": r.failed,
         "no_face": r.no_face,
+        "uploads_looked": r.looked,
         "face_not_found_rate": r.face_not_found_rate,
         "unknown_group": r.unknown_group,
         "no_face_unknown_group": r.no_face_unknown_group,
         "with_expected": r.with_expected,
         "correct": r.correct,
-        "accuracy": r.accuracy,
-        "low": low,
-        "high": high,
+        "enough": r.enough,
+        "accuracy": r.accuracy if r.enough else None,
+        "low": low if r.enough else None,
+        "high": high if r.enough else None,
         "over_represented": r.over_represented,
-        "groups": [_group_dict(g, shows_mine) for g in r.groups],
+        "min_tests": settings.MIN_TESTS_PER_GROUP,
+        "images": r.images,
+        "images_correct": r.images_correct,
+        "groups": [_group_dict(g, shows_mine, r.model) for g in r.groups],
         "distribution": [
             {"group": label, "predicted": n, "expected": g.total, "predicted_known": predicted_known[label]}
             for (label, n), g in zip(r.predicted, r.groups, strict=True)
@@ -67,6 +93,7 @@ def model_dict(r: ModelResults, shows_mine: bool = False) -> dict:
             "gap": d.gap,
             "ratio": d.ratio,
             "clear": d.clear,
+            "overlap": d.overlap,
         },
         "trend": [
             {"start": p.start.isoformat(), "tests": p.tests, "accuracy": p.accuracies, "gap": p.gap} for p in r.trend

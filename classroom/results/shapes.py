@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.conf import settings
+
 from inference.models import ModelVersion
 
 from .stats import ratio, wilson_interval
@@ -10,22 +12,38 @@ from .stats import ratio, wilson_interval
 
 @dataclass
 class GroupAccuracy:
-    """One expected group, for one model: tests where the student said which group they expected."""
+    """One group, for one model: tests whose group is known (a gallery image's label) or expected.
+
+    Accuracy and its interval count each gallery image once: the same model gives the same
+    answer to the same image, so testing it again adds no evidence. An upload is its own image.
+    Below settings.MIN_TESTS_PER_GROUP such images the group has "not enough tests yet"."""
 
     group: str
-    total: int = 0  # answered tests with this expected group
+    total: int = 0  # answered tests with this group
     correct: int = 0  # ...where the model guessed that group
     no_face: int = 0  # ...where no face was found
+    looked: int = 0  # ...where a face was looked for (uploads; gallery images are face crops)
     mine_total: int = 0
     mine_correct: int = 0
+    images: int = 0  # distinct images among those tests (what accuracy counts)
+    images_correct: int = 0  # ...that the model guessed right
 
     @property
     def accuracy(self) -> float | None:
-        return ratio(self.correct, self.total)
+        return ratio(self.images_correct, self.images)
 
     @cached_property
     def interval(self) -> tuple[float, float] | tuple[None, None]:
-        return wilson_interval(self.correct, self.total)
+        return wilson_interval(self.images_correct, self.images)
+
+    @property
+    def enough(self) -> bool:
+        return self.images >= settings.MIN_TESTS_PER_GROUP
+
+    @property
+    def repeats(self) -> int:
+        """Tests of an image already tested (not counted again)."""
+        return self.total - self.images
 
     @property
     def low(self) -> float | None:
@@ -37,7 +55,7 @@ class GroupAccuracy:
 
     @property
     def face_not_found_rate(self) -> float | None:
-        return ratio(self.no_face, self.total)
+        return ratio(self.no_face, self.looked)
 
     @property
     def mine_accuracy(self) -> float | None:
@@ -54,6 +72,10 @@ class Disparity:
     @property
     def gap(self) -> float:
         return self.best.accuracy - self.worst.accuracy
+
+    @property
+    def overlap(self) -> bool:
+        return not self.clear
 
     @property
     def ratio(self) -> float | None:
@@ -105,6 +127,8 @@ class ModelResults:
     pending: int = 0  # waiting or running
     failed: int = 0
     no_face: int = 0  # answered, but no face was found (the model looked at the centre)
+    looked: int = 0  # answered uploads, where a face was looked for
+    looked_unknown_group: int = 0
     no_face_unknown_group: int = 0
     unknown_group: int = 0  # answered without an expected group
     predicted: list[tuple[str, int]] = field(default_factory=list)  # all answered tests, label order
@@ -122,12 +146,30 @@ class ModelResults:
         return sum(g.correct for g in self.groups)
 
     @property
+    def images(self) -> int:
+        return sum(g.images for g in self.groups)
+
+    @property
+    def images_correct(self) -> int:
+        return sum(g.images_correct for g in self.groups)
+
+    @property
     def accuracy(self) -> float | None:
-        return ratio(self.correct, self.with_expected)
+        """Overall accuracy, each image once (as per group)."""
+        return ratio(self.images_correct, self.images)
 
     @cached_property
     def interval(self):
-        return wilson_interval(self.correct, self.with_expected)
+        return wilson_interval(self.images_correct, self.images)
+
+    @property
+    def enough(self) -> bool:
+        return self.images >= settings.MIN_TESTS_PER_GROUP
+
+    @property
+    def short_groups(self) -> list["GroupAccuracy"]:
+        """Groups with some tests, but not enough yet."""
+        return [g for g in self.groups if g.total and not g.enough]
 
     @property
     def mine_total(self) -> int:
@@ -153,10 +195,12 @@ class ModelResults:
 
     @property
     def tested_groups(self) -> list[GroupAccuracy]:
-        return [g for g in self.groups if g.total]
+        """Groups with enough tests to show a rate."""
+        return [g for g in self.groups if g.enough]
 
     @cached_property
     def disparity(self) -> Disparity | None:
+        """Only between groups with enough tests: a gap from two or three tests is noise."""
         tested = self.tested_groups
         if len(tested) < 2:
             return None
@@ -167,7 +211,7 @@ class ModelResults:
 
     @property
     def face_not_found_rate(self) -> float | None:
-        return ratio(self.no_face, self.done)
+        return ratio(self.no_face, self.looked)
 
     @cached_property
     def over_represented(self) -> str | None:

@@ -47,6 +47,33 @@ def join_classroom(*, student: User, code: str) -> Classroom:
     return classroom
 
 
+def _check_models(model_versions) -> None:
+    if not model_versions:
+        raise ValueError("Choose at least one model to compare.")
+    if len({mv.label_set_id for mv in model_versions}) != 1:
+        # Expected groups and accuracy need one shared list of groups.
+        raise ValueError("The models you compare must use the same list of groups.")
+
+
+def _check_dates_and_photos(opens_at, due_at, keep_photos_days) -> None:
+    if due_at and opens_at and due_at <= opens_at:
+        raise ValueError("The due date must be after the opening date.")
+    if keep_photos_days is not None and not 1 <= keep_photos_days <= MAX_KEEP_PHOTOS_DAYS:
+        raise ValueError(f"Photos can be kept for 1 to {MAX_KEEP_PHOTOS_DAYS} days.")
+
+
+def gallery_is_default(classroom: Classroom, label_set) -> bool:
+    """Once the class has a test gallery for these groups it is the default photo source."""
+    return classroom.gallery_images.filter(label_set=label_set).exists()
+
+
+# What a lesson (or the teacher) may set beyond the basics; see Assignment for each field.
+LESSON_FIELDS = (
+    "lesson_key", "lesson_version", "ask_predictions", "prediction_questions", "reflection_questions",
+    "model_roles", "tests_goal", "perception_activity",
+)  # fmt: skip
+
+
 @transaction.atomic
 def create_assignment(
     *,
@@ -60,34 +87,30 @@ def create_assignment(
     results_visibility: str = Assignment.ResultsVisibility.IMMEDIATE,
     allow_uploads: bool | None = None,
     keep_photos_days: int | None = None,
+    **lesson,
 ) -> Assignment:
-    if not model_versions:
-        raise ValueError("Choose at least one model to compare.")
-    label_sets = {mv.label_set_id for mv in model_versions}
-    if len(label_sets) != 1:
-        # Expected groups and accuracy need one shared list of groups.
-        raise ValueError("The models you compare must use the same list of groups.")
+    """`allow_uploads`: the teacher's choice, honoured as given; None (not asked) means the
+    default, which is off once the class has a test gallery for these groups."""
+    _check_models(model_versions)
     opens_at = opens_at or timezone.now()
-    if due_at and due_at <= opens_at:
-        raise ValueError("The due date must be after the opening date.")
-    if keep_photos_days is not None and not 1 <= keep_photos_days <= MAX_KEEP_PHOTOS_DAYS:
-        raise ValueError(f"Photos can be kept for 1 to {MAX_KEEP_PHOTOS_DAYS} days.")
+    _check_dates_and_photos(opens_at, due_at, keep_photos_days)
+    unknown = set(lesson) - set(LESSON_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown experiment field(s): {', '.join(sorted(unknown))}")
     if allow_uploads is None:
-        # Once the class has a test gallery for these groups it is the default photo source:
-        # uploads are opt-in. Without one, students upload (see selectors.uploads_allowed).
-        label_set = model_versions[0].label_set
-        allow_uploads = not classroom.gallery_images.filter(label_set=label_set).exists()
+        allow_uploads = not gallery_is_default(classroom, model_versions[0].label_set)
     assignment = Assignment.objects.create(
         classroom=classroom,
         title=title.strip(),
         instructions=instructions,
         label_set=model_versions[0].label_set,
-        ask_expected=ask_expected,
+        ask_expected=ask_expected or bool(lesson.get("perception_activity")),
         opens_at=opens_at,
         due_at=due_at,
         results_visibility=results_visibility,
         allow_uploads=allow_uploads,
         keep_photos_days=keep_photos_days or None,
+        **lesson,
     )
     assignment.model_versions.set(model_versions)
     if assignment.keep_photos_days:
@@ -99,6 +122,91 @@ def create_assignment(
             days=assignment.keep_photos_days,
         )
     return assignment
+
+
+@transaction.atomic
+def update_assignment(
+    *, assignment: Assignment, model_versions: list[ModelVersion] | None = None, **fields
+) -> Assignment:
+    """Edit an experiment. Its models can change only while it has no tests (the results
+    compare the models every test ran on); every text can always change."""
+    editable = {
+        "title", "instructions", "ask_expected", "opens_at", "due_at", "results_visibility", "allow_uploads",
+        "keep_photos_days", *LESSON_FIELDS,
+    }  # fmt: skip
+    unknown = set(fields) - editable
+    if unknown:
+        raise TypeError(f"Unknown experiment field(s): {', '.join(sorted(unknown))}")
+    if model_versions is not None:
+        _check_models(model_versions)
+        current = set(assignment.model_versions.values_list("pk", flat=True))
+        if {m.pk for m in model_versions} != current:
+            if assignment.submissions.exists():
+                raise ValueError("The models cannot change once students have tested photos. Create a new experiment.")
+            assignment.label_set = model_versions[0].label_set
+            assignment.model_versions.set(model_versions)
+    _check_dates_and_photos(
+        fields.get("opens_at", assignment.opens_at),
+        fields.get("due_at", assignment.due_at),
+        fields.get("keep_photos_days", assignment.keep_photos_days),
+    )
+    started_keeping = fields.get("keep_photos_days") and not assignment.keep_photos_days
+    for name, value in fields.items():
+        setattr(assignment, name, value.strip() if name == "title" else value)
+    if assignment.perception_activity:
+        assignment.ask_expected = True  # the activity is the expected-group choice
+    assignment.save()
+    if started_keeping:
+        audit.record(
+            actor=assignment.classroom.teacher,
+            action=AuditLog.Action.PHOTOS_KEPT,
+            classroom=assignment.classroom,
+            experiment=assignment.title,
+            days=assignment.keep_photos_days,
+        )
+    return assignment
+
+
+def close_assignment(*, assignment: Assignment) -> None:
+    """Stop new tests now, whatever the dates say; results and answers stay."""
+    assignment.closed_at = timezone.now()
+    assignment.save(update_fields=["closed_at"])
+
+
+def reopen_assignment(*, assignment: Assignment) -> None:
+    """Open again for tests; a due date already passed is removed (else it would stay closed)."""
+    now = timezone.now()
+    assignment.closed_at = None
+    if assignment.due_at and assignment.due_at <= now:
+        assignment.due_at = None
+        if assignment.results_visibility == Assignment.ResultsVisibility.AFTER_DUE:
+            assignment.results_visibility = Assignment.ResultsVisibility.IMMEDIATE
+    if assignment.opens_at > now:
+        assignment.opens_at = now
+    assignment.save(update_fields=["closed_at", "due_at", "opens_at", "results_visibility"])
+
+
+def delete_assignment(*, assignment: Assignment, teacher: User) -> int:
+    """Delete an experiment with its tests, answers and every photo still stored; audit-logged.
+    Returns how many tests were deleted."""
+    from django.db.models import Q
+
+    from .privacy import remove_files_after_commit
+
+    with transaction.atomic():
+        subs = assignment.submissions.all()
+        n_tests = subs.count()
+        photos = list(subs.filter(~Q(photo="")).values_list("photo", flat=True))
+        audit.record(
+            actor=teacher,
+            action=AuditLog.Action.EXPERIMENT_DELETED,
+            classroom=assignment.classroom,
+            experiment=assignment.title,
+            tests=n_tests,
+        )
+        assignment.delete()  # tests, answers and lesson responses cascade
+        remove_files_after_commit(photos)  # a rolled-back delete must not lose photos
+    return n_tests
 
 
 def release_results(*, assignment: Assignment, released: bool = True) -> None:

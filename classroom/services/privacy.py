@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import AuditLog, Classroom, Enrollment, Submission, User
+from ..models import AuditLog, Classroom, Enrollment, LessonResponse, Submission, User
 from . import audit
 
 
@@ -31,7 +31,7 @@ def confirm_consent(*, classroom: Classroom, teacher: User, policy: str = "") ->
     )
 
 
-def _remove_files_after_commit(names: list[str]) -> None:
+def remove_files_after_commit(names: list[str]) -> None:
     names = [n for n in names if n]
 
     def remove():
@@ -94,6 +94,19 @@ def export_student_data(*, classroom: Classroom, student: User, actor: User) -> 
             }
             for sub in submissions
         ],
+        # Predictions made before testing and reflections after, per experiment.
+        "lesson_answers": [
+            {
+                "experiment": r.assignment.title,
+                "kind": r.kind,
+                "question": r.question_text,
+                "answer": r.answer,
+                "answered_at": r.updated_at.isoformat(),
+            }
+            for r in LessonResponse.objects.filter(student=student, assignment__classroom=classroom)
+            .select_related("assignment")
+            .order_by("assignment__created_at", "kind", "question")
+        ],
     }
     audit.record(
         actor=actor,
@@ -118,6 +131,7 @@ def delete_student_data(*, classroom: Classroom, student: User, actor: User) -> 
     photos = list(submissions.exclude(photo="").values_list("photo", flat=True))
     n_submissions = submissions.count()
     submissions.delete()  # predictions cascade
+    n_answers, _ = LessonResponse.objects.filter(student=student, assignment__classroom=classroom).delete()
     Enrollment.objects.filter(classroom=classroom, student=student).delete()
     account_deleted = student.created_by_id == actor.pk and not student.enrollments.exists()
     audit.record(
@@ -127,12 +141,18 @@ def delete_student_data(*, classroom: Classroom, student: User, actor: User) -> 
         subject=student,
         submissions=n_submissions,
         photos=len(photos),
+        lesson_answers=n_answers,
         account_deleted=account_deleted,
     )
     if account_deleted:
         student.delete()
-    _remove_files_after_commit(photos)
-    return {"submissions": n_submissions, "photos": len(photos), "account_deleted": account_deleted}
+    remove_files_after_commit(photos)
+    return {
+        "submissions": n_submissions,
+        "photos": len(photos),
+        "lesson_answers": n_answers,
+        "account_deleted": account_deleted,
+    }
 
 
 @transaction.atomic
@@ -163,7 +183,7 @@ def delete_classroom(*, classroom: Classroom, actor: User) -> dict:
         pk__in=student_ids, role=User.Role.STUDENT, created_by=actor, enrollments__isnull=True
     )
     orphans.delete()
-    _remove_files_after_commit(photos + gallery)
+    remove_files_after_commit(photos + gallery)
     return {
         "experiments": n_assignments,
         "submissions": n_submissions,

@@ -31,12 +31,48 @@ UPLOADS_OFF = (
 )
 
 
+PREDICT_FIRST = "Before your first test, answer the prediction questions at the top of the experiment page."
+# "Who decides the label?": what a student may perceive besides the dataset's groups.
+NOT_SURE = "Not sure"
+MORE_THAN_ONE = "More than one group"
+
+
 class SubmissionError(ValueError):
     """The submission cannot be accepted; the message says why."""
 
 
+def expected_choices(assignment: Assignment) -> list[str]:
+    labels = list(assignment.label_set.labels)
+    return labels + [NOT_SURE, MORE_THAN_ONE] if assignment.perception_activity else labels
+
+
+def needs_predictions_first(assignment: Assignment, student: User) -> bool:
+    """Predict before testing: the experiment asks for predictions and this student has none yet."""
+    from ..models import LessonResponse
+
+    if not (assignment.ask_predictions and assignment.prediction_questions):
+        return False
+    return not LessonResponse.objects.filter(
+        assignment=assignment, student=student, kind=LessonResponse.Kind.PREDICTION
+    ).exists()
+
+
+def update_note(*, submission: Submission, student: User, note: str) -> Submission:
+    """A note can be written or changed after the answer, not only before."""
+    if submission.student_id != student.pk:
+        raise PermissionError("Only the student who made this test can change its note.")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise SubmissionError(f"The note can be at most {MAX_NOTE_LENGTH} characters.")
+    submission.note = note
+    submission.save(update_fields=["note"])
+    return submission
+
+
 def assignment_is_open(assignment: Assignment, now=None) -> bool:
     now = now or timezone.now()
+    if assignment.closed_at is not None:
+        return False
     return assignment.opens_at <= now and (assignment.due_at is None or now <= assignment.due_at)
 
 
@@ -53,16 +89,20 @@ def submit_photo(
 
     The photo is an upload, or (`gallery_image`) an image of the class's test
     gallery: then its copy goes the same way and its known group is kept as the
-    submission's true label."""
+    submission's true label. The class's teacher may submit too: a preview test,
+    shown as such and never part of the class results."""
     if not assignment_is_open(assignment):
         raise SubmissionError("This experiment is not open for submissions right now.")
     if not assignment.classroom.consent_confirmed:
         raise SubmissionError(CONSENT_MISSING)
-    if not assignment.classroom.enrollments.filter(student=student).exists():
+    preview = student.pk == assignment.classroom.teacher_id
+    if not preview and not assignment.classroom.enrollments.filter(student=student).exists():
         raise PermissionError("Only students of this class can submit.")
     expected_label = (expected_label or "").strip()
-    if expected_label and (not assignment.ask_expected or expected_label not in assignment.label_set.labels):
+    if expected_label and (not assignment.ask_expected or expected_label not in expected_choices(assignment)):
         raise SubmissionError("Pick the expected group from the list, or leave it empty.")
+    if not preview and needs_predictions_first(assignment, student):
+        raise SubmissionError(PREDICT_FIRST)
     if len(note or "") > MAX_NOTE_LENGTH:
         raise SubmissionError(f"The note can be at most {MAX_NOTE_LENGTH} characters.")
 
@@ -80,7 +120,7 @@ def submit_photo(
         with transaction.atomic():
             submission = Submission.objects.create(
                 assignment=assignment, student=student, photo=name, expected_label=expected_label, note=note or "",
-                gallery_image=gallery_image, true_label=true_label,
+                gallery_image=gallery_image, true_label=true_label, preview=preview,
             )  # fmt: skip
             predictions = Prediction.objects.bulk_create(
                 [Prediction(submission=submission, model_version=mv) for mv in assignment.model_versions.all()]

@@ -38,6 +38,30 @@ def interval(item):
 
 
 @register.filter
+def rate(group):
+    """A group's (or model's) accuracy with its interval, or "not enough tests yet" below the minimum:
+    a rate from two or three images says almost nothing, on every page including the projector."""
+    from django.conf import settings
+
+    if not group.images:
+        return DASH
+    if not group.enough:
+        return f"Not enough tests yet ({group.images} of {settings.MIN_TESTS_PER_GROUP})"
+    return f"{pct(group.accuracy)} ({interval(group.interval)})"
+
+
+@register.filter
+def held_out(model, group):
+    """The model card's held-out accuracy for a group: "88% (84–91%) of 200"."""
+    from ..results.serialize import held_out as card
+
+    h = card(model, group)
+    if h is None:
+        return DASH
+    return f"{pct(h['accuracy'])} ({interval((h['low'], h['high']))}) of {h['n']:,}"
+
+
+@register.filter
 def heat(share):
     """A share of a row (0..1) -> CSS class heat-0 ... heat-10."""
     if share is None:

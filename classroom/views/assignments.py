@@ -1,20 +1,51 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from inference.intake import IntakeError
 from inference.models import ModelVersion
 
+from .. import results as res
 from .. import selectors
-from ..forms import GalleryPickForm, SubmissionForm
+from ..forms import GalleryPickForm, NoteForm, SubmissionForm
+from ..lessons import answers as lesson_answers
+from ..lessons import catalogue
+from ..lessons import selectors as lesson_selectors
+from ..lessons.views import answer_forms
 from ..markup import render_markdown
 from ..services import classes, submissions
-from .access import student_required, teacher_required
+from .access import teacher_required
 
 
-def _assignment_page(request, assignment, form=None, status=200, gallery_form=None):
+def _student_context(request, assignment, gallery, form, gallery_form) -> dict:
+    """The student's path on one page: predict, test, observe, explain (also the teacher's preview)."""
+    progress = lesson_selectors.my_progress(assignment, request.user)
+    predict_form, reflect_form = answer_forms(assignment, request.user, progress)
+    context = {
+        "form": form or SubmissionForm(assignment=assignment),
+        "gallery_form": gallery_form or GalleryPickForm(assignment=assignment, gallery=gallery),
+        "history": selectors.submissions_of(request.user, assignment),
+        "progress": progress,
+        "predict_form": predict_form,
+        "reflect_form": reflect_form,
+    }
+    if progress.tests and selectors.results_visible(request.user, assignment):
+        # Observe: the student's own numbers beside the class's and the model card's.
+        scope = res.assignment_scope(assignment, request.user)
+        if request.user.is_teacher:
+            scope = res.Scope(
+                submissions=scope.submissions, predictions=scope.predictions, models=scope.models,
+                viewer_student=None,
+            )  # fmt: skip
+        context["observe"] = res.compute(scope, trend=False, pairs=False)
+    return context
+
+
+def _assignment_page(request, assignment, form=None, status=200, gallery_form=None, preview=False):
     gallery = selectors.gallery_for(assignment)
     context = {
         "assignment": assignment,
@@ -26,13 +57,14 @@ def _assignment_page(request, assignment, form=None, status=200, gallery_form=No
         "n_gallery": gallery.count(),
         "gallery_synthetic": gallery.filter(synthetic=True).exists(),
         "uploads_allowed": selectors.uploads_allowed(assignment),
+        "preview": preview,
+        "lesson": catalogue.get_lesson(assignment.lesson_key),
     }
-    if request.user.is_student:
-        context["form"] = form or SubmissionForm(assignment=assignment)
-        context["gallery_form"] = gallery_form or GalleryPickForm(assignment=assignment, gallery=gallery)
-        context["history"] = selectors.submissions_of(request.user, assignment)
+    if request.user.is_student or preview:
+        context.update(_student_context(request, assignment, gallery, form, gallery_form))
     else:
-        context["n_submissions"] = assignment.submissions.count()
+        context["n_submissions"] = assignment.submissions.filter(preview=False).count()
+        context["n_preview"] = assignment.submissions.filter(preview=True).count()
     return render(request, "classroom/assignment.html", context, status=status)
 
 
@@ -41,7 +73,18 @@ def assignment_detail(request, public_id):
     return _assignment_page(request, selectors.assignment_for(request.user, public_id))
 
 
-@student_required
+@teacher_required
+def preview_assignment(request, public_id):
+    """The teacher tries the experiment as a student would; preview tests never count."""
+    return _assignment_page(request, selectors.assignment_for(request.user, public_id), preview=True)
+
+
+def submitter_required(view):
+    """Students of the class, or its teacher previewing (assignment_for scopes both)."""
+    return login_required(view)
+
+
+@submitter_required
 @require_POST
 def submit(request, public_id):
     assignment = selectors.assignment_for(request.user, public_id)
@@ -59,44 +102,89 @@ def submit(request, public_id):
             form.add_error("photo" if isinstance(exc, IntakeError) else None, str(exc))
         else:
             return redirect("submission", public_id=submission.public_id)
-    return _assignment_page(request, assignment, form=form, status=400)
+    return _assignment_page(request, assignment, form=form, status=400, preview=request.user.is_teacher)
+
+
+def _answers(submission):
+    return [(p, lesson_answers.explain(p, submission)) for p in selectors.predictions_of(submission)]
 
 
 @login_required
 def submission_detail(request, public_id):
     submission = selectors.submission_for(request.user, public_id)
+    assignment = submission.assignment
+    mine = submission.student_id == request.user.pk
+    progress = lesson_selectors.my_progress(assignment, request.user) if mine else None
     return render(
         request,
         "classroom/submission.html",
         {
             "submission": submission,
-            "assignment": submission.assignment,
-            "predictions": selectors.predictions_of(submission),
-            "show_student": request.user.is_teacher,
+            "assignment": assignment,
+            "answers": _answers(submission),
+            "show_student": request.user.is_teacher and not submission.preview,
+            "mine": mine,
+            "progress": progress,
+            "note_form": NoteForm(initial={"note": submission.note}) if mine else None,
+            "is_open": submissions.assignment_is_open(assignment),
+            "back_url": "preview_assignment" if submission.preview else "assignment",
         },
     )
+
+
+@login_required
+@require_POST
+def update_note(request, public_id):
+    submission = selectors.submission_for(request.user, public_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            submissions.update_note(submission=submission, student=request.user, note=form.cleaned_data["note"])
+        except PermissionError:
+            raise Http404()
+        messages.success(request, "Note saved.")
+    else:
+        messages.error(request, " ".join(form.errors.get("note", ["The note could not be saved."])))
+    return redirect(f"{reverse('submission', args=[public_id])}#note")
+
+
+@login_required
+def submission_photo(request, public_id):
+    """The uploaded photo, to its student and teacher only, while it is still kept."""
+    submission = selectors.submission_for(request.user, public_id)
+    if not submission.photo or submission.gallery_image_id:
+        raise Http404("The photo has been deleted.")
+    try:
+        fh = default_storage.open(submission.photo, "rb")
+    except OSError:
+        raise Http404("The photo has been deleted.")
+    response = FileResponse(fh, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
 def submission_status(request, public_id):
     """Polled by the submission page so answers appear without reloading."""
     submission = selectors.submission_for(request.user, public_id)
-    preds = selectors.predictions_of(submission)
+    answers = _answers(submission)
     return JsonResponse(
         {
-            "done": all(p.is_final for p in preds),
+            "done": all(p.is_final for p, _ in answers),
             "predictions": [
                 {
+                    **explained,
                     "model": p.model_version.key,
                     "status": p.status,
                     "status_display": p.get_status_display(),
                     "label": p.label,
                     "probabilities": p.probabilities,
-                    "face_found": p.face_found,
+                    # A gallery image is a face crop: nobody looked for a face in it.
+                    "face_found": None if submission.true_label else p.face_found,
                     "latency_ms": p.latency_ms,
                     "error": p.error,
                 }
-                for p in preds
+                for p, explained in answers
             ],
         }
     )

@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import roster, selectors
-from ..forms import AddStudentsForm, AssignmentForm, ClassroomForm, ConsentForm, RosterForm
+from ..forms import AddStudentsForm, ClassroomForm, ConsentForm, RosterForm
 from ..services import accounts, classes
 from .access import teacher_required
 
@@ -109,24 +109,3 @@ def join_code(request, public_id):
         classes.set_join_enabled(classroom=classroom, enabled=action == "enable")
         messages.success(request, f"Joining with the code is {action}d.")
     return redirect("classroom", public_id=public_id)
-
-
-@teacher_required
-def create_assignment(request, public_id):
-    classroom = selectors.classroom_for_teacher(request.user, public_id)
-    form = AssignmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        assignment = classes.create_assignment(
-            classroom=classroom,
-            title=d["title"],
-            instructions=d["instructions"],
-            model_versions=list(d["model_versions"]),
-            ask_expected=d["ask_expected"],
-            opens_at=d["opens_at"],
-            due_at=d["due_at"],
-            results_visibility=d["results_visibility"],
-            keep_photos_days=d["keep_photos_days"] if d["keep_photos"] else None,
-        )
-        return redirect("assignment", public_id=assignment.public_id)
-    return render(request, "classroom/assignment_form.html", {"classroom": classroom, "form": form})

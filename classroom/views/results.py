@@ -6,6 +6,7 @@ Thin adapters: scope lookups in selectors, every number in classroom.results.
 import csv
 import io
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -37,6 +38,7 @@ def assignment_results(request, public_id):
             "classroom": assignment.classroom,
             "results": results,
             "data": res.as_dict(results),
+            "min_tests": settings.MIN_TESTS_PER_GROUP,
         },
     )
 
@@ -52,7 +54,13 @@ def classroom_results(request, public_id):
     return render(
         request,
         "classroom/classroom_results.html",
-        {"classroom": classroom, "assignments": assignments, "results": results, "data": res.as_dict(results)},
+        {
+            "classroom": classroom,
+            "assignments": assignments,
+            "results": results,
+            "data": res.as_dict(results),
+            "min_tests": settings.MIN_TESTS_PER_GROUP,
+        },
     )
 
 
@@ -64,7 +72,12 @@ def projector(request, public_id):
     return render(
         request,
         "classroom/projector.html",
-        {"assignment": assignment, "results": results, "data": res.as_dict(results)},
+        {
+            "assignment": assignment,
+            "results": results,
+            "data": res.as_dict(results),
+            "min_tests": settings.MIN_TESTS_PER_GROUP,
+        },
     )
 
 
@@ -104,4 +117,19 @@ def export_csv(request, public_id):
     response = HttpResponse(_csv(assignment), content_type="text/csv; charset=utf-8")
     name = slugify(assignment.title)[:60] or "experiment"
     response["Content-Disposition"] = f'attachment; filename="{name}-anonymised.csv"'
+    return response
+
+
+@teacher_required
+@require_GET
+def answers_csv(request, public_id):
+    """Students' predictions and reflections, anonymised like the tests' export."""
+    assignment = selectors.assignment_for(request.user, public_id)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=res.ANSWER_FIELDS)
+    writer.writeheader()
+    writer.writerows(res.answer_rows(assignment))
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    name = slugify(assignment.title)[:60] or "experiment"
+    response["Content-Disposition"] = f'attachment; filename="{name}-answers-anonymised.csv"'
     return response

@@ -24,14 +24,48 @@
     if (el) el.textContent = text;
   }
 
+  // Same words as the server-rendered page (results_tags.rate): no percentage below the minimum.
+  function rate(g, min) {
+    if (!g.images) return "—";
+    if (!g.enough) return `Not enough tests yet (${g.images} of ${min})`;
+    return `${R.pct(g.accuracy)} (${R.pct(g.low)}–${R.pct(g.high)})`;
+  }
+
+  function heldOut(g) {
+    const h = g.held_out;
+    return h ? `${R.pct(h.accuracy)} (${R.pct(h.low)}–${R.pct(h.high)}) of ${h.n.toLocaleString("en")}` : "—";
+  }
+
+  function cell(text, className) {
+    const td = document.createElement("td");
+    td.className = className || "num";
+    td.textContent = text;
+    return td;
+  }
+
   function renderModel(section, model) {
     const d = model.disparity;
-    setText(section, "gap", d ? points(d.gap) : "—");
+    const gap = section.querySelector('[data-field="gap"]');
+    if (gap) {
+      const small = document.createElement("small");
+      small.textContent = d ? "largest gap" : "Not enough tests yet to compare groups";
+      gap.replaceChildren(...(d ? [document.createTextNode(points(d.gap) + " "), small] : [small]));
+    }
     setText(section, "tests", String(model.with_expected));
+    setText(section, "images", String(model.images));
     setText(
       section,
       "gap-groups",
       d ? `${d.best} ${R.pct(d.best_accuracy)} vs ${d.worst} ${R.pct(d.worst_accuracy)}` : "",
+    );
+    setText(
+      section,
+      "caution",
+      !d
+        ? `A group needs ${model.min_tests} different images tested before it gets a percentage.`
+        : d.overlap
+          ? "Careful: the 95% intervals of these two groups overlap, so the gap may not be real yet. More tests will tell."
+          : "The intervals do not overlap: this gap is unlikely to be chance.",
     );
     const tbody = section.querySelector('[data-field="groups"]');
     if (!tbody) return;
@@ -41,13 +75,7 @@
         const th = document.createElement("th");
         th.scope = "row";
         th.textContent = g.group;
-        const acc = document.createElement("td");
-        acc.className = "num";
-        acc.textContent = R.pct(g.accuracy);
-        const n = document.createElement("td");
-        n.className = "num";
-        n.textContent = String(g.total);
-        tr.append(th, acc, n);
+        tr.append(th, cell(rate(g, model.min_tests)), cell(String(g.images)), cell(heldOut(g)));
         return tr;
       }),
     );

@@ -49,7 +49,9 @@
                 const g = groups[ctx.dataIndex];
                 return ctx.datasetIndex === 0
                   ? `95% interval ${pct(g.low)}–${pct(g.high)}`
-                  : `Accuracy ${pct(g.accuracy)} (${g.correct} of ${g.total})`;
+                  : g.enough
+                    ? `Accuracy ${pct(g.accuracy)} (${g.images_correct} of ${g.images} images)`
+                    : `Not enough tests yet (${g.images} images)`;
               },
             },
           },

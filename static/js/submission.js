@@ -39,8 +39,18 @@
       strong.textContent = p.label;
       state.append(strong);
       renderBars(section, p.probabilities);
-      section.querySelector(".face").textContent =
-        p.face_found === false ? "No face was found, so the model looked at the centre of the photo." : "";
+      // Server-written sentences (lessons/answers.py): right or wrong, the training mix, the face finder.
+      const verdict = section.querySelector(".verdict");
+      verdict.replaceChildren();
+      if (p.verdict) {
+        const mark = document.createElement("span");
+        mark.className = p.correct ? "mark right" : "mark wrong";
+        mark.textContent = p.correct ? "✓ Right" : "✗ Wrong";
+        const label = document.getElementById("true-label")?.querySelector("strong")?.textContent || "";
+        verdict.append(mark, label ? `: the image's label is ${label}.` : "");
+      }
+      section.querySelector(".mix").textContent = p.mix || "";
+      section.querySelector(".face").textContent = p.face_note || "";
     } else if (p.status === "failed") {
       const span = document.createElement("span");
       span.className = "error";

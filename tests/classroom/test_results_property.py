@@ -3,8 +3,9 @@
 Each seed builds a different class: three assignments (one hidden from
 students), four models over two label sets, random statuses, guesses,
 expected groups, gallery images (whose known group counts instead of the
-expected one), face-found flags and submission times spread over minutes,
-days or a year. The test then loads every stored prediction into Python,
+expected one; the same image tested several times counts once), a teacher's
+preview tests (never counted), face-found flags and submission times spread
+over minutes, days or a year. The test then loads every stored prediction into Python,
 counts the obvious way, and compares with classroom.results (SQL GROUP BY),
 for a teacher and for a student (own numbers, hidden assignment left out).
 """
@@ -14,11 +15,12 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from scipy.stats import binomtest
 
 from classroom import results as res
-from classroom.models import Assignment, Prediction, Submission
+from classroom.models import Assignment, GalleryImage, Prediction, Submission
 from classroom.services.classes import create_assignment
 from inference.models import LabelSet, ModelVersion
 from tests import factories
@@ -64,6 +66,26 @@ def build_class(seed, demo_models):
     )
     stranger_student = factories.enrol(stranger, factories.StudentFactory())
 
+    # A few gallery images per group, tested again and again: one image is one piece of evidence.
+    gallery = {
+        label_set.pk: {
+            g: [
+                GalleryImage.objects.create(
+                    classroom=classroom,
+                    label_set=label_set,
+                    label=g,
+                    source="test",
+                    synthetic=True,
+                    photo=f"gallery/{seed}-{g}-{i}.jpg",
+                    width=96,
+                    height=96,
+                )  # fmt: skip
+                for i in range(rng.randint(1, 3))
+            ]
+            for g in label_set.labels
+        }
+        for label_set in (demo_labels, other_labels)
+    }
     span = SPANS.get(seed % 6) or timedelta(seconds=rng.randint(0, 30))
     t0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 600))
     subs = []
@@ -74,11 +96,19 @@ def build_class(seed, demo_models):
             expected = rng.choice(labels + [""] * rng.randint(0, 3)) if rng.random() > 0.05 else ""
             # a gallery image: its group is known, whatever the student expected
             true = rng.choice(labels) if rng.random() < 0.25 else ""
+            image = rng.choice(gallery[assignment.label_set_id][true]) if true and rng.random() < 0.8 else None
+            if image and assignment.classroom_id != classroom.pk:
+                image = None
             created = t0 + timedelta(seconds=rng.uniform(0, span.total_seconds()))
             subs.append(
                 Submission(assignment=assignment, student=who, expected_label=expected, true_label=true,
-                           created_at=created)
+                           gallery_image=image, created_at=created)
             )  # fmt: skip
+    for _ in range(3):  # the teacher previewing: never part of the results
+        subs.append(
+            Submission(assignment=a1, student=classroom.teacher, expected_label=a1.label_set.labels[0],
+                       preview=True, created_at=t0)
+        )  # fmt: skip
     times = [sub.created_at for sub in subs]
     subs = Submission.objects.bulk_create(subs)  # auto_now_add overrides created_at on insert...
     for sub, created in zip(subs, times, strict=True):
@@ -136,13 +166,16 @@ def check(results, rows, model_ids, viewer=None):
         assert r.done == len(done)
         assert r.failed == sum(p["status"] == "failed" for p in mine)
         assert r.pending == sum(p["status"] in ("pending", "running") for p in mine)
-        assert r.no_face == sum(p["face"] is False for p in done)
-        assert approx(r.face_not_found_rate, r.no_face / len(done) if done else None)
+        # gallery images (a known group) are face crops: only uploads count towards "no face found"
+        uploads = [p for p in done if not p["known"]]
+        looked = [p for p in uploads if p["face"] is not None]
+        assert r.no_face == sum(p["face"] is False for p in uploads)
+        assert approx(r.face_not_found_rate, r.no_face / len(looked) if looked else None)
         counts = Counter(p["label"] for p in done)
         assert r.predicted == [(g, counts[g]) for g in labels]
         known = [p for p in done if p["expected"]]
         assert r.unknown_group == len(done) - len(known)
-        assert r.no_face_unknown_group == sum(p["face"] is False for p in done if not p["expected"])
+        assert r.no_face_unknown_group == sum(p["face"] is False for p in uploads if not p["expected"])
         assert r.expected == [(g, sum(p["expected"] == g for p in known)) for g in labels]
         assert r.predicted_known == [(g, sum(p["label"] == g for p in known)) for g in labels]
         assert r.mine_done == (sum(p["student"] == viewer.pk for p in done) if viewer else 0)
@@ -150,17 +183,26 @@ def check(results, rows, model_ids, viewer=None):
             group_rows = [p for p in known if p["expected"] == g.group]
             correct = sum(p["label"] == g.group for p in group_rows)
             assert (g.total, g.correct) == (len(group_rows), correct)
-            assert g.no_face == sum(p["face"] is False for p in group_rows)
-            assert approx(g.accuracy, correct / len(group_rows) if group_rows else None)
-            low, high = wilson(correct, len(group_rows))
+            assert g.no_face == sum(p["face"] is False for p in group_rows if not p["known"])
+            assert g.looked == sum(p["face"] is not None for p in group_rows if not p["known"])
+            units = {p["unit"] for p in group_rows}
+            right = {p["unit"] for p in group_rows if p["label"] == g.group}
+            assert (g.images, g.images_correct) == (len(units), len(right))
+            assert approx(g.accuracy, len(right) / len(units) if units else None)
+            low, high = wilson(len(right), len(units))
             assert approx(g.low, low) and approx(g.high, high)
+            assert g.enough == (len(units) >= settings.MIN_TESTS_PER_GROUP)
             own = [p for p in group_rows if viewer and p["student"] == viewer.pk]
             assert (g.mine_total, g.mine_correct) == (len(own), sum(p["label"] == g.group for p in own))
             assert r.confusion[i].cells == [sum(p["label"] == guess for p in group_rows) for guess in labels]
             assert r.confusion[i].total == len(group_rows)
-        assert approx(r.accuracy, sum(p["label"] == p["expected"] for p in known) / len(known) if known else None)
-        accs = {g: sum(p["label"] == g for p in known if p["expected"] == g) / n
-                for g, n in Counter(p["expected"] for p in known).items()}  # fmt: skip
+        units = {(p["expected"], p["unit"]) for p in known}
+        right = {(p["expected"], p["unit"]) for p in known if p["label"] == p["expected"]}
+        assert approx(r.accuracy, len(right) / len(units) if units else None)
+        per_group = Counter(g for g, _ in units)
+        # a gap only between groups with enough distinct images
+        accs = {g: sum(1 for h, _ in right if h == g) / n
+                for g, n in per_group.items() if n >= settings.MIN_TESTS_PER_GROUP}  # fmt: skip
         d = r.disparity
         if len(accs) < 2:
             assert d is None
@@ -210,8 +252,11 @@ def stored(assignments):
     return [
         {"model": p.model_version_id, "status": p.status, "label": p.label, "face": p.face_found,
          "expected": p.submission.true_label or p.submission.expected_label, "student": p.submission.student_id,
-         "submission": p.submission_id, "created": p.submission.created_at}
-        for p in Prediction.objects.filter(submission__assignment__in=assignments).select_related("submission")
+         "known": bool(p.submission.true_label),
+         "submission": p.submission_id, "created": p.submission.created_at,
+         "unit": ("g", p.submission.gallery_image_id) if p.submission.gallery_image_id else ("s", p.submission_id)}
+        for p in Prediction.objects.filter(submission__assignment__in=assignments, submission__preview=False)
+        .select_related("submission")
     ]  # fmt: skip
 
 

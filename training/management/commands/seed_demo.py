@@ -1,4 +1,5 @@
 import io
+import random
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
@@ -7,22 +8,26 @@ from PIL import Image
 
 from classroom import selectors
 from classroom.credentials import generate_password
+from classroom.lessons import catalogue
+from classroom.lessons import services as lesson_services
 from classroom.models import Classroom, Enrollment, User
 from classroom.services import classes, gallery, privacy, submissions
 from inference.models import ModelVersion
 from training import synthetic
 
 DEMO_CLASS = "Demo class (synthetic data)"
-INSTRUCTIONS = """\
-**Does the mix of training data change who a model gets wrong?**
-
-Both models learned from the same number of *synthetic* images. One saw every
-group equally often; the other saw ten times as many images of Group A.
-
-1. Test photos on both models (this demo uses generated drawings, not people).
-2. Say which group you expect, if you know it.
-3. Write down what you notice, then compare the class results.
-"""
+LESSON = "who-is-in-the-training-data"
+SEEDED_PREDICTIONS = [
+    "I think the model that saw lots of Group A will get the other groups wrong more often.",
+    "Both models will be about the same.",
+    "The balanced one, because it saw every group equally.",
+]
+SEEDED_REFLECTIONS = [
+    "The 10x model kept guessing Group A, even for Group C images. It saw far fewer Group C pictures.",
+    "I was surprised the balanced model was not perfect either, but it was wrong about every group a bit.",
+    "More data of the rare groups would help, or using the same number of each.",
+    "Our class only did a few tests per group, so some numbers said not enough tests yet.",
+]
 
 
 class Command(BaseCommand):
@@ -70,14 +75,9 @@ class Command(BaseCommand):
 
         assignment = classroom.assignments.first()
         if assignment is None:
-            assignment = classes.create_assignment(
-                classroom=classroom,
-                title="Balanced vs unbalanced training data (synthetic demo)",
-                instructions=INSTRUCTIONS,
-                model_versions=sorted(models, key=lambda m: m.key) + vgg,
-                ask_expected=True,
-            )
+            assignment = self._from_lesson(classroom, models, vgg)
         if not assignment.submissions.exists():
+            self._predict(assignment, students[: min(len(students), 8)])
             images = list(selectors.gallery_for(assignment))
             for n in range(opts["submissions"]):
                 group = n % len(synthetic.GROUPS)
@@ -98,10 +98,60 @@ class Command(BaseCommand):
                     **photo,
                 )
 
+            self._reflect(assignment, students[: min(len(students), 5)])
+
         self.stdout.write(self.style.SUCCESS(f"Demo class: {classroom.name} (join code {classroom.join_code})"))
+        self.stdout.write(f'Experiment: {assignment.title} (from the lesson "{LESSON}")')
         self.stdout.write("Logins (passwords are new each time seed_demo runs):")
         for username, password, role in logins:
             self.stdout.write(f"  {role:<8} {username:<12} {password}")
+
+    def _from_lesson(self, classroom, models, vgg):
+        """The demo experiment, made as a teacher would from the first lesson."""
+        lesson = catalogue.get_lesson(LESSON)
+        if lesson is None:
+            raise CommandError(f"The lesson template '{LESSON}' is missing or broken: run `manage.py check`.")
+        defaults = lesson_services.experiment_defaults(lesson)
+        initial = defaults["initial"]
+        chosen = [m for m in ModelVersion.objects.filter(pk__in=initial["model_versions"])] or models
+        return classes.create_assignment(
+            classroom=classroom,
+            title=initial["title"],
+            instructions=initial["instructions"],
+            model_versions=chosen,
+            ask_expected=True,
+            allow_uploads=initial["allow_uploads"],
+            lesson_key=lesson.slug,
+            lesson_version=lesson.version,
+            ask_predictions=initial["ask_predictions"],
+            prediction_questions=defaults["prediction_questions"],
+            reflection_questions=[q for q in initial["reflection_questions"].splitlines() if q.strip()],
+            model_roles=defaults["model_roles"],
+            tests_goal=initial["tests_goal"],
+        )
+
+    def _predict(self, assignment, students):
+        """Seeded predictions: most expect the 10x model to do worse on the groups it rarely saw."""
+        rng = random.Random(7)
+        for student in students:
+            answers = {}
+            for i, q in enumerate(assignment.prediction_questions):
+                choices = [v for v, _ in lesson_services.question_choices(assignment, q) or []]
+                if choices:
+                    answers[i] = rng.choice(choices)
+                else:
+                    answers[i] = rng.choice(SEEDED_PREDICTIONS)
+            lesson_services.save_predictions(assignment=assignment, student=student, answers=answers)
+
+    def _reflect(self, assignment, students):
+        for n, student in enumerate(students):
+            answers = {
+                i: SEEDED_REFLECTIONS[(n + i) % len(SEEDED_REFLECTIONS)]
+                for i in range(len(assignment.reflection_questions))
+            }
+            lesson_services.save_reflections(
+                assignment=assignment, student=student, answers=answers, require_answer=False
+            )
 
     def _reset(self, user: User) -> str:
         password = generate_password()

@@ -1,0 +1,149 @@
+"""Lesson workflows: an experiment's defaults from a template, and students' predictions and reflections."""
+
+import re
+
+from django.db import transaction
+
+from ..models import Assignment, LessonResponse, Prediction, Submission, User
+from .catalogue import Lesson
+from .roles import Casting, cast, majority_of
+
+NOT_SURE = "Not sure"
+MAX_ANSWER = 2000
+
+
+class LessonAnswerError(ValueError):
+    """An answer cannot be saved; the message says why, in words for a student."""
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def fill(text: str, *, casting: Casting, tests_goal: int) -> str:
+    """Replace a template's [[placeholders]] with this class's models and groups."""
+    models = casting.models
+    heavy_group, k = majority_of(casting.majority_heavy)
+    any_model = next(iter(models.values()), None)
+    groups = list(any_model.label_set.labels) if any_model else []
+    values = {
+        "majority_group": heavy_group or "the group it saw most",
+        "k": str(k or "many"),
+        "groups": _join(groups) if groups else "each group",
+        "tests_goal": str(tests_goal),
+        **{f"model:{role}": m.name for role, m in models.items()},
+    }
+    return re.sub(r"\[\[([a-z_:-]+)\]\]", lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def experiment_defaults(lesson: Lesson) -> dict:
+    """What "New experiment" pre-fills from a lesson: every text (the teacher may edit each),
+    the models that play its roles, the photo source and the questions."""
+    casting = cast(lesson.models)
+
+    def f(text):
+        return fill(text, casting=casting, tests_goal=lesson.tests_goal)
+
+    return {
+        "casting": casting,
+        "initial": {
+            "lesson": lesson.slug,
+            "title": f(lesson.experiment_title),
+            "instructions": f(lesson.student_steps),
+            "model_versions": [m.pk for m in casting.models.values()],
+            "ask_expected": True,
+            "allow_uploads": lesson.allow_uploads,
+            "ask_predictions": bool(lesson.prediction_questions),
+            "tests_goal": lesson.tests_goal,
+            "perception_activity": lesson.perception_activity,
+            "reflection_questions": "\n".join(f(q) for q in lesson.reflection_questions),
+        },
+        "prediction_questions": [{**q, "text": f(q["text"])} for q in lesson.prediction_questions],
+        "model_roles": {role: m.key for role, m in casting.models.items()},
+    }
+
+
+# --- Prediction questions: choices ------------------------------------------------------
+
+
+def question_choices(assignment: Assignment, question: dict, models=None) -> list[tuple[str, str]] | None:
+    """A structured question's choices as (stored value, shown label); None for free text."""
+    kind = question.get("kind")
+    if kind in ("fairer_model", "higher_overall"):
+        models = models if models is not None else list(assignment.model_versions.order_by("family", "key"))
+        return [(m.key, m.name) for m in models] + [(NOT_SURE, NOT_SURE)]
+    if kind == "worst_group":
+        return [(g, g) for g in assignment.label_set.labels] + [(NOT_SURE, NOT_SURE)]
+    return None
+
+
+# --- Students' answers ---------------------------------------------------------------------
+
+
+def has_tested(assignment: Assignment, student: User) -> bool:
+    return Submission.objects.filter(assignment=assignment, student=student).exists()
+
+
+def has_an_answer(assignment: Assignment, student: User) -> bool:
+    """Reflections come after seeing results: at least one test a model has answered."""
+    return Prediction.objects.filter(
+        submission__assignment=assignment, submission__student=student, status=Prediction.Status.DONE
+    ).exists()
+
+
+def _is_preview(assignment: Assignment, user: User) -> bool:
+    return user.pk == assignment.classroom.teacher_id
+
+
+def _check_member(assignment: Assignment, user: User) -> None:
+    if not _is_preview(assignment, user) and not assignment.classroom.enrollments.filter(student=user).exists():
+        raise PermissionError("Only students of this class can answer.")
+
+
+@transaction.atomic
+def _save(assignment, user, kind, questions: list[str], answers: dict[int, str]) -> int:
+    saved = 0
+    preview = _is_preview(assignment, user)
+    for i, answer in answers.items():
+        if not 0 <= i < len(questions):
+            raise LessonAnswerError("That question is not part of this experiment any more. Reload the page.")
+        answer = (answer or "").strip()
+        if len(answer) > MAX_ANSWER:
+            raise LessonAnswerError(f"An answer can be at most {MAX_ANSWER} characters.")
+        key = {"assignment": assignment, "student": user, "kind": kind, "question": i}
+        if not answer:
+            LessonResponse.objects.filter(**key).delete()
+            continue
+        LessonResponse.objects.update_or_create(
+            **key, defaults={"answer": answer, "question_text": questions[i][:500], "preview": preview}
+        )
+        saved += 1
+    return saved
+
+
+def save_predictions(*, assignment: Assignment, student: User, answers: dict[int, str]) -> int:
+    """Predictions before testing: editable until the student's first test (then they are what
+    the student really predicted). A teacher previewing may always change theirs."""
+    _check_member(assignment, student)
+    if not _is_preview(assignment, student) and has_tested(assignment, student):
+        raise LessonAnswerError("Your predictions are locked: you have already started testing.")
+    questions = assignment.prediction_questions
+    for i, answer in answers.items():
+        if 0 <= i < len(questions) and answer:
+            choices = question_choices(assignment, questions[i])
+            if choices is not None and answer not in {v for v, _ in choices}:
+                raise LessonAnswerError("Pick one of the choices for each question.")
+    if not any((a or "").strip() for a in answers.values()):
+        raise LessonAnswerError('Answer at least one question ("Not sure" is a fine answer).')
+    return _save(assignment, student, LessonResponse.Kind.PREDICTION, [q["text"] for q in questions], answers)
+
+
+def save_reflections(
+    *, assignment: Assignment, student: User, answers: dict[int, str], require_answer: bool = True
+) -> int:
+    """Reflections after seeing results: open once a model has answered one of the student's tests.
+    (`require_answer=False` only for seed_demo, whose tests are answered once its worker starts.)"""
+    _check_member(assignment, student)
+    if require_answer and not has_an_answer(assignment, student):
+        raise LessonAnswerError("Reflect after you have seen some answers: test an image first.")
+    return _save(assignment, student, LessonResponse.Kind.REFLECTION, list(assignment.reflection_questions), answers)
