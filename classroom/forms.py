@@ -110,7 +110,7 @@ class AssignmentForm(forms.Form):
         required=False, min_value=1, max_value=MAX_KEEP_PHOTOS_DAYS, label="Days to keep photos (1 to 30)"
     )
     tests_goal = forms.IntegerField(
-        min_value=1, max_value=200, initial=10, label="Tests each student is asked to do",
+        required=False, min_value=1, max_value=200, initial=10, label="Tests each student is asked to do",
         help_text="Students see \"7 of the 10 tests your teacher asked for\".",
     )  # fmt: skip
     ask_predictions = forms.BooleanField(

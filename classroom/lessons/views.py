@@ -3,7 +3,7 @@ delete), students' predictions and reflections, the teacher's lesson page and pr
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -59,7 +59,7 @@ def _save_kwargs(form) -> dict:
         "ask_predictions": d["ask_predictions"],
         "prediction_questions": form.prediction_questions(),
         "reflection_questions": form.reflection_list(),
-        "tests_goal": d["tests_goal"],
+        "tests_goal": d["tests_goal"] or 10,
         "perception_activity": d["perception_activity"],
     }
 
@@ -68,7 +68,7 @@ def _save_kwargs(form) -> dict:
 def create_assignment(request, public_id):
     """Step 1: choose a lesson (or blank); step 2: the pre-filled form."""
     classroom = selectors.classroom_for_teacher(request.user, public_id)
-    slug = request.POST.get("lesson") if request.method == "POST" else request.GET.get("lesson")
+    slug = request.POST.get("lesson", "") if request.method == "POST" else request.GET.get("lesson")
     if slug is None:
         return render(
             request,
@@ -108,7 +108,6 @@ def create_assignment(request, public_id):
         request,
         "classroom/assignment_form.html",
         {"classroom": classroom, "form": form, "lesson": lesson, "casting": defaults and defaults["casting"]},
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -160,7 +159,6 @@ def edit_assignment(request, public_id):
         request,
         "classroom/assignment_form.html",
         {"classroom": assignment.classroom, "form": form, "assignment": assignment, "editing": True},
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -213,9 +211,11 @@ def delete_assignment(request, public_id):
 
 
 def _answers(request, public_id, save, anchor):
-    assignment = selectors.assignment_for(request.user, public_id)
     if request.user.is_teacher and not request.POST.get("preview"):
-        raise Http404()
+        raise Http404()  # role first, then method, then scope: as for the other student routes
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    assignment = selectors.assignment_for(request.user, public_id)
     answers = {int(k[1:]): v for k, v in request.POST.items() if k.startswith("q") and k[1:].isdigit() and len(k) < 5}
     try:
         save(assignment=assignment, student=request.user, answers=answers)
@@ -234,13 +234,11 @@ def _url(name, public_id):
 
 
 @login_required
-@require_POST
 def save_predictions(request, public_id):
     return _answers(request, public_id, services.save_predictions, "predict")
 
 
 @login_required
-@require_POST
 def save_reflections(request, public_id):
     return _answers(request, public_id, services.save_reflections, "explain")
 

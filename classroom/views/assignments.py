@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -80,8 +80,18 @@ def preview_assignment(request, public_id):
 
 
 def submitter_required(view):
-    """Students of the class, or its teacher previewing (assignment_for scopes both)."""
-    return login_required(view)
+    """Students (assignment_for scopes them to their classes), or a teacher previewing: a
+    teacher's POST must say preview=1, so nothing a teacher sends by mistake becomes a test."""
+    from functools import wraps
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_teacher and request.POST.get("preview") != "1":
+            raise Http404()
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 @submitter_required
@@ -133,8 +143,11 @@ def submission_detail(request, public_id):
 
 
 @login_required
-@require_POST
 def update_note(request, public_id):
+    if request.user.is_teacher:
+        raise Http404()  # only its student writes the note: role, then method, then scope
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     submission = selectors.submission_for(request.user, public_id)
     form = NoteForm(request.POST)
     if form.is_valid():

@@ -15,7 +15,7 @@ from ..forms import GalleryPickForm, PublishGalleryForm
 from ..services import gallery as gallery_service
 from ..services import submissions
 from .access import teacher_required
-from .assignments import _assignment_page
+from .assignments import _assignment_page, submitter_required
 
 
 def _gallery_page(request, classroom, form=None, status=200):
@@ -80,7 +80,7 @@ def gallery_image(request, public_id):
     return response
 
 
-@login_required  # a student of the class, or its teacher previewing (assignment_for scopes both)
+@submitter_required
 @require_POST
 def submit_gallery(request, public_id):
     assignment = selectors.assignment_for(request.user, public_id)

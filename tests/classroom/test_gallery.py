@@ -289,12 +289,12 @@ def test_demo_class_gets_a_synthetic_gallery(demo_models, capsys):
     call_command("seed_demo", students=3, submissions=5, train_per_group=5)
     classroom = Classroom.objects.get(teacher__username="teacher")
     images = GalleryImage.objects.filter(classroom=classroom)
-    assert images.count() == 20 and all(i.synthetic for i in images)
-    assert sorted(images.values_list("label", flat=True)) == sorted(demo_models[0].label_set.labels * 4)
+    assert images.count() == 40 and all(i.synthetic for i in images)
+    assert sorted(images.values_list("label", flat=True)) == sorted(demo_models[0].label_set.labels * 8)
     assignment = classroom.assignments.get()
     assert not assignment.allow_uploads and not selectors.uploads_allowed(assignment)
     subs = list(assignment.submissions.all())
     assert len(subs) == 5 and all(s.gallery_image and s.true_label == s.gallery_image.label for s in subs)
     call_command("seed_demo", students=3, submissions=5, train_per_group=5)  # again: nothing doubles
-    assert GalleryImage.objects.filter(classroom=classroom).count() == 20
+    assert GalleryImage.objects.filter(classroom=classroom).count() == 40
     assert Dataset.objects.get(key="synthetic-demo").images.filter(split="train").count() == 25

@@ -228,7 +228,7 @@ def test_deleting_a_student_shared_with_another_class_keeps_their_other_data(cla
     submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
     kept = submit_photo(assignment=other_assignment, student=student, upload=synthetic_upload(1))
     result = privacy.delete_student_data(classroom=classroom, student=student, actor=classroom.teacher)
-    assert result == {"submissions": 1, "photos": 1, "account_deleted": False}
+    assert result == {"submissions": 1, "photos": 1, "lesson_answers": 0, "account_deleted": False}
     assert User.objects.filter(pk=student.pk).exists()
     assert list(Submission.objects.values_list("pk", flat=True)) == [kept.pk]
     assert not Enrollment.objects.filter(classroom=classroom, student=student).exists()

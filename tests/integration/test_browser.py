@@ -70,6 +70,7 @@ def test_class_scenario(browser, live_server, celery_worker, demo_models, tmp_pa
     # ...creates an experiment comparing the two demo models.
     page.goto(class_url)
     page.get_by_role("link", name="New experiment").click()
+    page.get_by_role("link", name="Start blank").click()
     page.fill("#id_title", "Does the mix matter?")
     page.fill("#id_instructions", "Try **both** models.")
     for box in page.locator("input[name=model_versions]").all():

@@ -279,7 +279,8 @@ def test_preview_tests_are_marked_and_never_counted(client, lesson_assignment, p
     page = client.get(reverse("preview_assignment", args=[a.public_id])).content.decode()
     assert 'id="preview-banner"' in page and 'id="gallery-form"' in page  # no predictions needed to try it
     response = client.post(
-        reverse("submit_gallery", args=[a.public_id]), {"gallery-gallery_image": str(published[0].public_id)}
+        reverse("submit_gallery", args=[a.public_id]),
+        {"gallery-gallery_image": str(published[0].public_id), "preview": "1"},
     )
     assert response.status_code == 302
     sub = Submission.objects.get(assignment=a)

@@ -17,6 +17,9 @@ from training import synthetic
 
 DEMO_CLASS = "Demo class (synthetic data)"
 LESSON = "who-is-in-the-training-data"
+# Each gallery image counts once per model and a group needs settings.MIN_TESTS_PER_GROUP
+# different images for a percentage: 8 per group lets a class get there.
+GALLERY_PER_GROUP = 8
 SEEDED_PREDICTIONS = [
     "I think the model that saw lots of Group A will get the other groups wrong more often.",
     "Both models will be about the same.",
@@ -62,7 +65,7 @@ class Command(BaseCommand):
 
         dataset = import_synthetic(train_per_group=opts["train_per_group"], test_per_group=20).dataset
         if not classroom.gallery_images.exists():
-            gallery.publish_gallery(classroom=classroom, teacher=teacher, dataset=dataset, per_group=4)
+            gallery.publish_gallery(classroom=classroom, teacher=teacher, dataset=dataset, per_group=GALLERY_PER_GROUP)
         students = []
         for i in range(1, opts["students"] + 1):
             student, _ = User.objects.get_or_create(
