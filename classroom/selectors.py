@@ -17,6 +17,7 @@ from .models import Assignment, Classroom, GalleryImage, Submission, User
 
 # Class-result aggregates live in classroom.results; re-exported for callers of the old name.
 from .results import GroupAccuracy, ModelResults, class_results, wilson_interval  # noqa: F401
+from .results.stats import stored_interval
 
 
 def classes_for(user: User):
@@ -185,9 +186,7 @@ def model_card(model: ModelVersion) -> dict:
     for g in labels:
         m = per_group.get(g) or {}
         n, acc = m.get("n"), m.get("accuracy")
-        low, high = m.get("ci_low"), m.get("ci_high")
-        if low is None and n and acc is not None:  # cards trained before intervals were stored
-            low, high = wilson_interval(round(acc * n), n)
+        low, high = stored_interval(m)
         rows.append(CardRow(g, model.composition.get(g, 0), n, acc, low, high, m.get("precision"), m.get("recall")))
     matrix = model.metrics.get("confusion") or []
     confusion = []

@@ -5,10 +5,10 @@ import re
 from django.db import transaction
 
 from ..models import Assignment, LessonResponse, Prediction, Submission, User
+from ..services.submissions import NOT_SURE
 from .catalogue import Lesson
 from .roles import Casting, cast, majority_of
 
-NOT_SURE = "Not sure"
 MAX_ANSWER = 2000
 
 
@@ -44,6 +44,7 @@ def experiment_defaults(lesson: Lesson) -> dict:
     def f(text):
         return fill(text, casting=casting, tests_goal=lesson.tests_goal)
 
+    reflections = [f(q) for q in lesson.reflection_questions]
     return {
         "casting": casting,
         "initial": {
@@ -56,9 +57,10 @@ def experiment_defaults(lesson: Lesson) -> dict:
             "ask_predictions": bool(lesson.prediction_questions),
             "tests_goal": lesson.tests_goal,
             "perception_activity": lesson.perception_activity,
-            "reflection_questions": "\n".join(f(q) for q in lesson.reflection_questions),
+            "reflection_questions": "\n".join(reflections),  # the form's textarea: one per line
         },
         "prediction_questions": [{**q, "text": f(q["text"])} for q in lesson.prediction_questions],
+        "reflection_questions": reflections,
         "model_roles": {role: m.key for role, m in casting.models.items()},
     }
 

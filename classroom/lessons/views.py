@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import selectors
@@ -224,13 +225,7 @@ def _answers(request, public_id, save, anchor):
     else:
         messages.success(request, "Saved.")
     target = "preview_assignment" if request.user.is_teacher else "assignment"
-    return redirect(f"{_url(target, public_id)}#{anchor}")
-
-
-def _url(name, public_id):
-    from django.urls import reverse
-
-    return reverse(name, args=[public_id])
+    return redirect(f"{reverse(target, args=[public_id])}#{anchor}")
 
 
 @login_required
@@ -252,7 +247,6 @@ def answer_forms(assignment, user, progress, data=None):
         choices=[services.question_choices(assignment, q, models=models) for q in questions],
         initial_answers=progress.predictions,
         disabled=progress.tests > 0 and not user.is_teacher,
-        prefix="",
     )
     reflect = LessonAnswersForm(
         questions=list(assignment.reflection_questions),

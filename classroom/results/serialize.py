@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from .shapes import GroupAccuracy, ModelResults, PairResults, Results
+from .stats import stored_interval
 
 
 def thin(points: list, limit: int = 24) -> list:
@@ -18,11 +19,7 @@ def held_out(model, group: str) -> dict | None:
     m = ((model.metrics or {}).get("per_group") or {}).get(group) or {}
     if m.get("accuracy") is None or not m.get("n"):
         return None
-    low, high = m.get("ci_low"), m.get("ci_high")
-    if low is None:
-        from .stats import wilson_interval
-
-        low, high = wilson_interval(round(m["accuracy"] * m["n"]), m["n"])
+    low, high = stored_interval(m)
     return {"accuracy": m["accuracy"], "low": low, "high": high, "n": m["n"]}
 
 

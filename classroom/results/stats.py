@@ -16,5 +16,15 @@ def wilson_interval(correct: int, total: int, z: float = Z_95) -> tuple[float, f
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def stored_interval(metrics: dict) -> tuple[float, float] | tuple[None, None]:
+    """A model card's per-group interval as stored at training time, or recomputed for cards
+    trained before intervals were stored."""
+    low, high = metrics.get("ci_low"), metrics.get("ci_high")
+    n, acc = metrics.get("n"), metrics.get("accuracy")
+    if low is None and n and acc is not None:
+        low, high = wilson_interval(round(acc * n), n)
+    return low, high
+
+
 def ratio(num: int, den: int) -> float | None:
     return num / den if den else None

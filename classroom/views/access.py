@@ -26,3 +26,17 @@ def student_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def submitter_required(view):
+    """Students (selectors scope them to their classes), or a teacher previewing: a teacher's
+    POST must say preview=1, so nothing a teacher sends by mistake becomes a test."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_teacher and request.POST.get("preview") != "1":
+            raise Http404()
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -18,7 +18,7 @@ from ..lessons import selectors as lesson_selectors
 from ..lessons.views import answer_forms
 from ..markup import render_markdown
 from ..services import classes, submissions
-from .access import teacher_required
+from .access import submitter_required, teacher_required
 
 
 def _student_context(request, assignment, gallery, form, gallery_form) -> dict:
@@ -77,21 +77,6 @@ def assignment_detail(request, public_id):
 def preview_assignment(request, public_id):
     """The teacher tries the experiment as a student would; preview tests never count."""
     return _assignment_page(request, selectors.assignment_for(request.user, public_id), preview=True)
-
-
-def submitter_required(view):
-    """Students (assignment_for scopes them to their classes), or a teacher previewing: a
-    teacher's POST must say preview=1, so nothing a teacher sends by mistake becomes a test."""
-    from functools import wraps
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_teacher and request.POST.get("preview") != "1":
-            raise Http404()
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @submitter_required

@@ -14,8 +14,8 @@ from .. import selectors
 from ..forms import GalleryPickForm, PublishGalleryForm
 from ..services import gallery as gallery_service
 from ..services import submissions
-from .access import teacher_required
-from .assignments import _assignment_page, submitter_required
+from .access import submitter_required, teacher_required
+from .assignments import _assignment_page
 
 
 def _gallery_page(request, classroom, form=None, status=200):

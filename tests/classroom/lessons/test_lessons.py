@@ -50,8 +50,8 @@ def lesson_assignment(classroom, demo_models, published):
         classroom=classroom, title=i["title"], instructions=i["instructions"],
         model_versions=list(ModelVersion.objects.filter(pk__in=i["model_versions"])), ask_expected=True,
         allow_uploads=False, lesson_key=lesson.slug, ask_predictions=True,
-        prediction_questions=d["prediction_questions"], reflection_questions=lesson.reflection_questions and [
-            q for q in i["reflection_questions"].splitlines()], model_roles=d["model_roles"], tests_goal=3,
+        prediction_questions=d["prediction_questions"], reflection_questions=d["reflection_questions"],
+        model_roles=d["model_roles"], tests_goal=3,
     )  # fmt: skip
 
 

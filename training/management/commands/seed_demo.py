@@ -128,7 +128,7 @@ class Command(BaseCommand):
             lesson_version=lesson.version,
             ask_predictions=initial["ask_predictions"],
             prediction_questions=defaults["prediction_questions"],
-            reflection_questions=[q for q in initial["reflection_questions"].splitlines() if q.strip()],
+            reflection_questions=defaults["reflection_questions"],
             model_roles=defaults["model_roles"],
             tests_goal=initial["tests_goal"],
         )
