@@ -22,8 +22,13 @@ from inference.intake import IntakeError
 from . import results as res
 from . import selectors
 from . import serializers as s
+from .lessons import catalogue
+from .lessons import services as lessons
+from .lessons.api import LessonActionsMixin
+from .lessons.roles import follow
+from .lessons.serializers import AssignmentWriteSerializer
 from .models import Assignment, Classroom, Prediction, Submission
-from .services import submissions
+from .services import classes, submissions
 
 
 class SubmissionUploadThrottle(UserRateThrottle):
@@ -85,12 +90,108 @@ class ClassroomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped
         return Response(res.as_dict(res.compute(res.classroom_scope(classroom, request.user))))
 
 
+def _service_errors(call):
+    """A service's ValueError is the client's mistake: a 400 with its message."""
+    try:
+        return call()
+    except ValueError as exc:
+        raise ValidationError({"non_field_errors": [str(exc)]})
+
+
+def _write_fields(user, d: dict) -> dict:
+    """The write serializer's data as the services' keyword arguments."""
+    d = dict(d)
+    if "models" in d:
+        d["model_versions"] = _service_errors(lambda: selectors.models_by_keys(user, d.pop("models")))
+    if "prediction_questions" in d:
+        questions = d["prediction_questions"]
+        d["prediction_questions"] = _service_errors(lambda: lessons.clean_prediction_questions(questions))
+    return d
+
+
 @extend_schema_view(
     list=extend_schema(summary="Experiments in your classes", parameters=[_filter_param("classroom", "class")]),
     retrieve=extend_schema(summary="One experiment"),
+    create=extend_schema(
+        summary="Create an experiment (teachers)",
+        description="From a lesson (its slug: every field not given comes from the lesson, as on the "
+        '"New experiment" page, with the installed models that play its roles) or blank (then title and '
+        "models are needed).",
+        request=AssignmentWriteSerializer,
+        responses={201: s.AssignmentSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Edit an experiment (teachers)",
+        description="Any field but class and lesson. Models can change only while the experiment has no tests.",
+        request=AssignmentWriteSerializer,
+        responses=s.AssignmentSerializer,
+    ),
 )
-class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ScopedViewSet):
+class AssignmentViewSet(
+    LessonActionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, _ScopedViewSet
+):
     serializer_class = s.AssignmentSerializer
+
+    def get_serializer_class(self):
+        return AssignmentWriteSerializer if self.action in ("create", "partial_update") else s.AssignmentSerializer
+
+    def _read(self, assignment, status=200):
+        assignment = self.get_queryset().get(pk=assignment.pk)
+        return Response(s.AssignmentSerializer(assignment, context=self.get_serializer_context()).data, status=status)
+
+    def create(self, request, *args, **kwargs):
+        if not request.user.is_teacher:
+            raise PermissionDenied("Only teachers create experiments.")
+        data = AssignmentWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = _write_fields(request.user, data.validated_data)
+        if "classroom" not in d:
+            raise ValidationError({"classroom": ["Say which class (its id)."]})
+        try:
+            classroom = selectors.classroom_for_teacher(request.user, d.pop("classroom"))
+        except Http404:
+            raise NotFound("No such class.")
+        slug = d.pop("lesson", "")
+        lesson = catalogue.get_lesson(slug) if slug else None
+        if slug and lesson is None:
+            raise ValidationError({"lesson": ["No such lesson: see /api/lessons/."]})
+        fields = {**lessons.experiment_fields(lesson), **d}
+        if not fields["title"].strip():
+            raise ValidationError({"title": ["Give the experiment a title."]})
+        assignment = _service_errors(lambda: lessons.create_experiment(classroom=classroom, lesson=lesson, **fields))
+        return self._read(assignment, status=201)
+
+    def partial_update(self, request, public_id=None):
+        if not request.user.is_teacher:
+            raise NotFound()
+        assignment = self.get_object()
+        data = AssignmentWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        d = _write_fields(request.user, data.validated_data)
+        fixed = sorted(set(d) & {"classroom", "lesson"})
+        if fixed:
+            raise ValidationError({name: ["Cannot change: create a new experiment."] for name in fixed})
+        if "model_versions" in d:
+            d["model_roles"] = follow(d["model_versions"], assignment.model_roles)
+        _service_errors(lambda: classes.update_assignment(assignment=assignment, **d))
+        return self._read(assignment)
+
+    def _teacher_action(self, request, service):
+        if not request.user.is_teacher:
+            raise NotFound()
+        assignment = self.get_object()
+        service(assignment=assignment)
+        return self._read(assignment)
+
+    @extend_schema(summary="Close an experiment early (teachers)", request=None, responses=s.AssignmentSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, public_id=None):
+        return self._teacher_action(request, classes.close_assignment)
+
+    @extend_schema(summary="Reopen an experiment (teachers)", request=None, responses=s.AssignmentSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, public_id=None):
+        return self._teacher_action(request, classes.reopen_assignment)
 
     def get_queryset(self):
         if self._fake():

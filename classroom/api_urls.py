@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from . import api
+from .lessons.api import LessonViewSet
 from .views import api_docs
 
 router = SimpleRouter(use_regex_path=False)
+router.register("lessons", LessonViewSet, basename="api-lesson")
 router.register("classes", api.ClassroomViewSet, basename="api-classroom")
 router.register("assignments", api.AssignmentViewSet, basename="api-assignment")
 router.register("submissions", api.SubmissionViewSet, basename="api-submission")

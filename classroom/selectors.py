@@ -84,6 +84,20 @@ def submissions_of(student: User, assignment: Assignment):
     )
 
 
+def usable_models(user: User):
+    """The models a teacher may put in an experiment."""
+    return ModelVersion.objects.filter(active=True).select_related("label_set")
+
+
+def models_by_keys(user: User, keys: list[str]) -> list[ModelVersion]:
+    """Models named by key, in the order given; unknown or unusable keys are a ValueError."""
+    found = {m.key: m for m in usable_models(user).filter(key__in=keys)}
+    missing = [k for k in keys if k not in found]
+    if missing:
+        raise ValueError(f"No such model: {', '.join(missing)}.")
+    return [found[k] for k in dict.fromkeys(keys)]
+
+
 def results_visible(user: User, assignment: Assignment, now=None) -> bool:
     if user.is_teacher:
         return True

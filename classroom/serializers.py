@@ -8,6 +8,7 @@ from rest_framework import serializers
 from inference.models import ModelVersion
 
 from . import selectors
+from .lessons.serializers import PredictionQuestionSerializer
 from .models import Assignment, Classroom, Prediction, Submission, User
 from .services.submissions import MAX_NOTE_LENGTH
 
@@ -43,12 +44,20 @@ class AssignmentSerializer(serializers.ModelSerializer):
     labels = serializers.ListField(child=serializers.CharField(), source="label_set.labels", read_only=True)
     models = ModelSummarySerializer(source="model_versions", many=True, read_only=True)
     results_visible = serializers.SerializerMethodField(help_text="Whether you may see the class results now.")
+    lesson = serializers.CharField(source="lesson_key", read_only=True, help_text="The lesson's slug; empty: blank.")
+    prediction_questions = PredictionQuestionSerializer(many=True, read_only=True)
+    reflection_questions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    model_roles = serializers.DictField(
+        child=serializers.CharField(), read_only=True, help_text="The lesson's role -> the model key playing it."
+    )
 
     class Meta:
         model = Assignment
         fields = [
-            "id", "classroom", "title", "instructions", "labels", "models", "ask_expected",
-            "opens_at", "due_at", "results_visibility", "results_released", "results_visible",
+            "id", "classroom", "title", "instructions", "labels", "models", "ask_expected", "allow_uploads",
+            "opens_at", "due_at", "closed_at", "results_visibility", "results_released", "results_visible",
+            "keep_photos_days", "lesson", "lesson_version", "tests_goal", "ask_predictions",
+            "prediction_questions", "reflection_questions", "model_roles", "perception_activity",
         ]  # fmt: skip
 
     def get_results_visible(self, obj) -> bool:
@@ -112,16 +121,28 @@ class SubmissionCreateSerializer(serializers.Serializer):
 # --- Aggregated results (the shape of classroom.results.as_dict) ---------------------
 
 
+class HeldOutSerializer(serializers.Serializer):
+    accuracy = serializers.FloatField()
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+
+
 class GroupResultSerializer(serializers.Serializer):
     group = serializers.CharField()
     total = serializers.IntegerField(
         help_text="Answered tests of this group: a gallery image's known group, else the one the student expected."
     )
     correct = serializers.IntegerField()
-    accuracy = serializers.FloatField(allow_null=True)
+    images = serializers.IntegerField(help_text="Different images tested: each gallery image counts once.")
+    images_correct = serializers.IntegerField(help_text="Of those, answered right (a gallery image's first test).")
+    enough = serializers.BooleanField(help_text="At least min_tests different images: else no accuracy is given.")
+    accuracy = serializers.FloatField(allow_null=True, help_text="images_correct / images; null when not enough.")
     low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval, lower bound.")
     high = serializers.FloatField(allow_null=True, help_text="95% Wilson interval, upper bound.")
+    held_out = HeldOutSerializer(allow_null=True, help_text="The model card's numbers on its held-out test images.")
     no_face = serializers.IntegerField()
+    uploads_looked = serializers.IntegerField(help_text="Uploads a face was looked for (gallery images are crops).")
     face_not_found_rate = serializers.FloatField(allow_null=True)
     mine_total = serializers.IntegerField(allow_null=True, help_text="Your own tests (students only).")
     mine_correct = serializers.IntegerField(allow_null=True)
@@ -148,6 +169,7 @@ class DisparitySerializer(serializers.Serializer):
     gap = serializers.FloatField(help_text="Largest accuracy gap between groups.")
     ratio = serializers.FloatField(allow_null=True, help_text="Lowest accuracy divided by highest.")
     clear = serializers.BooleanField(help_text="The two groups' 95% intervals do not overlap.")
+    overlap = serializers.BooleanField(help_text="The two groups' 95% intervals overlap: the gap may be chance.")
 
 
 class TrendPointSerializer(serializers.Serializer):
@@ -173,14 +195,19 @@ class ModelResultsSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     failed = serializers.IntegerField()
     no_face = serializers.IntegerField()
+    uploads_looked = serializers.IntegerField()
     face_not_found_rate = serializers.FloatField(allow_null=True)
     unknown_group = serializers.IntegerField(help_text="Answered tests without an expected group.")
     no_face_unknown_group = serializers.IntegerField()
     with_expected = serializers.IntegerField()
     correct = serializers.IntegerField()
+    enough = serializers.BooleanField(help_text="Every tested group has at least min_tests images.")
     accuracy = serializers.FloatField(allow_null=True)
     low = serializers.FloatField(allow_null=True)
     high = serializers.FloatField(allow_null=True)
+    min_tests = serializers.IntegerField(help_text="Different images a group needs before a rate is shown.")
+    images = serializers.IntegerField()
+    images_correct = serializers.IntegerField()
     over_represented = serializers.CharField(allow_null=True, help_text="The group most seen in training, if unequal.")
     groups = GroupResultSerializer(many=True)
     distribution = DistributionSerializer(many=True)

@@ -105,8 +105,20 @@ ROUTES = {
     "api-classroom-list": Route(LOGGED_IN, api=True),
     "api-classroom-detail": Route(MEMBER, obj="classroom", api=True),
     "api-classroom-results": Route(MEMBER, obj="classroom", api=True),
-    "api-assignment-list": Route(LOGGED_IN, api=True),
+    "api-assignment-list": Route(
+        LOGGED_IN,
+        ANY,
+        api=True,
+        overrides={(a, "POST"): 403 for a in ("outsider_student", "classmate", "student")},  # only teachers create
+    ),
     "api-assignment-detail": Route(MEMBER, obj="assignment", api=True),
+    "api-assignment-close": Route(CLASS_TEACHER, ("POST",), obj="assignment", api=True),
+    "api-assignment-reopen": Route(CLASS_TEACHER, ("POST",), obj="assignment", api=True),
+    "api-assignment-predictions": Route(CLASS_STUDENT, ANY, obj="assignment", api=True),
+    "api-assignment-reflections": Route(CLASS_STUDENT, ANY, obj="assignment", api=True),
+    "api-assignment-progress": Route(CLASS_TEACHER, obj="assignment", api=True),
+    "api-lesson-list": Route(ANY_TEACHER, api=True),
+    "api-lesson-detail": Route(ANY_TEACHER, obj="lesson", api=True),
     "api-assignment-results": Route(MEMBER, obj="assignment", api=True),
     "api-assignment-export": Route(CLASS_TEACHER, obj="assignment", api=True),
     "api-submission-list": Route(

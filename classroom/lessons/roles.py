@@ -108,6 +108,13 @@ def roles_of(models) -> dict[str, str]:
     return roles
 
 
+def follow(models, roles: dict[str, str]) -> dict[str, str]:
+    """A lesson's roles after the teacher changed the models: a role keeps its model while it is
+    still chosen; with none left, the roles are read from the chosen models themselves."""
+    chosen = {m.key for m in models}
+    return {r: k for r, k in roles.items() if k in chosen} or roles_of(models)
+
+
 def majority_of(model: ModelVersion | None) -> tuple[str, int]:
     """The over-represented group of a model's training mix and how many times the smallest it had."""
     if model is None or not model.composition:

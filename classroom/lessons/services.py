@@ -4,12 +4,15 @@ import re
 
 from django.db import transaction
 
-from ..models import Assignment, LessonResponse, Prediction, Submission, User
+from ..models import Assignment, Classroom, LessonResponse, Prediction, Submission, User
+from ..services import classes
 from ..services.submissions import NOT_SURE
-from .catalogue import Lesson
-from .roles import Casting, cast, majority_of
+from .catalogue import MODEL_ROLES, QUESTION_KINDS, Lesson
+from .roles import Casting, cast, follow, majority_of
 
 MAX_ANSWER = 2000
+PREDICTIONS_LOCKED = "Your predictions are locked: you have already started testing."
+TOO_EARLY_TO_REFLECT = "Reflect after you have seen some answers: test an image first."
 
 
 class LessonAnswerError(ValueError):
@@ -63,6 +66,63 @@ def experiment_defaults(lesson: Lesson) -> dict:
         "reflection_questions": reflections,
         "model_roles": {role: m.key for role, m in casting.models.items()},
     }
+
+
+def experiment_fields(lesson: Lesson | None) -> dict:
+    """create_assignment's fields before the teacher changes any: a lesson's defaults, or blank."""
+    if lesson is None:
+        return {
+            "title": "", "instructions": "", "model_versions": [], "ask_expected": True, "allow_uploads": None,
+            "ask_predictions": False, "prediction_questions": [], "reflection_questions": [], "tests_goal": 10,
+            "perception_activity": False,
+        }  # fmt: skip
+    defaults = experiment_defaults(lesson)
+    initial = defaults["initial"]
+    return {
+        "title": initial["title"],
+        "instructions": initial["instructions"],
+        "model_versions": list(defaults["casting"].models.values()),
+        "ask_expected": True,
+        "allow_uploads": lesson.allow_uploads,
+        "ask_predictions": initial["ask_predictions"],
+        "prediction_questions": defaults["prediction_questions"],
+        "reflection_questions": defaults["reflection_questions"],
+        "tests_goal": lesson.tests_goal,
+        "perception_activity": lesson.perception_activity,
+    }
+
+
+def create_experiment(*, classroom: Classroom, lesson: Lesson | None, model_versions: list, **fields) -> Assignment:
+    """An experiment, from a lesson or blank: the lesson's roles follow the models actually
+    chosen (the teacher may swap one). `fields` as for classes.create_assignment."""
+    roles = experiment_defaults(lesson)["model_roles"] if lesson else {}
+    return classes.create_assignment(
+        classroom=classroom,
+        model_versions=model_versions,
+        lesson_key=lesson.slug if lesson else "",
+        lesson_version=lesson.version if lesson else None,
+        model_roles=follow(model_versions, roles),
+        **fields,
+    )
+
+
+MAX_QUESTION = 500
+
+
+def clean_prediction_questions(questions: list[dict]) -> list[dict]:
+    """Prediction questions as stored: a known kind, a text, and a role only where one is named."""
+    out = []
+    for i, q in enumerate(questions, 1):
+        kind, text = q.get("kind"), (q.get("text") or "").strip()
+        if kind not in QUESTION_KINDS:
+            raise ValueError(f"Prediction question {i}: the kind must be one of {', '.join(QUESTION_KINDS)}.")
+        if not text or len(text) > MAX_QUESTION:
+            raise ValueError(f"Prediction question {i}: write a question of 1 to {MAX_QUESTION} characters.")
+        role = q.get("model_role") or ""
+        if role and role not in MODEL_ROLES:
+            raise ValueError(f"Prediction question {i}: the model role must be one of {', '.join(MODEL_ROLES)}.")
+        out.append({"kind": kind, "text": text, **({"model_role": role} if role else {})})
+    return out
 
 
 # --- Prediction questions: choices ------------------------------------------------------
@@ -128,7 +188,7 @@ def save_predictions(*, assignment: Assignment, student: User, answers: dict[int
     the student really predicted). A teacher previewing may always change theirs."""
     _check_member(assignment, student)
     if not _is_preview(assignment, student) and has_tested(assignment, student):
-        raise LessonAnswerError("Your predictions are locked: you have already started testing.")
+        raise LessonAnswerError(PREDICTIONS_LOCKED)
     questions = assignment.prediction_questions
     for i, answer in answers.items():
         if 0 <= i < len(questions) and answer:
@@ -147,5 +207,5 @@ def save_reflections(
     (`require_answer=False` only for seed_demo, whose tests are answered once its worker starts.)"""
     _check_member(assignment, student)
     if require_answer and not has_an_answer(assignment, student):
-        raise LessonAnswerError("Reflect after you have seen some answers: test an image first.")
+        raise LessonAnswerError(TOO_EARLY_TO_REFLECT)
     return _save(assignment, student, LessonResponse.Kind.REFLECTION, list(assignment.reflection_questions), answers)

@@ -15,7 +15,7 @@ from ..services import classes
 from ..views.access import teacher_required
 from . import catalogue, services
 from . import selectors as lesson_selectors
-from .roles import cast, roles_of
+from .roles import cast, follow
 
 # --- The lesson library (teachers) ----------------------------------------------------------
 
@@ -86,18 +86,11 @@ def create_assignment(request, public_id):
     questions = defaults["prediction_questions"] if defaults else []
     form = AssignmentForm(request.POST or None, initial=initial, questions=questions)
     if request.method == "POST" and form.is_valid():
-        models = list(form.cleaned_data["model_versions"])
-        roles = defaults["model_roles"] if defaults else {}
-        # Roles follow the models actually chosen (the teacher may swap one).
-        chosen = {m.key for m in models}
-        roles = {r: k for r, k in roles.items() if k in chosen} or roles_of(models)
         try:
-            assignment = classes.create_assignment(
+            assignment = services.create_experiment(
                 classroom=classroom,
-                model_versions=models,
-                lesson_key=lesson.slug if lesson else "",
-                lesson_version=lesson.version if lesson else None,
-                model_roles=roles,
+                lesson=lesson,
+                model_versions=list(form.cleaned_data["model_versions"]),
                 **_save_kwargs(form),
             )
         except ValueError as exc:
@@ -148,7 +141,7 @@ def edit_assignment(request, public_id):
             classes.update_assignment(
                 assignment=assignment,
                 model_versions=None if locked else models,
-                model_roles=assignment.model_roles if locked else roles_of(models),
+                model_roles=assignment.model_roles if locked else follow(models, assignment.model_roles),
                 **_save_kwargs(form),
             )
         except ValueError as exc:

@@ -55,9 +55,11 @@ def _check_models(model_versions) -> None:
         raise ValueError("The models you compare must use the same list of groups.")
 
 
-def _check_dates_and_photos(opens_at, due_at, keep_photos_days) -> None:
+def _check_dates_and_photos(opens_at, due_at, keep_photos_days, results_visibility) -> None:
     if due_at and opens_at and due_at <= opens_at:
         raise ValueError("The due date must be after the opening date.")
+    if results_visibility == Assignment.ResultsVisibility.AFTER_DUE and not due_at:
+        raise ValueError("Set a due date, or choose another time for students to see results.")
     if keep_photos_days is not None and not 1 <= keep_photos_days <= MAX_KEEP_PHOTOS_DAYS:
         raise ValueError(f"Photos can be kept for 1 to {MAX_KEEP_PHOTOS_DAYS} days.")
 
@@ -93,7 +95,7 @@ def create_assignment(
     default, which is off once the class has a test gallery for these groups."""
     _check_models(model_versions)
     opens_at = opens_at or timezone.now()
-    _check_dates_and_photos(opens_at, due_at, keep_photos_days)
+    _check_dates_and_photos(opens_at, due_at, keep_photos_days, results_visibility)
     unknown = set(lesson) - set(LESSON_FIELDS)
     if unknown:
         raise TypeError(f"Unknown experiment field(s): {', '.join(sorted(unknown))}")
@@ -149,6 +151,7 @@ def update_assignment(
         fields.get("opens_at", assignment.opens_at),
         fields.get("due_at", assignment.due_at),
         fields.get("keep_photos_days", assignment.keep_photos_days),
+        fields.get("results_visibility", assignment.results_visibility),
     )
     started_keeping = fields.get("keep_photos_days") and not assignment.keep_photos_days
     for name, value in fields.items():

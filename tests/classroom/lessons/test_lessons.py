@@ -13,46 +13,12 @@ from classroom.lessons import catalogue, roles
 from classroom.lessons import selectors as lesson_selectors
 from classroom.lessons import services as lesson_services
 from classroom.models import AuditLog, GalleryImage, LessonResponse, Prediction, Submission
-from classroom.services import classes, gallery
+from classroom.services import classes
 from classroom.services.submissions import SubmissionError, submit_photo
-from inference.models import ModelVersion
 from tests import factories
-from training.importers.synthetic import import_synthetic
+from tests.classroom.lessons.conftest import LESSON
 
-LESSON = "who-is-in-the-training-data"
 LIBRARY = Path(__file__).resolve().parents[3] / "classroom" / "lessons" / "library"
-
-
-@pytest.fixture
-def demo_vgg(demo_models):
-    """A row like the demo VGG-Face model train_demo_models installs (casting reads family and mix only)."""
-    balanced = demo_models[0]
-    return ModelVersion.objects.create(
-        key="demo-vgg-balanced", name="Demo VGG-Face (balanced, synthetic)", family="vgg",
-        label_set=balanced.label_set, artifact_path="x", sha256="0" * 64, composition=balanced.composition,
-        synthetic=True, pretrained=False,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def published(classroom):
-    dataset = import_synthetic(train_per_group=4, test_per_group=6).dataset
-    gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=2)
-    return list(GalleryImage.objects.filter(classroom=classroom))
-
-
-@pytest.fixture
-def lesson_assignment(classroom, demo_models, published):
-    lesson = catalogue.get_lesson(LESSON)
-    d = lesson_services.experiment_defaults(lesson)
-    i = d["initial"]
-    return classes.create_assignment(
-        classroom=classroom, title=i["title"], instructions=i["instructions"],
-        model_versions=list(ModelVersion.objects.filter(pk__in=i["model_versions"])), ask_expected=True,
-        allow_uploads=False, lesson_key=lesson.slug, ask_predictions=True,
-        prediction_questions=d["prediction_questions"], reflection_questions=d["reflection_questions"],
-        model_roles=d["model_roles"], tests_goal=3,
-    )  # fmt: skip
 
 
 def test_four_lessons_validate_and_render(client, teacher, demo_models, demo_vgg):
