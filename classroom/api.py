@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from inference.intake import IntakeError
+from inference.models import ModelVersion
 
 from . import results as res
 from . import selectors
@@ -155,7 +156,7 @@ class AssignmentViewSet(
         lesson = catalogue.get_lesson(slug) if slug else None
         if slug and lesson is None:
             raise ValidationError({"lesson": ["No such lesson: see /api/lessons/."]})
-        fields = {**lessons.experiment_fields(lesson), **d}
+        fields = {**lessons.experiment_fields(lesson, request.user), **d}
         if not fields["title"].strip():
             raise ValidationError({"title": ["Give the experiment a title."]})
         assignment = _service_errors(lambda: lessons.create_experiment(classroom=classroom, lesson=lesson, **fields))
@@ -338,6 +339,25 @@ class PredictionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             if value:
                 qs = qs.filter(**{field: value})
         return qs.order_by("-created_at", "pk")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Models you may see",
+        description="Built-in models; a teacher's own; your class's lab models; any model your experiments use. "
+        "Another teacher's or another class's model is not listed (and its card is a 404).",
+    ),
+    retrieve=extend_schema(summary="One model"),
+)
+class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ModelSummarySerializer
+    lookup_field = "key"
+    lookup_value_converter = "slug"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ModelVersion.objects.none()
+        return selectors.visible_models(self.request.user).select_related("label_set").order_by("family", "key")
 
 
 class TokenView(ObtainAuthToken):

@@ -10,6 +10,7 @@ from .views import api_docs
 
 router = SimpleRouter(use_regex_path=False)
 router.register("lessons", LessonViewSet, basename="api-lesson")
+router.register("models", api.ModelViewSet, basename="api-model")
 router.register("classes", api.ClassroomViewSet, basename="api-classroom")
 router.register("assignments", api.AssignmentViewSet, basename="api-assignment")
 router.register("submissions", api.SubmissionViewSet, basename="api-submission")

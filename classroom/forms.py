@@ -6,6 +6,7 @@ from inference.models import BaseWeights, ModelVersion
 from training import composition
 from training.models import Dataset, TrainingJob
 
+from . import selectors
 from .models import MAX_KEEP_PHOTOS_DAYS, Assignment, User
 from .services.accounts import MAX_STUDENTS_PER_BATCH
 from .services.submissions import MAX_NOTE_LENGTH
@@ -141,10 +142,17 @@ class AssignmentForm(forms.Form):
         "reflection_questions", "tests_goal",
     ]  # fmt: skip
 
-    def __init__(self, *args, questions: list[dict] | None = None, models_locked: bool = False, **kwargs):
+    def __init__(
+        self, *args, user=None, current=None, questions: list[dict] | None = None, models_locked=False, **kwargs
+    ):
         """`questions`: the structured prediction questions (from the lesson, or the experiment being
         edited); each gets a text field. On a POST their kinds come back in hidden fields."""
         super().__init__(*args, **kwargs)
+        # Only models this teacher may use (and, when editing, the experiment's own).
+        usable = selectors.usable_models(user)
+        if current is not None:
+            usable = usable | ModelVersion.objects.filter(pk__in=current.model_versions.values("pk"))
+        self.fields["model_versions"].queryset = usable.select_related("label_set").distinct()
         if self.is_bound:
             questions = []
             raw = str(self.data.get("pq_count") or "0")

@@ -132,6 +132,20 @@ class Assignment(models.Model):
     # "Who decides the label?": students record the group they perceive, with "Not sure" and
     # "More than one group" as answers, and the lesson page measures how often they agree.
     perception_activity = models.BooleanField(default=False)
+    # The student lab: each student (or team) trains small models on a mix they choose, from this
+    # dataset, within these bounds; their models join their own gallery tests and the class chart.
+    lab_enabled = models.BooleanField(default=False)
+    lab_dataset = models.ForeignKey(
+        "training.Dataset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lab_mixes = models.JSONField(default=list, blank=True, help_text='Allowed: "balanced", "k_times", "counts".')
+    lab_max_k = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1), MaxValueValidator(50)])
+    lab_images_per_model = models.PositiveIntegerField(
+        default=600, validators=[MinValueValidator(50), MaxValueValidator(5000)]
+    )
+    lab_models_per_student = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
     # Off (null) by default: photos are deleted as soon as every model has answered.
     keep_photos_days = models.PositiveSmallIntegerField(
         null=True,
@@ -354,3 +368,41 @@ class LessonResponse(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.question} by {self.student_id}"
+
+
+class LabTeam(models.Model):
+    """Students who share their lab models in one experiment."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="lab_teams")
+    name = models.CharField(max_length=60)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="lab_teams")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assignment", "name"], name="unique_team_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class LabModel(models.Model):
+    """A model a student trained in an experiment's lab: the training job, and so its model."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="lab_models")
+    job = models.OneToOneField("training.TrainingJob", on_delete=models.CASCADE, related_name="lab_model")
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_models")
+    team = models.ForeignKey(LabTeam, null=True, blank=True, on_delete=models.SET_NULL, related_name="models")
+    name = models.CharField(max_length=60)
+    mix = models.JSONField(help_text="The mix as asked (training.composition's form).")
+    counts = models.JSONField(help_text="Training images per group.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def model(self):
+        return self.job.result

@@ -6,7 +6,7 @@ otherwise: a student of another class cannot even learn that a thing exists.
 
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -84,9 +84,31 @@ def submissions_of(student: User, assignment: Assignment):
     )
 
 
-def usable_models(user: User):
-    """The models a teacher may put in an experiment."""
-    return ModelVersion.objects.filter(active=True).select_related("label_set")
+def visible_models(user: User | None):
+    """Every model `user` may see (cards, lists, API), by its scope: built-in models; a teacher's
+    own; a class's lab models, inside that class only; and any model an experiment of the user's
+    classes uses (a teacher's own model is seen by their students through the experiment)."""
+    S = ModelVersion.Scope
+    if user is None or not user.is_authenticated:
+        return ModelVersion.objects.none()
+    if user.is_teacher:
+        lab = Q(scope=S.CLASS, training_jobs__lab_model__assignment__classroom__teacher=user)
+        own = Q(scope=S.TEACHER, created_by=user)
+        used = Q(assignments__classroom__teacher=user)
+    else:
+        lab = Q(scope=S.CLASS, training_jobs__lab_model__assignment__classroom__enrollments__student=user)
+        own = Q(pk__in=[])
+        used = Q(assignments__classroom__enrollments__student=user)
+    ids = ModelVersion.objects.filter(lab | own | used).values("pk")
+    return ModelVersion.objects.filter(Q(scope=S.BUILTIN) | Q(pk__in=ids))
+
+
+def usable_models(user: User | None):
+    """The models a teacher may put in an experiment: built-in ones and their own (with no user:
+    built-in only). A class's lab models join their students' tests through the lab instead."""
+    S = ModelVersion.Scope
+    mine = Q(scope=S.TEACHER, created_by=user) if user is not None and user.is_teacher else Q(pk__in=[])
+    return ModelVersion.objects.filter(Q(scope=S.BUILTIN) | mine, active=True).select_related("label_set")
 
 
 def models_by_keys(user: User, keys: list[str]) -> list[ModelVersion]:

@@ -21,7 +21,7 @@ class ModelSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ModelVersion
-        fields = ["key", "name", "family", "synthetic", "pretrained", "labels", "model_card"]
+        fields = ["key", "name", "family", "scope", "synthetic", "pretrained", "labels", "model_card"]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_model_card(self, obj) -> str:

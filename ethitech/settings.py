@@ -34,6 +34,9 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 DATA_DIR = Path(_str("ETHITECH_DATA_DIR", str(BASE_DIR / "var")))
 MEDIA_ROOT = Path(_str("ETHITECH_MEDIA_ROOT", str(DATA_DIR / "media")))
+# The student lab's pool per dataset: preprocessed once, then every lab fit draws from it.
+LAB_POOL_PER_GROUP = env.int("ETHITECH_LAB_POOL_PER_GROUP", default=2000)
+LAB_TEST_PER_GROUP = env.int("ETHITECH_LAB_TEST_PER_GROUP", default=200)
 MODEL_STORE = Path(_str("ETHITECH_MODEL_STORE", str(DATA_DIR / "models")))
 
 INSTALLED_APPS = [

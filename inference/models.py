@@ -46,6 +46,12 @@ class ModelVersion(models.Model):
         MLP = "mlp", "scikit-learn MLP"
         VGG = "vgg", "VGG-Face transfer learning"
 
+    class Scope(models.TextChoices):
+        # Who may see and use a model; classroom.selectors.visible_models applies it everywhere.
+        BUILTIN = "builtin", "Built-in (installed by an operator, every teacher)"
+        TEACHER = "teacher", "A teacher's own (trained by them)"
+        CLASS = "class", "A class's (trained in a student lab; only that class)"
+
     key = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
     family = models.CharField(max_length=16, choices=Family.choices)
@@ -68,6 +74,7 @@ class ModelVersion(models.Model):
     synthetic = models.BooleanField(default=False, help_text="Trained on synthetic data.")
     pretrained = models.BooleanField(default=True, help_text="False if the base is random.")
     active = models.BooleanField(default=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.BUILTIN, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

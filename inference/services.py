@@ -31,7 +31,11 @@ def ensure_label_set(*, key: str, name: str, labels: list[str], synthetic: bool,
 
 @transaction.atomic
 def register_model_version(*, key: str, **fields) -> ModelVersion:
-    """Create or replace the registry entry for `key` (re-training the demo replaces it)."""
+    """Create or replace the registry entry for `key` (re-training the demo replaces it).
+
+    Unless told, a model a teacher trained is theirs and one installed by an operator is built-in."""
+    if "scope" not in fields:
+        fields["scope"] = ModelVersion.Scope.TEACHER if fields.get("created_by") else ModelVersion.Scope.BUILTIN
     mv, _ = ModelVersion.objects.update_or_create(key=key, defaults=fields)
     return mv
 

@@ -118,6 +118,8 @@ ROUTES = {
     "api-assignment-reflections": Route(CLASS_STUDENT, ANY, obj="assignment", api=True),
     "api-assignment-progress": Route(CLASS_TEACHER, obj="assignment", api=True),
     "api-lesson-list": Route(ANY_TEACHER, api=True),
+    "api-model-list": Route(LOGGED_IN, api=True),
+    "api-model-detail": Route(LOGGED_IN, obj="model", api=True),
     "api-lesson-detail": Route(ANY_TEACHER, obj="lesson", api=True),
     "api-assignment-results": Route(MEMBER, obj="assignment", api=True),
     "api-assignment-export": Route(CLASS_TEACHER, obj="assignment", api=True),
@@ -178,6 +180,8 @@ def world(demo_models):
     )
     submission = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
     return {
+        "assignment": assignment,
+        "classroom": classroom,
         "users": {
             "anonymous": None,
             "outsider_student": outsider_student,
@@ -290,3 +294,76 @@ def test_student_urls_use_unguessable_ids(world):
     student = world["users"]["student"]
     url = reverse("reset_password", kwargs=world["kwargs"]["student"])
     assert str(student.public_id) in url and f"/{student.pk}/" not in url
+
+
+# --- Models by scope: cards and lists ------------------------------------------------------------
+
+
+def _model_of_scope(base, key: str, scope: str, created_by=None):
+    from inference.models import ModelVersion
+
+    return ModelVersion.objects.create(
+        key=key, name=f"Model {key}", family="mlp", label_set=base.label_set, artifact_path="x",
+        sha256="0" * 64, composition=base.composition, synthetic=True, scope=scope, created_by=created_by,
+    )  # fmt: skip
+
+
+def _lab_model(assignment, student, base, key):
+    from classroom.models import LabModel
+    from training.models import TrainingJob
+
+    model = _model_of_scope(base, key, "class", created_by=student)
+    job = TrainingJob.objects.create(kind="lab_mlp", status="done", result=model, created_by=student)
+    LabModel.objects.create(
+        assignment=assignment, job=job, trained_by=student, name=key, mix={"kind": "balanced"}, counts={}
+    )
+    return model
+
+
+# Who sees which model's card (and finds it in lists): True = visible.
+SCOPE_MATRIX = {
+    #                   builtin own    others lab    other_lab
+    "outsider_student": (True, False, False, False, True),
+    "outsider_teacher": (True, False, True, False, True),
+    "classmate": (True, False, False, True, False),
+    "student": (True, False, False, True, False),
+    "teacher": (True, True, False, True, False),
+}
+
+
+def test_model_cards_and_lists_follow_each_models_scope(world, demo_models):
+    from classroom.services.classes import create_assignment
+
+    users = world["users"]
+    outsider_class = users["outsider_student"].enrollments.get().classroom
+    other_assignment = create_assignment(
+        classroom=outsider_class, title="Other", instructions="", model_versions=list(demo_models), ask_expected=True
+    )
+    assignment = world["assignment"]
+    base = demo_models[0]
+    models = [
+        base,
+        _model_of_scope(base, "teacher-own", "teacher", created_by=users["teacher"]),
+        _model_of_scope(base, "named-after-a-person", "teacher", created_by=users["outsider_teacher"]),
+        _lab_model(assignment, users["student"], base, "lab-here"),
+        _lab_model(other_assignment, users["outsider_student"], base, "lab-elsewhere"),
+    ]
+    problems = []
+    for actor, visible in SCOPE_MATRIX.items():
+        client = Client()
+        client.force_login(users[actor])
+        listed = {m["key"] for m in client.get("/api/models/").json()["results"]}
+        for model, want in zip(models, visible, strict=True):
+            card = client.get(reverse("model_card", args=[model.key])).status_code
+            api = client.get(f"/api/models/{model.key}/").status_code
+            if (card, api, model.key in listed) != ((200, 200, True) if want else (404, 404, False)):
+                problems.append(f"{actor} / {model.key}: card {card}, api {api}, listed {model.key in listed}")
+    anonymous = Client().get(reverse("model_card", args=[models[3].key]))
+    assert anonymous.status_code == 302
+    # The experiment form offers a teacher built-in models and their own, never another's or a lab's.
+    client = Client()
+    client.force_login(users["teacher"])
+    form = client.get(reverse("create_assignment", args=[world["classroom"].public_id]) + "?lesson=")
+    offered = {m.key for m in form.context["form"].fields["model_versions"].queryset}
+    assert offered == {m.key for m in demo_models} | {"teacher-own"}, offered
+    assert not problems, "\n".join(problems)

@@ -29,6 +29,7 @@ QUEUES = {
     TrainingJob.Kind.MLP: "training",
     TrainingJob.Kind.VGG_HEAD: "training",
     TrainingJob.Kind.VGG_FINETUNE: "gpu",  # EmbRACE's fine-tune wants a GPU; any worker on `gpu` takes it
+    TrainingJob.Kind.LAB_MLP: "training",
 }
 
 
@@ -71,6 +72,7 @@ def run_job(job_id: int, *, progress=None, echo=None) -> TrainingJob:
             TrainingJob.Kind.MLP: _run_mlp,
             TrainingJob.Kind.VGG_HEAD: _run_vgg_head,
             TrainingJob.Kind.VGG_FINETUNE: _run_vgg_finetune,
+            TrainingJob.Kind.LAB_MLP: _run_lab_mlp,
         }[job.kind]
         result, message = runner(job, report, should_stop, echo or (lambda line: log.info("job %s: %s", job.pk, line)))
     except JobCancelled as exc:
@@ -155,6 +157,23 @@ def _run_mlp(job, progress, should_stop, echo):
     )  # fmt: skip
     fit, accuracy = mv.training_params["fit_seconds"], mv.metrics["overall_accuracy"]
     return mv, f"MLP trained in {fit} s; held-out accuracy {accuracy:.0%}."
+
+
+def _run_lab_mlp(job, progress, should_stop, echo):
+    from .lab import train_lab_model
+    from .models import Dataset
+
+    params = job.params
+    mv = train_lab_model(
+        dataset=Dataset.objects.select_related("label_set").get(key=params["dataset"]),
+        mix=params["mix"], cap=params["cap"], key=params.get("key") or f"lab-job{job.pk}",
+        name=params.get("name") or f"Lab model (job {job.pk})", created_by=job.created_by,
+        seed=params.get("seed", job.pk), progress=progress,
+    )  # fmt: skip
+    return (
+        mv,
+        f"Trained on {sum(mv.composition.values()):,} images; held-out accuracy {mv.metrics['overall_accuracy']:.0%}.",
+    )
 
 
 def _run_vgg_head(job, progress, should_stop, echo):

@@ -11,6 +11,7 @@ class TrainingJob(models.Model):
         MLP = "mlp", "MLP"
         VGG_HEAD = "vgg_head", "VGG-Face head on cached features"
         VGG_FINETUNE = "vgg_finetune", "VGG-Face fine-tune of the last layers"
+        LAB_MLP = "lab_mlp", "Small MLP trained in a student lab"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

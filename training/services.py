@@ -86,6 +86,7 @@ def train_demo_mlp_pair(
 def train_and_register_mlp(
     *, x, y, x_test, y_test, label_set, spec: InputSpec, key: str, name: str, composition: dict,
     data_source: str, synthetic_data: bool, seed: int = 0, created_by=None, params: dict | None = None,
+    scope: str | None = None,
 ) -> ModelVersion:  # fmt: skip
     """Fit an MLP, evaluate it per group on the held-out rows, save it and register it."""
     started = time.perf_counter()
@@ -99,6 +100,7 @@ def train_and_register_mlp(
         training_params={**DEFAULT_PARAMS, **(params or {}), "seed": seed, "fit_seconds": round(fit_seconds, 1),
                          "trained_images": int(len(y)), "trained_at": timezone.now().isoformat()},
         data_source=data_source, synthetic=synthetic_data, pretrained=False, active=True, created_by=created_by,
+        **({"scope": scope} if scope else {}),
     )  # fmt: skip
 
 

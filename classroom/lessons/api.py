@@ -47,7 +47,7 @@ class LessonViewSet(viewsets.ViewSet):
         lesson = catalogue.get_lesson(slug)
         if lesson is None:
             raise NotFound("No such lesson.")
-        return Response(s.LessonSerializer(lesson).data)
+        return Response(s.LessonSerializer(lesson, context={"request": request}).data)
 
 
 def _answers_payload(assignment, user, kind) -> dict:

@@ -70,11 +70,14 @@ class Casting:
 
 def cast(roles: tuple[str, ...] | list[str], candidates=None) -> Casting:
     """Pick one model per role, all sharing a list of groups; real (non-synthetic) groups first.
+    `candidates`: the models the teacher may use (selectors.usable_models).
 
     Within a list of groups, built-in models (installed by an operator) come before models a
     teacher trained, and newer before older."""
     if candidates is None:
-        candidates = ModelVersion.objects.filter(active=True)
+        from ..selectors import usable_models
+
+        candidates = usable_models(None)  # built-in models only
     candidates = sorted(
         candidates.select_related("label_set"),
         key=lambda m: (m.created_by_id is not None, -m.created_at.timestamp(), m.key),

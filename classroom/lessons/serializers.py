@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from ..models import Assignment
+from ..selectors import usable_models
 from .catalogue import MODEL_ROLES, QUESTION_KINDS
 from .roles import cast
 from .services import MAX_ANSWER, MAX_QUESTION
@@ -53,7 +54,7 @@ class LessonSerializer(LessonSummarySerializer):
     casting = serializers.SerializerMethodField()
 
     def get_casting(self, lesson) -> CastingSerializer:
-        casting = cast(lesson.models)
+        casting = cast(lesson.models, candidates=usable_models(self.context["request"].user))
         return {
             "models": {role: m.key for role, m in casting.models.items()},
             "missing": casting.missing,

@@ -39,10 +39,12 @@ def fill(text: str, *, casting: Casting, tests_goal: int) -> str:
     return re.sub(r"\[\[([a-z_:-]+)\]\]", lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def experiment_defaults(lesson: Lesson) -> dict:
+def experiment_defaults(lesson: Lesson, teacher: User | None = None) -> dict:
     """What "New experiment" pre-fills from a lesson: every text (the teacher may edit each),
-    the models that play its roles, the photo source and the questions."""
-    casting = cast(lesson.models)
+    the models that play its roles (among those `teacher` may use), the photo source and the questions."""
+    from ..selectors import usable_models
+
+    casting = cast(lesson.models, candidates=usable_models(teacher))
 
     def f(text):
         return fill(text, casting=casting, tests_goal=lesson.tests_goal)
@@ -68,7 +70,7 @@ def experiment_defaults(lesson: Lesson) -> dict:
     }
 
 
-def experiment_fields(lesson: Lesson | None) -> dict:
+def experiment_fields(lesson: Lesson | None, teacher: User | None = None) -> dict:
     """create_assignment's fields before the teacher changes any: a lesson's defaults, or blank."""
     if lesson is None:
         return {
@@ -76,7 +78,7 @@ def experiment_fields(lesson: Lesson | None) -> dict:
             "ask_predictions": False, "prediction_questions": [], "reflection_questions": [], "tests_goal": 10,
             "perception_activity": False,
         }  # fmt: skip
-    defaults = experiment_defaults(lesson)
+    defaults = experiment_defaults(lesson, teacher)
     initial = defaults["initial"]
     return {
         "title": initial["title"],
@@ -95,7 +97,7 @@ def experiment_fields(lesson: Lesson | None) -> dict:
 def create_experiment(*, classroom: Classroom, lesson: Lesson | None, model_versions: list, **fields) -> Assignment:
     """An experiment, from a lesson or blank: the lesson's roles follow the models actually
     chosen (the teacher may swap one). `fields` as for classes.create_assignment."""
-    roles = experiment_defaults(lesson)["model_roles"] if lesson else {}
+    roles = experiment_defaults(lesson, classroom.teacher)["model_roles"] if lesson else {}
     return classes.create_assignment(
         classroom=classroom,
         model_versions=model_versions,

@@ -30,15 +30,15 @@ def lesson_detail(request, slug):
     lesson = catalogue.get_lesson(slug)
     if lesson is None:
         raise Http404("No such lesson.")
-    return render(request, "classroom/lessons/detail.html", _lesson_context(lesson))
+    return render(request, "classroom/lessons/detail.html", _lesson_context(lesson, request.user))
 
 
-def _lesson_context(lesson) -> dict:
+def _lesson_context(lesson, user) -> dict:
     return {
         "lesson": lesson,
         "guide": [(h, render_markdown(body)) for h, body in lesson.guide_sections()],
         "background_html": render_markdown(lesson.background),
-        "casting": cast(lesson.models),
+        "casting": cast(lesson.models, candidates=selectors.usable_models(user)),
     }
 
 
@@ -80,11 +80,11 @@ def create_assignment(request, public_id):
     if slug and lesson is None:
         messages.error(request, "That lesson is not available. Choose another one.")
         return redirect("create_assignment", public_id=public_id)
-    defaults = services.experiment_defaults(lesson) if lesson else None
+    defaults = services.experiment_defaults(lesson, request.user) if lesson else None
     initial = defaults["initial"] if defaults else {"lesson": ""}
     initial.setdefault("allow_uploads", not classroom.gallery_images.exists())
     questions = defaults["prediction_questions"] if defaults else []
-    form = AssignmentForm(request.POST or None, initial=initial, questions=questions)
+    form = AssignmentForm(request.POST or None, initial=initial, questions=questions, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             assignment = services.create_experiment(
@@ -134,6 +134,8 @@ def edit_assignment(request, public_id):
         initial=_edit_initial(assignment),
         questions=list(assignment.prediction_questions),
         models_locked=locked,
+        user=request.user,
+        current=assignment,
     )
     if request.method == "POST" and form.is_valid():
         models = list(form.cleaned_data["model_versions"])
@@ -283,5 +285,5 @@ def _lesson_page_context(request, assignment) -> dict:
         "agreement": lesson_selectors.agreement(assignment) if assignment.perception_activity else None,
     }
     if lesson:
-        context.update(_lesson_context(lesson))
+        context.update(_lesson_context(lesson, request.user))
     return context

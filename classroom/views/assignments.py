@@ -201,8 +201,12 @@ def release_results(request, public_id):
 
 @login_required
 def model_card(request, key):
-    model = get_object_or_404(ModelVersion.objects.select_related("label_set", "base", "created_by"), key=key)
+    # Only models this user may see: another teacher's or another class's model is a 404.
+    visible = selectors.visible_models(request.user).select_related("label_set", "base", "created_by")
+    model = get_object_or_404(visible, key=key)
     card = selectors.model_card(model)
+    # A lab model's card never names the student who trained it, except to their teacher.
+    card["show_trainer"] = model.scope != ModelVersion.Scope.CLASS or request.user.is_teacher
     # The job page is the teacher's own; everyone else sees who trained the model and when.
     card["job_is_mine"] = bool(card["job"] and card["job"].created_by_id == request.user.pk)
     return render(request, "classroom/model_card.html", {"model": model, **card})

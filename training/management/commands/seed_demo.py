@@ -114,7 +114,7 @@ class Command(BaseCommand):
         lesson = catalogue.get_lesson(LESSON)
         if lesson is None:
             raise CommandError(f"The lesson template '{LESSON}' is missing or broken: run `manage.py check`.")
-        defaults = lesson_services.experiment_defaults(lesson)
+        defaults = lesson_services.experiment_defaults(lesson, classroom.teacher)
         initial = defaults["initial"]
         chosen = [m for m in ModelVersion.objects.filter(pk__in=initial["model_versions"])] or models
         return classes.create_assignment(

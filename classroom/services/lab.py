@@ -1,0 +1,180 @@
+"""The student lab: a teacher switches it on for an experiment (dataset, allowed mixes, bounds,
+teams); students train small models on a mix they choose. A lab model is a class model: only
+that class sees it, it joins its student's (team's) gallery tests and the class chart, and it
+is deleted with the class."""
+
+import uuid
+from functools import partial
+
+from django.db import transaction
+
+from inference.models import ModelVersion
+from training import lab
+from training.composition import CompositionError
+from training.models import Dataset, TrainingJob
+
+from ..models import Assignment, LabModel, LabTeam, User
+from .submissions import assignment_is_open
+
+MIX_NAMES = {
+    "balanced": "Balanced: the same number of every group",
+    "k_times": "k times as many of one group",
+    "counts": "Choose the number of each group",
+}
+
+
+class LabError(ValueError):
+    """A lab request cannot be done; the message says why, in words for a student or teacher."""
+
+
+def _queue_pool(dataset_key: str) -> None:
+    from training.tasks import prepare_lab_pool
+
+    prepare_lab_pool.apply_async(args=[dataset_key], queue="training")
+
+
+@transaction.atomic
+def configure_lab(
+    *,
+    assignment: Assignment,
+    enabled: bool,
+    dataset: Dataset | None = None,
+    mixes: list[str] | None = None,
+    max_k: int = 10,
+    images_per_model: int = 300,
+    models_per_student: int = 3,
+) -> Assignment:
+    if enabled:
+        if dataset is None:
+            raise LabError("Choose the dataset students train on.")
+        if dataset.label_set_id != assignment.label_set_id:
+            raise LabError(
+                f"The lab's dataset must have this experiment's groups ({', '.join(assignment.label_set.labels)}), "
+                "so students' models can be compared with the experiment's models."
+            )
+        mixes = [m for m in lab.LAB_MIX_KINDS if m in (mixes or [])]
+        if not mixes:
+            raise LabError("Allow at least one kind of mix.")
+    assignment.lab_enabled = enabled
+    if enabled:
+        assignment.lab_dataset = dataset
+        assignment.lab_mixes = mixes
+        assignment.lab_max_k = max_k
+        assignment.lab_images_per_model = images_per_model
+        assignment.lab_models_per_student = models_per_student
+        assignment.full_clean(exclude=["classroom", "label_set", "title"])
+        # Prepare the dataset's images now, so the first student's model is quick.
+        transaction.on_commit(partial(_queue_pool, dataset.key))
+    assignment.save()
+    return assignment
+
+
+@transaction.atomic
+def set_teams(*, assignment: Assignment, teams: dict[str, list[User]]) -> None:
+    """Replace the experiment's teams ({name: students}); a student is in at most one team."""
+    enrolled = set(assignment.classroom.enrollments.values_list("student_id", flat=True))
+    seen = set()
+    for members in teams.values():
+        for s in members:
+            if s.pk not in enrolled:
+                raise LabError(f"{s} is not in this class.")
+            if s.pk in seen:
+                raise LabError(f"{s} is in two teams: put each student in one team.")
+            seen.add(s.pk)
+    assignment.lab_teams.all().delete()
+    for name, members in teams.items():
+        if members:
+            team = LabTeam.objects.create(assignment=assignment, name=name.strip()[:60] or "Team")
+            team.members.set(members)
+
+
+def team_of(assignment: Assignment, student: User) -> LabTeam | None:
+    return LabTeam.objects.filter(assignment=assignment, members=student).first()
+
+
+def models_of(assignment: Assignment, student: User):
+    """The lab models of a student's team (or their own, without a team), oldest first."""
+    team = team_of(assignment, student)
+    qs = LabModel.objects.filter(assignment=assignment).select_related("job", "job__result")
+    return qs.filter(team=team) if team else qs.filter(trained_by=student, team=None)
+
+
+def ready_models(assignment: Assignment, student: User) -> list[ModelVersion]:
+    """Lab models that have finished: they answer this student's tests beside the experiment's."""
+    if not assignment.lab_enabled:
+        return []
+    done = models_of(assignment, student).filter(job__status=TrainingJob.Status.DONE, job__result__isnull=False)
+    return [m.job.result for m in done]
+
+
+def plan(assignment: Assignment, *, kind: str, majority: str = "", k: int = 1, counts=None) -> dict:
+    """The mix a student asks for, checked against what the lab allows and the dataset has."""
+    if kind not in (assignment.lab_mixes or []):
+        raise LabError("Your teacher has not allowed that kind of mix.")
+    groups = list(assignment.label_set.labels)
+    if kind == "k_times":
+        if majority not in groups:
+            raise LabError("Choose the group the model sees more of.")
+        if not 1 <= k <= assignment.lab_max_k:
+            raise LabError(f"Choose k from 1 to {assignment.lab_max_k}.")
+    if kind == "counts" and any(int(n) < 0 for n in (counts or {}).values()):
+        raise LabError("Counts cannot be negative.")
+    mix = lab.lab_mix(kind, groups, assignment.lab_images_per_model, majority=majority, k=k, counts=counts)
+    try:
+        return {"mix": mix, **lab.plan_lab_mix(assignment.lab_dataset, mix, cap=assignment.lab_images_per_model)}
+    except CompositionError as exc:
+        raise LabError(str(exc))
+
+
+def start_lab_model(
+    *, assignment: Assignment, student: User, name: str, kind: str, majority: str = "", k: int = 1, counts=None
+) -> LabModel:
+    """Queue a student's model. Refused before anything is queued when the lab is off, the
+    quota is used, or the mix is not achievable (the message names the largest that is)."""
+    if not assignment.lab_enabled or assignment.lab_dataset is None:
+        raise LabError("The lab is not switched on for this experiment.")
+    if not assignment_is_open(assignment):
+        raise LabError("This experiment is closed: no more models can be trained.")
+    if not assignment.classroom.enrollments.filter(student=student).exists():
+        raise PermissionError("Only students of this class train models here.")
+    name = " ".join((name or "").split())[:60]
+    if not name:
+        raise LabError("Give your model a name (not your own name: classmates may see it).")
+    team = team_of(assignment, student)
+    used = models_of(assignment, student).exclude(
+        job__status__in=[TrainingJob.Status.FAILED, TrainingJob.Status.CANCELLED]
+    )
+    if used.count() >= assignment.lab_models_per_student:
+        who = "Your team has" if team else "You have"
+        raise LabError(f"{who} trained {assignment.lab_models_per_student} models, the most your teacher allows.")
+    p = plan(assignment, kind=kind, majority=majority, k=k, counts=counts)
+    if not p["achievable"]:
+        raise LabError(p["message"])
+    from training.jobs import start_job  # not at module level: see views/training.py
+
+    with transaction.atomic():
+        job = start_job(
+            kind=TrainingJob.Kind.LAB_MLP,
+            params={
+                "dataset": assignment.lab_dataset.key,
+                "mix": p["mix"],
+                "cap": assignment.lab_images_per_model,
+                "name": name,
+                "key": f"lab-{uuid.uuid4().hex[:16]}",
+            },
+            created_by=student,
+        )
+        return LabModel.objects.create(
+            assignment=assignment, job=job, trained_by=student, team=team, name=name, mix=p["mix"], counts=p["counts"]
+        )
+
+
+def place_in_queue(lab_model: LabModel) -> int:
+    """1 when it is next (or running); lab jobs of every class wait in one training queue."""
+    job = lab_model.job
+    if job.status != TrainingJob.Status.QUEUED:
+        return 0
+    ahead = TrainingJob.objects.filter(
+        status__in=[TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING], created_at__lt=job.created_at
+    ).count()
+    return ahead + 1
