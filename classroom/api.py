@@ -23,6 +23,7 @@ from inference.models import ModelVersion
 from . import results as res
 from . import selectors
 from . import serializers as s
+from .lab.api import LabActionsMixin
 from .lessons import catalogue
 from .lessons import services as lessons
 from .lessons.api import LessonActionsMixin
@@ -129,7 +130,12 @@ def _write_fields(user, d: dict) -> dict:
     ),
 )
 class AssignmentViewSet(
-    LessonActionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, _ScopedViewSet
+    LabActionsMixin,
+    LessonActionsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    _ScopedViewSet,
 ):
     serializer_class = s.AssignmentSerializer
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from inference.models import ModelVersion
 from training.models import TrainingJob
 
-from .models import Assignment, Classroom, GalleryImage, Submission, User
+from .models import Assignment, Classroom, GalleryImage, LabModel, LabTeam, Submission, User
 
 # Class-result aggregates live in classroom.results; re-exported for callers of the old name.
 from .results import GroupAccuracy, ModelResults, class_results, wilson_interval  # noqa: F401
@@ -118,6 +118,25 @@ def models_by_keys(user: User, keys: list[str]) -> list[ModelVersion]:
     if missing:
         raise ValueError(f"No such model: {', '.join(missing)}.")
     return [found[k] for k in dict.fromkeys(keys)]
+
+
+def lab_team_of(assignment: Assignment, student: User) -> LabTeam | None:
+    return LabTeam.objects.filter(assignment=assignment, members=student).first()
+
+
+def lab_models_of(assignment: Assignment, student: User):
+    """The lab models of a student's team (or their own, without a team), oldest first."""
+    team = lab_team_of(assignment, student)
+    qs = LabModel.objects.filter(assignment=assignment).select_related("job", "job__result")
+    return qs.filter(team=team) if team else qs.filter(trained_by=student, team=None)
+
+
+def lab_models_ready(assignment: Assignment, student: User) -> list[ModelVersion]:
+    """Finished lab models: they answer this student's tests beside the experiment's models."""
+    if not assignment.lab_enabled:
+        return []
+    done = lab_models_of(assignment, student).filter(job__status=TrainingJob.Status.DONE, job__result__isnull=False)
+    return [m.job.result for m in done]
 
 
 def results_visible(user: User, assignment: Assignment, now=None) -> bool:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .lab import views as lab
 from .lessons import views as lessons
 from .views import accounts, assignments, classes, gallery, results
 from .views import privacy as privacy_views
@@ -32,6 +33,10 @@ urlpatterns = [
     path("a/<uuid:public_id>/predictions/", lessons.save_predictions, name="save_predictions"),
     path("a/<uuid:public_id>/reflections/", lessons.save_reflections, name="save_reflections"),
     path("a/<uuid:public_id>/lesson/", lessons.lesson_page, name="lesson_page"),
+    path("a/<uuid:public_id>/lab/", lab.lab, name="lab"),
+    path("a/<uuid:public_id>/lab/settings/", lab.lab_settings, name="lab_settings"),
+    path("a/<uuid:public_id>/lab/composition/", lab.lab_composition, name="lab_composition"),
+    path("lab/<uuid:public_id>/status.json", lab.lab_model_status, name="lab_model_status"),
     path("a/<uuid:public_id>/lesson/sheet/", lessons.discussion_sheet, name="discussion_sheet"),
     path("a/<uuid:public_id>/answers.csv", results.answers_csv, name="answers_csv"),
     path("a/<uuid:public_id>/submit/", assignments.submit, name="submit"),

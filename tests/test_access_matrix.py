@@ -84,6 +84,13 @@ ROUTES = {
     "delete_assignment": Route(CLASS_TEACHER, ANY, obj="assignment"),
     "preview_assignment": Route(CLASS_TEACHER, ANY, obj="assignment"),
     "lesson_page": Route(CLASS_TEACHER, ANY, obj="assignment"),
+    # the student lab (off in the matrix's experiment: students get a 404 until it is switched on)
+    "lab": Route({**MEMBER, "student": SCOPE, "classmate": SCOPE}, ANY, obj="assignment"),
+    "lab_settings": Route(CLASS_TEACHER, ANY, obj="assignment"),
+    "lab_composition": Route(
+        MEMBER, obj="assignment", overrides={(a, "GET"): 400 for a in ("student", "classmate", "teacher")}
+    ),
+    "lab_model_status": Route({**OWNER, "classmate": SCOPE}, obj="lab_model"),
     "discussion_sheet": Route(CLASS_TEACHER, ANY, obj="assignment"),
     "answers_csv": Route(CLASS_TEACHER, obj="assignment"),
     "save_predictions": Route(CLASS_STUDENT, ("POST",), obj="assignment"),
@@ -118,6 +125,8 @@ ROUTES = {
     "api-assignment-reflections": Route(CLASS_STUDENT, ANY, obj="assignment", api=True),
     "api-assignment-progress": Route(CLASS_TEACHER, obj="assignment", api=True),
     "api-lesson-list": Route(ANY_TEACHER, api=True),
+    "api-assignment-lab-models": Route(CLASS_STUDENT, ANY, obj="assignment", api=True),
+    "api-assignment-lab-chart": Route(MEMBER, obj="assignment", api=True),
     "api-model-list": Route(LOGGED_IN, api=True),
     "api-model-detail": Route(LOGGED_IN, obj="model", api=True),
     "api-lesson-detail": Route(ANY_TEACHER, obj="lesson", api=True),
@@ -200,6 +209,7 @@ def world(demo_models):
             "lesson": {"slug": "who-is-in-the-training-data"},
             "gallery_image": lambda: {"public_id": _gallery_image(classroom, assignment).public_id},
             "training_job": lambda: {"public_id": _training_job(teacher).public_id},
+            "lab_model": lambda: {"public_id": _lab_row(assignment, student).public_id},
         },
     }
 
@@ -306,6 +316,16 @@ def _model_of_scope(base, key: str, scope: str, created_by=None):
         key=key, name=f"Model {key}", family="mlp", label_set=base.label_set, artifact_path="x",
         sha256="0" * 64, composition=base.composition, synthetic=True, scope=scope, created_by=created_by,
     )  # fmt: skip
+
+
+def _lab_row(assignment, student):
+    from classroom.models import LabModel
+    from training.models import TrainingJob
+
+    job = TrainingJob.objects.create(kind="lab_mlp", created_by=student)
+    return LabModel.objects.create(
+        assignment=assignment, job=job, trained_by=student, name="Mine", mix={"kind": "balanced"}, counts={}
+    )
 
 
 def _lab_model(assignment, student, base, key):

@@ -10,7 +10,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import AuditLog, Classroom, Enrollment, LessonResponse, Submission, User
+from ..lab.services import delete_lab_models
+from ..models import AuditLog, Classroom, Enrollment, LabModel, LessonResponse, Submission, User
 from . import audit
 
 
@@ -107,6 +108,21 @@ def export_student_data(*, classroom: Classroom, student: User, actor: User) -> 
             .select_related("assignment")
             .order_by("assignment__created_at", "kind", "question")
         ],
+        # Models the student trained in a lab (their mix and how they did on held-out images).
+        "lab_models": [
+            {
+                "experiment": m.assignment.title,
+                "name": m.name,
+                "trained_at": m.created_at.isoformat(),
+                "training_mix": m.counts,
+                "status": m.job.status,
+                "model": m.job.result.key if m.job.result else None,
+                "held_out_accuracy": (m.job.result.metrics or {}).get("overall_accuracy") if m.job.result else None,
+            }
+            for m in LabModel.objects.filter(trained_by=student, assignment__classroom=classroom)
+            .select_related("assignment", "job", "job__result")
+            .order_by("created_at")
+        ],
     }
     audit.record(
         actor=actor,
@@ -130,6 +146,7 @@ def delete_student_data(*, classroom: Classroom, student: User, actor: User) -> 
     submissions = Submission.objects.filter(student=student, assignment__classroom=classroom)
     photos = list(submissions.exclude(photo="").values_list("photo", flat=True))
     n_submissions = submissions.count()
+    n_lab = delete_lab_models(LabModel.objects.filter(trained_by=student, assignment__classroom=classroom))
     submissions.delete()  # predictions cascade
     n_answers, _ = LessonResponse.objects.filter(student=student, assignment__classroom=classroom).delete()
     Enrollment.objects.filter(classroom=classroom, student=student).delete()
@@ -142,6 +159,7 @@ def delete_student_data(*, classroom: Classroom, student: User, actor: User) -> 
         submissions=n_submissions,
         photos=len(photos),
         lesson_answers=n_answers,
+        lab_models=n_lab,
         account_deleted=account_deleted,
     )
     if account_deleted:
@@ -178,6 +196,7 @@ def delete_classroom(*, classroom: Classroom, actor: User) -> dict:
         students=len(student_ids),
         gallery_images=len(gallery),
     )
+    delete_lab_models(LabModel.objects.filter(assignment__classroom=classroom))  # files too
     classroom.delete()  # assignments, submissions, predictions and enrollments cascade
     orphans = User.objects.filter(
         pk__in=student_ids, role=User.Role.STUDENT, created_by=actor, enrollments__isnull=True

@@ -122,8 +122,12 @@ def submit_photo(
                 assignment=assignment, student=student, photo=name, expected_label=expected_label, note=note or "",
                 gallery_image=gallery_image, true_label=true_label, preview=preview,
             )  # fmt: skip
+            # The experiment's models, and the student's (team's) finished lab models.
+            models = list(assignment.model_versions.all()) + (
+                [] if preview else selectors.lab_models_ready(assignment, student)
+            )
             predictions = Prediction.objects.bulk_create(
-                [Prediction(submission=submission, model_version=mv) for mv in assignment.model_versions.all()]
+                [Prediction(submission=submission, model_version=mv) for mv in models]
             )
             # One task per queue: it claims its siblings on that queue, so the worker
             # decodes the photo and finds the face once for both MLPs.

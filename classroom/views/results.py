@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from .. import results as res
 from .. import selectors
+from ..lab import selectors as lab_selectors
 from .access import teacher_required
 
 
@@ -39,8 +40,16 @@ def assignment_results(request, public_id):
             "results": results,
             "data": res.as_dict(results),
             "min_tests": settings.MIN_TESTS_PER_GROUP,
+            **_lab_chart(assignment, request.user),
         },
     )
+
+
+def _lab_chart(assignment, user) -> dict:
+    """The lab's class chart, once the experiment has a lab (None: the page shows no chart)."""
+    if not assignment.lab_enabled and not assignment.lab_models.exists():
+        return {"points": None}
+    return lab_selectors.chart_context(assignment, user)
 
 
 @login_required
@@ -77,6 +86,7 @@ def projector(request, public_id):
             "results": results,
             "data": res.as_dict(results),
             "min_tests": settings.MIN_TESTS_PER_GROUP,
+            **_lab_chart(assignment, request.user),
         },
     )
 

@@ -1,4 +1,4 @@
-// The training job form: shows only the options of the chosen mix and model family,
+// The training job form (and the student lab's): shows only the options of the chosen mix and model family,
 // and draws the mix's composition live (Chart.js, vendored) from the composition
 // endpoint, with a table beside the chart for screen readers. Starting is disabled
 // while the mix is not achievable; the server checks again on submit.
@@ -21,9 +21,10 @@
   function showOptions() {
     const mix = field("mix_kind").value;
     form.querySelectorAll("[data-mix]").forEach((el) => (el.hidden = el.dataset.mix !== mix));
-    const kind = field("kind").value;
+    const kind = field("kind"); // the student lab's form has no model family
+    if (!kind) return;
     form.querySelectorAll("[data-family]").forEach((el) => {
-      el.hidden = !kind.startsWith(el.dataset.family);
+      el.hidden = !kind.value.startsWith(el.dataset.family);
     });
   }
 

@@ -8,13 +8,14 @@ from functools import partial
 
 from django.db import transaction
 
-from inference.models import ModelVersion
 from training import lab
 from training.composition import CompositionError
 from training.models import Dataset, TrainingJob
 
 from ..models import Assignment, LabModel, LabTeam, User
-from .submissions import assignment_is_open
+from ..selectors import lab_models_of as models_of
+from ..selectors import lab_team_of as team_of
+from ..services.submissions import assignment_is_open
 
 MIX_NAMES = {
     "balanced": "Balanced: the same number of every group",
@@ -88,25 +89,6 @@ def set_teams(*, assignment: Assignment, teams: dict[str, list[User]]) -> None:
             team.members.set(members)
 
 
-def team_of(assignment: Assignment, student: User) -> LabTeam | None:
-    return LabTeam.objects.filter(assignment=assignment, members=student).first()
-
-
-def models_of(assignment: Assignment, student: User):
-    """The lab models of a student's team (or their own, without a team), oldest first."""
-    team = team_of(assignment, student)
-    qs = LabModel.objects.filter(assignment=assignment).select_related("job", "job__result")
-    return qs.filter(team=team) if team else qs.filter(trained_by=student, team=None)
-
-
-def ready_models(assignment: Assignment, student: User) -> list[ModelVersion]:
-    """Lab models that have finished: they answer this student's tests beside the experiment's."""
-    if not assignment.lab_enabled:
-        return []
-    done = models_of(assignment, student).filter(job__status=TrainingJob.Status.DONE, job__result__isnull=False)
-    return [m.job.result for m in done]
-
-
 def plan(assignment: Assignment, *, kind: str, majority: str = "", k: int = 1, counts=None) -> dict:
     """The mix a student asks for, checked against what the lab allows and the dataset has."""
     if kind not in (assignment.lab_mixes or []):
@@ -178,3 +160,44 @@ def place_in_queue(lab_model: LabModel) -> int:
         status__in=[TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING], created_at__lt=job.created_at
     ).count()
     return ahead + 1
+
+
+def lab_model_for(user: User, public_id) -> LabModel:
+    """A lab model its trainer, their team or the class's teacher may follow; anything else is a 404."""
+    from django.db.models import Q
+    from django.http import Http404
+
+    qs = LabModel.objects.select_related("job", "job__result", "assignment__classroom")
+    if user.is_teacher:
+        m = qs.filter(public_id=public_id, assignment__classroom__teacher=user).first()
+    else:
+        m = qs.filter(Q(trained_by=user) | Q(team__members=user), public_id=public_id).first()
+    if m is None:
+        raise Http404("No such model.")
+    return m
+
+
+def delete_lab_models(lab_models) -> int:
+    """Delete lab models with their jobs, their answers, their registry rows and their files (the
+    files once the transaction commits). Class models never outlive their class, experiment or student."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from inference.models import ModelVersion
+
+    from ..models import Prediction
+
+    rows = list(lab_models.select_related("job"))
+    model_ids = [m.job.result_id for m in rows if m.job.result_id]
+    files = list(ModelVersion.objects.filter(pk__in=model_ids).values_list("artifact_path", flat=True))
+    Prediction.objects.filter(model_version_id__in=model_ids).delete()
+    TrainingJob.objects.filter(pk__in=[m.job_id for m in rows]).delete()  # the lab models cascade
+    ModelVersion.objects.filter(pk__in=model_ids, scope=ModelVersion.Scope.CLASS).delete()
+
+    def remove():
+        for name in files:
+            (Path(settings.MODEL_STORE) / name).unlink(missing_ok=True)
+
+    transaction.on_commit(remove)
+    return len(rows)

@@ -1,0 +1,78 @@
+// The lab: the class chart (Chart.js scatter, drawn from the table's data; the table has the
+// same numbers for screen readers), and each waiting or training model's progress, polled
+// until it finishes (then the page reloads to show its held-out numbers).
+(function () {
+  "use strict";
+  const pct = (x) => Math.round(x * 100);
+
+  function drawChart() {
+    const source = document.getElementById("lab-chart-data");
+    const canvas = document.getElementById("lab-chart");
+    if (!source || !canvas || !window.Chart) return;
+    const points = JSON.parse(source.textContent).points;
+    const kinds = [
+      { label: "The experiment's models", test: (p) => p.reference, color: "#5b6475", shape: "rectRot" },
+      { label: "Students' models", test: (p) => !p.reference && !p.mine, color: "#2457c5", shape: "circle" },
+      { label: "Yours", test: (p) => p.mine, color: "#c2410c", shape: "triangle" },
+    ];
+    const datasets = kinds
+      .map((k) => ({
+        label: k.label,
+        data: points.filter(k.test).map((p) => ({ x: pct(p.largest_share), y: pct(p.gap), p })),
+        backgroundColor: k.color,
+        borderColor: k.color,
+        pointStyle: k.shape,
+        pointRadius: 7,
+        pointHoverRadius: 9,
+      }))
+      .filter((d) => d.data.length);
+    new window.Chart(canvas, {
+      type: "scatter",
+      data: { datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: {
+          x: { min: 0, max: 100, title: { display: true, text: "Share of the largest group in training (%)" } },
+          y: { min: 0, max: 100, title: { display: true, text: "Gap between best and worst group (points)" } },
+        },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              label: (ctx) => {
+                const p = ctx.raw.p;
+                return `${p.label}: gap ${pct(p.gap)} points (${p.best.group} ${pct(p.best.accuracy)}%, ${p.worst.group} ${pct(p.worst.accuracy)}%)`;
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+
+  function follow(card) {
+    const url = card.dataset.statusUrl;
+    const state = card.querySelector(".lab-state");
+    const bar = card.querySelector("progress");
+    async function poll() {
+      try {
+        const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+        const s = await response.json();
+        if (s.final) {
+          window.location.reload();
+          return;
+        }
+        if (state) state.textContent = [s.waiting || s.status_display, s.stage, s.eta_text].filter(Boolean).join(": ");
+        if (bar) bar.value = s.percent || 0;
+      } catch (e) {
+        /* the next poll tries again */
+      }
+      setTimeout(poll, 1500);
+    }
+    setTimeout(poll, 1000);
+  }
+
+  drawChart();
+  document.querySelectorAll(".lab-model[data-final='0']").forEach(follow);
+})();
