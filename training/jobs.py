@@ -168,7 +168,7 @@ def _run_lab_mlp(job, progress, should_stop, echo):
         dataset=Dataset.objects.select_related("label_set").get(key=params["dataset"]),
         mix=params["mix"], cap=params["cap"], key=params.get("key") or f"lab-job{job.pk}",
         name=params.get("name") or f"Lab model (job {job.pk})", created_by=job.created_by,
-        seed=params.get("seed", job.pk), progress=progress,
+        seed=params.get("seed", 0), progress=progress,
     )  # fmt: skip
     return (
         mv,

@@ -16,7 +16,9 @@ from .models import Dataset
 
 LAB_INPUT = {"size": 32, "mode": "rgb"}  # an InputSpec's dict: preprocessing pulls in OpenCV
 # Sized for seconds on two cores (hundreds of images, 3,072 inputs), not for the best accuracy.
-LAB_MLP_PARAMS = {"hidden_layer_sizes": (32,), "max_iter": 40}
+LAB_MLP_PARAMS = {
+    "hidden_layer_sizes": (32,), "max_iter": 60, "batch_size": 64, "learning_rate_init": 3e-3, "standardize": True,
+}  # fmt: skip
 LAB_MIX_KINDS = ("balanced", "k_times", "counts")
 
 

@@ -298,3 +298,19 @@ def test_demo_class_gets_a_synthetic_gallery(demo_models, capsys):
     call_command("seed_demo", students=3, submissions=5, train_per_group=5)  # again: nothing doubles
     assert GalleryImage.objects.filter(classroom=classroom).count() == 40
     assert Dataset.objects.get(key="synthetic-demo").images.filter(split="train").count() == 25
+
+
+def test_seed_demo_runs_with_its_default_class_size(demo_models):
+    """`make demo` calls seed_demo with its defaults (12 students, 10 tests): every student who
+    tests has predicted first, as the lesson asks, so seeding never stops halfway."""
+    from django.core.management import call_command
+
+    from classroom.models import Classroom, LessonResponse
+
+    call_command("seed_demo", train_per_group=5)
+    assignment = Classroom.objects.get(teacher__username="teacher").assignments.get()
+    testers = set(assignment.submissions.values_list("student_id", flat=True))
+    predicted = set(
+        LessonResponse.objects.filter(assignment=assignment, kind="prediction").values_list("student_id", flat=True)
+    )
+    assert assignment.submissions.count() == 10 and testers <= predicted

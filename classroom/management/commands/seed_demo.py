@@ -8,6 +8,7 @@ from PIL import Image
 
 from classroom import selectors
 from classroom.credentials import generate_password
+from classroom.lab import services as lab_services
 from classroom.lessons import catalogue
 from classroom.lessons import services as lesson_services
 from classroom.models import Classroom, Enrollment, User
@@ -40,7 +41,10 @@ class Command(BaseCommand):
         parser.add_argument("--students", type=int, default=12)
         parser.add_argument("--submissions", type=int, default=10)
         parser.add_argument(
-            "--train-per-group", type=int, default=100, help="Training images per group of the synthetic dataset."
+            "--train-per-group",
+            type=int,
+            default=220,
+            help="Training images per group of the synthetic dataset (the lab's '10x one group' needs 210).",
         )
 
     @transaction.atomic
@@ -79,8 +83,14 @@ class Command(BaseCommand):
         assignment = classroom.assignments.first()
         if assignment is None:
             assignment = self._from_lesson(classroom, models, vgg)
+            # The student lab, on: each student can train a model on a mix they choose.
+            lab_services.configure_lab(
+                assignment=assignment, enabled=True, dataset=dataset, mixes=["balanced", "k_times", "counts"]
+            )
         if not assignment.submissions.exists():
-            self._predict(assignment, students[: min(len(students), 8)])
+            # Eight students predict and then test; the others have not started (the lesson page shows it).
+            testers = students[: min(len(students), 8)]
+            self._predict(assignment, testers)
             images = list(selectors.gallery_for(assignment))
             for n in range(opts["submissions"]):
                 group = n % len(synthetic.GROUPS)
@@ -95,13 +105,23 @@ class Command(BaseCommand):
                     expected = synthetic.GROUPS[group]
                 submissions.submit_photo(
                     assignment=assignment,
-                    student=students[n % len(students)],
+                    student=testers[n % len(testers)],
                     expected_label=expected,
                     note="Seeded demo test (synthetic image).",
                     **photo,
                 )
 
             self._reflect(assignment, students[: min(len(students), 5)])
+            # Two lab models, queued: the demo's training worker trains them in seconds.
+            groups = list(assignment.label_set.labels)
+            for student, name, choice in [
+                (testers[0], "Same for all", {"kind": "balanced"}),
+                (testers[-1], f"Mostly {groups[0]}", {"kind": "k_times", "majority": groups[0], "k": 10}),
+            ]:
+                try:
+                    lab_services.start_lab_model(assignment=assignment, student=student, name=name, **choice)
+                except lab_services.LabError as exc:  # a small --train-per-group
+                    self.stdout.write(f"Lab model '{name}' not seeded: {exc}")
 
         self.stdout.write(self.style.SUCCESS(f"Demo class: {classroom.name} (join code {classroom.join_code})"))
         self.stdout.write(f'Experiment: {assignment.title} (from the lesson "{LESSON}")')
