@@ -68,7 +68,7 @@ def test_refused_before_anything_is_queued(assignment, student, lab_on):
         start(name="  ", kind="balanced")
     with pytest.raises(lab.LabError, match="k from 1 to 10"):
         start(kind="k_times", majority="Group A", k=11)
-    # 100 images at 10x Group A needs 70 of Group A; the set has 40: the largest version (40 and 4 of each other) is named.
+    # 10x Group A in 100 images needs 70 of Group A; the set has 40: the largest (40 + 4 each) is named.
     with pytest.raises(lab.LabError, match=r"largest version of this mix has 56 images"):
         start(kind="k_times", majority="Group A", k=10)
     with pytest.raises(lab.LabError, match="At most 100 images"):
