@@ -89,5 +89,12 @@ bench-results: venv
 bench-load: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_load.py $(BENCH_LOAD_ARGS)
 
+# The student lab: 30 students press Train at once against a real worker on the training queue
+# (fresh database ethitech_lab, Redis db 5): time to the first and last model, p50/p95, peak memory.
+# BENCH_LAB_ARGS="--spread 60 --concurrency 2" changes the mix.
+.PHONY: bench-lab
+bench-lab: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_lab.py $(BENCH_LAB_ARGS)
+
 clean:
 	rm -rf var .pytest_cache .ruff_cache
