@@ -208,5 +208,5 @@ def model_card(request, key):
     # A lab model's card never names the student who trained it, except to their teacher.
     card["show_trainer"] = model.scope != ModelVersion.Scope.CLASS or request.user.is_teacher
     # The job page is the teacher's own; everyone else sees who trained the model and when.
-    card["job_is_mine"] = bool(card["job"] and card["job"].created_by_id == request.user.pk)
+    card["job_is_mine"] = bool(request.user.is_teacher and card["job"] and card["job"].created_by_id == request.user.pk)
     return render(request, "classroom/model_card.html", {"model": model, **card})

@@ -15,10 +15,16 @@
       { label: "Students' models", test: (p) => !p.reference && !p.mine, color: "#2457c5", shape: "circle" },
       { label: "Yours", test: (p) => p.mine, color: "#c2410c", shape: "triangle" },
     ];
+    const choice = document.getElementById("lab-chart-y");
+    const axis = {
+      gap: { value: (p) => pct(p.gap), title: "Gap between best and worst group (points)" },
+      overall: { value: (p) => (p.overall === null ? null : pct(p.overall)), title: "Overall accuracy (%)" },
+    };
+    const y = () => axis[choice ? choice.value : "gap"];
     const datasets = kinds
       .map((k) => ({
         label: k.label,
-        data: points.filter(k.test).map((p) => ({ x: pct(p.largest_share), y: pct(p.gap), p })),
+        data: points.filter(k.test).map((p) => ({ x: pct(p.largest_share), y: y().value(p), p })),
         backgroundColor: k.color,
         borderColor: k.color,
         pointStyle: k.shape,
@@ -26,7 +32,7 @@
         pointHoverRadius: 9,
       }))
       .filter((d) => d.data.length);
-    new window.Chart(canvas, {
+    const chart = new window.Chart(canvas, {
       type: "scatter",
       data: { datasets },
       options: {
@@ -35,20 +41,29 @@
         animation: false,
         scales: {
           x: { min: 0, max: 100, title: { display: true, text: "Share of the largest group in training (%)" } },
-          y: { min: 0, max: 100, title: { display: true, text: "Gap between best and worst group (points)" } },
+          y: { min: 0, max: 100, title: { display: true, text: y().title } },
         },
         plugins: {
           tooltip: {
             callbacks: {
               label: (ctx) => {
                 const p = ctx.raw.p;
-                return `${p.label}: gap ${pct(p.gap)} points (${p.best.group} ${pct(p.best.accuracy)}%, ${p.worst.group} ${pct(p.worst.accuracy)}%)`;
+                const overall = p.overall === null ? "" : `, ${pct(p.overall)}% right overall`;
+                return `${p.label}: gap ${pct(p.gap)} points (${p.best.group} ${pct(p.best.accuracy)}%, ${p.worst.group} ${pct(p.worst.accuracy)}%)${overall}`;
               },
             },
           },
         },
       },
     });
+    if (choice) {
+      // The second view: the same models, overall accuracy up the side (a fair model can still be a poor one).
+      choice.addEventListener("change", () => {
+        chart.data.datasets.forEach((d) => d.data.forEach((pt) => (pt.y = y().value(pt.p))));
+        chart.options.scales.y.title.text = y().title;
+        chart.update();
+      });
+    }
   }
 
   function follow(card) {
