@@ -1,5 +1,7 @@
 """Assignment instructions: Markdown rendered to HTML, then sanitised."""
 
+import re
+
 import markdown
 import nh3
 
@@ -9,8 +11,13 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+# A checklist item ("- [ ] Publish a gallery") shows a box, not the raw brackets.
+_TASK = re.compile(r"^(\s*[-*+] )\[( |x|X)\] ", re.M)
+
+
 def render_markdown(text: str) -> str:
-    html = markdown.markdown(text or "", extensions=["tables", "sane_lists"])
+    text = _TASK.sub(lambda m: m.group(1) + ("\u2611 " if m.group(2).strip() else "\u2610 "), text or "")
+    html = markdown.markdown(text, extensions=["tables", "sane_lists"])
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -59,6 +59,8 @@ def experiment_defaults(lesson: Lesson, teacher: User | None = None) -> dict:
             "model_versions": [m.pk for m in casting.models.values()],
             "ask_expected": True,
             "allow_uploads": lesson.allow_uploads,
+            # As the teacher guides suggest: everyone predicts and tests before the class results show.
+            "results_visibility": Assignment.ResultsVisibility.ON_RELEASE,
             "ask_predictions": bool(lesson.prediction_questions),
             "tests_goal": lesson.tests_goal,
             "perception_activity": lesson.perception_activity,
@@ -86,6 +88,7 @@ def experiment_fields(lesson: Lesson | None, teacher: User | None = None) -> dic
         "model_versions": list(defaults["casting"].models.values()),
         "ask_expected": True,
         "allow_uploads": lesson.allow_uploads,
+        "results_visibility": initial["results_visibility"],
         "ask_predictions": initial["ask_predictions"],
         "prediction_questions": defaults["prediction_questions"],
         "reflection_questions": defaults["reflection_questions"],

@@ -216,9 +216,9 @@ def _answers(request, public_id, save, anchor):
     try:
         save(assignment=assignment, student=request.user, answers=answers)
     except services.LessonAnswerError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, str(exc), extra_tags=f"at-{anchor}")
     else:
-        messages.success(request, "Saved.")
+        messages.success(request, "Saved.", extra_tags=f"at-{anchor}")
     target = "preview_assignment" if request.user.is_teacher else "assignment"
     return redirect(f"{reverse(target, args=[public_id])}#{anchor}")
 

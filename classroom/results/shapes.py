@@ -95,8 +95,13 @@ class ConfusionRow:
     total: int = 0
 
     @property
+    def enough(self) -> bool:
+        return self.total >= settings.MIN_TESTS_PER_GROUP
+
+    @property
     def shares(self) -> list[float | None]:
-        return [ratio(n, self.total) for n in self.cells]
+        """Each cell's share of the row; none below the minimum (one test is not "100%")."""
+        return [ratio(n, self.total) if self.enough else None for n in self.cells]
 
 
 @dataclass
@@ -109,7 +114,8 @@ class TrendPoint:
 
     @cached_property
     def accuracies(self) -> list[float | None]:
-        return [ratio(c, t) for t, c in self.groups]
+        """So far, per group; none below the minimum number of tests, as everywhere else."""
+        return [ratio(c, t) if t >= settings.MIN_TESTS_PER_GROUP else None for t, c in self.groups]
 
     @property
     def gap(self) -> float | None:

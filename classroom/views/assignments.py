@@ -140,9 +140,11 @@ def update_note(request, public_id):
             submissions.update_note(submission=submission, student=request.user, note=form.cleaned_data["note"])
         except PermissionError:
             raise Http404()
-        messages.success(request, "Note saved.")
+        messages.success(request, "Note saved.", extra_tags="at-note")
     else:
-        messages.error(request, " ".join(form.errors.get("note", ["The note could not be saved."])))
+        messages.error(
+            request, " ".join(form.errors.get("note", ["The note could not be saved."])), extra_tags="at-note"
+        )
     return redirect(f"{reverse('submission', args=[public_id])}#note")
 
 

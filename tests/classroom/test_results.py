@@ -233,3 +233,14 @@ def test_results_pages_before_any_test(client, assignment):
     assert client.get(reverse("classroom_results", args=[assignment.classroom.public_id])).status_code == 200
     page = client.get(reverse("projector", args=[assignment.public_id])).content.decode()
     assert 'data-field="gap"><small>Not enough tests yet to compare groups</small>' in page
+
+
+def test_trend_and_confusion_withhold_rates_below_the_minimum(settings):
+    """One test is not "100%": the trend table and the confusion matrix say "too few" like the rest."""
+    from classroom.results.shapes import ConfusionRow, TrendPoint
+
+    settings.MIN_TESTS_PER_GROUP = 5
+    point = TrendPoint(start=None, tests=7, groups=[(1, 1), (6, 3)])
+    assert point.accuracies == [None, 0.5] and point.gap is None
+    assert ConfusionRow("Group A", [1, 0], total=1).shares == [None, None]
+    assert ConfusionRow("Group A", [4, 1], total=5).shares == [0.8, 0.2]
