@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from .. import results as res
+from .. import selectors
 from ..models import Assignment, LessonResponse, Submission, User
 from ..services.submissions import needs_predictions_first
 from .agreement import perception_agreement
@@ -29,7 +30,7 @@ class StudentProgress:
 
 def progress(assignment: Assignment) -> list[StudentProgress]:
     """Every student of the class: tests done, predicted yet, reflections answered (three small queries)."""
-    students = list(assignment.classroom.students.order_by("display_name", "username"))
+    students = selectors.roster(assignment.classroom)
     tests = dict(
         Submission.objects.filter(assignment=assignment, preview=False)
         .values_list("student_id")

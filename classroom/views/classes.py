@@ -28,7 +28,7 @@ def classroom_detail(request, public_id):
     context = {"classroom": classroom, "assignments": classroom.assignments.all()}
     if request.user.is_teacher:
         context.update(
-            roster=classroom.students.order_by("display_name", "username"),
+            roster=selectors.roster(classroom),
             add_form=AddStudentsForm(),
             roster_form=RosterForm(),
             consent_form=ConsentForm(),
