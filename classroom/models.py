@@ -146,6 +146,8 @@ class Assignment(models.Model):
     lab_models_per_student = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
+    # Saliency maps ("what the model looked at") for uploads too; gallery tests always get them.
+    explain_answers = models.BooleanField(default=True)
     # Off (null) by default: photos are deleted as soon as every model has answered.
     keep_photos_days = models.PositiveSmallIntegerField(
         null=True,
@@ -228,6 +230,9 @@ class Prediction(models.Model):
     probabilities = models.JSONField(default=dict, blank=True)
     face_found = models.BooleanField(null=True)
     latency_ms = models.FloatField(null=True)
+    # What the model looked at: {"method", "grid" (rows of floats), "params"} from inference.saliency.
+    # A small grid, never a copy of the photo; made while the photo still existed.
+    saliency = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -17,6 +17,7 @@ class ModelArtifactError(RuntimeError):
 class Predictor(ABC):
     family: str
     large = False  # set by the registry: holds large layers of its own (counted against its cap)
+    saliency_methods: tuple[str, ...] = ("occlusion",)  # inference.saliency: preferred first
 
     def __init__(self, path: Path, spec: InputSpec, n_classes: int, *, base_path: Path | None = None, width=1.0):
         self.path = path
@@ -73,6 +74,8 @@ class VGGPredictor(Predictor):
     one network, not one each."""
 
     family = "vgg"
+    # Grad-CAM costs about one more pass through the convolutions; occlusion one per patch (49).
+    saliency_methods = ("gradcam", "occlusion")
 
     def load(self) -> None:
         from .vggface import FC6, HEAD, WEIGHT_LAYERS, FullyConnected, SplitForward, build_model, build_part
@@ -101,6 +104,43 @@ class VGGPredictor(Predictor):
 
     def _shared_forward(self, batch: np.ndarray) -> np.ndarray:
         return self.tail(self.trunk(batch))
+
+    def _gradcam_parts(self):
+        """(convolutions up to pool5, the fully connected steps after it as TensorFlow functions)."""
+        if hasattr(self, "trunk"):
+            tops = [f for f in (self.trunk.fc, self.tail) if f is not None]
+            return self.trunk.conv, [f._forward for f in tops]
+        return self.forward.conv, [self.forward.tail._forward]
+
+    def gradcam(self, batch: np.ndarray, targets: list[int]) -> list:
+        """Grad-CAM on conv5_3 (the last convolution block) for each image's target class: the
+        same layers and weights that answered, run once more up to conv5_3, then pool5 and the
+        fully connected layers under a gradient tape (cheap: no gradient through the convolutions)."""
+        import keras
+        import tensorflow as tf
+
+        from .saliency import as_grid, gradcam_grid
+
+        conv, tops = self._gradcam_parts()
+        last = getattr(conv, "_ethitech_last_block", None)
+        if last is None:
+            last = keras.Model(conv.input, conv.get_layer("conv5_3").output)
+            last.compile(jit_compile=False)
+            conv._ethitech_last_block = last  # shared by the models on this trunk
+        maps = []
+        for i, target in enumerate(targets):
+            features = tf.constant(last.predict_on_batch(np.asarray(batch[i : i + 1], dtype=np.float32)))
+            with tf.GradientTape() as tape:
+                tape.watch(features)
+                x = tf.nn.max_pool2d(features, 2, 2, "VALID")  # pool5
+                x = tf.reshape(x, (1, -1))
+                for step in tops:
+                    x = step(x)
+                score = x[0, target]
+            grads = tape.gradient(score, features)
+            cam = gradcam_grid(features.numpy()[0], grads.numpy()[0])
+            maps.append(as_grid(cam, {"layer": "conv5_3", "grid": int(cam.shape[0]), "target": int(target)}))
+        return maps
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         return np.asarray(self.forward(batch), dtype=np.float64)

@@ -4,12 +4,15 @@ Heavy libraries (OpenCV, scikit-learn, later TensorFlow) are imported inside
 functions so the web process, which imports this module, stays light.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from .models import LabelSet, ModelVersion
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,8 @@ class Outcome:
     probabilities: dict[str, float]
     face_found: bool
     latency_ms: float
+    saliency: dict | None = None  # inference.saliency.SaliencyMap.as_dict(): a grid, never an image
+    saliency_ms: float | None = None
 
 
 def ensure_label_set(*, key: str, name: str, labels: list[str], synthetic: bool, description: str = "") -> LabelSet:
@@ -78,11 +83,12 @@ def predict_photo(*, model_version: ModelVersion, source) -> Outcome:
     return predict_photos(model_version=model_version, sources=[source])[0]
 
 
-def predict_photos(*, model_version: ModelVersion, sources: list) -> list[Outcome]:
+def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[bool] | None = None) -> list[Outcome]:
     """Run one model on several photos as one batch (VGG-Face amortises its cost this way).
 
     Sources are paths, file objects or FacePhotos already loaded (a photo that
-    several models look at is decoded and face-detected once)."""
+    several models look at is decoded and face-detected once). `explain[i]`: also make a
+    saliency map of photo i, while it is in memory (a failed map never fails the answer)."""
     import numpy as np
 
     from .preprocessing import InputSpec, to_model_input
@@ -97,6 +103,7 @@ def predict_photos(*, model_version: ModelVersion, sources: list) -> list[Outcom
     probs = predictor.predict_proba(batch)
     labels = model_version.label_set.labels
     per_photo_ms = (time.perf_counter() - started) * 1000 / len(photos)
+    maps, map_ms = _saliency(predictor, batch, probs, spec, explain or [False] * len(photos), model_version.key)
     return [
         Outcome(
             label=labels[int(p.argmax())],
@@ -104,6 +111,29 @@ def predict_photos(*, model_version: ModelVersion, sources: list) -> list[Outcom
             face_found=photo.face_found,
             # Preprocessing included, also when the photo was loaded once for several models.
             latency_ms=round(per_photo_ms + (photo.load_ms if pre else 0), 1),
+            saliency=m,
+            saliency_ms=map_ms if m else None,
         )
-        for p, photo, pre in zip(probs, photos, preloaded, strict=True)
+        for p, photo, pre, m in zip(probs, photos, preloaded, maps, strict=True)
     ]
+
+
+def _saliency(predictor, batch, probs, spec, wanted: list[bool], key: str) -> tuple[list, float | None]:
+    """Maps for the wanted photos of a batch, for each its guessed group; None where not wanted
+    or where it failed (logged: the answer is stored all the same)."""
+    from .saliency import explain
+
+    idx = [i for i, w in enumerate(wanted) if w]
+    if not idx:
+        return [None] * len(wanted), None
+    started = time.perf_counter()
+    try:
+        made = explain(predictor, batch[idx], [int(probs[i].argmax()) for i in idx], spec)
+    except Exception:
+        log.exception("Saliency maps for model %s failed; the answers are kept", key)
+        return [None] * len(wanted), None
+    ms = round((time.perf_counter() - started) * 1000 / len(idx), 1)
+    out = [None] * len(wanted)
+    for i, m in zip(idx, made, strict=True):
+        out[i] = m.as_dict() if m is not None else None
+    return out, ms

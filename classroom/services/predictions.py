@@ -56,11 +56,13 @@ class Claimed:
     photo: str
     model_version: ModelVersion
     face_box: list | None = None  # where a worker already found the face, if one did
+    explain: bool = False  # make a saliency map while the photo is here
 
     @classmethod
     def of(cls, prediction: Prediction, model_version: ModelVersion) -> "Claimed":
-        submission = prediction.submission
-        return cls(prediction.pk, prediction.submission_id, submission.photo, model_version, submission.face_box)
+        s = prediction.submission
+        explain = s.gallery_image_id is not None or s.assignment.explain_answers
+        return cls(prediction.pk, prediction.submission_id, s.photo, model_version, s.face_box, explain)
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
                 submission_id=Subquery(target.values("submission_id")),
                 model_version__family=Subquery(target.values("model_version__family")),
             )
-            .select_related("model_version__label_set", "model_version__base", "submission")
+            .select_related("model_version__label_set", "model_version__base", "submission__assignment")
         )
         if not any(p.pk == prediction_id for p in own):
             return [], set()
@@ -200,8 +202,16 @@ def _batch_of_others(model_version: ModelVersion, *, exclude_submission: int, li
         Prediction.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(model_version=model_version, status=Prediction.Status.PENDING, attempts=0)
         .exclude(submission_id=exclude_submission)
-        .select_related("submission")
-        .only("pk", "attempts", "submission_id", "submission__photo", "submission__face_box")
+        .select_related("submission__assignment")
+        .only(
+            "pk",
+            "attempts",
+            "submission_id",
+            "submission__photo",
+            "submission__face_box",
+            "submission__gallery_image_id",
+            "submission__assignment__explain_answers",
+        )
         .order_by("created_at")[:limit]
     )
 
@@ -251,7 +261,11 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
     for items in by_model.values():
         model_version = items[0].model_version
         try:
-            outcomes = predict_photos(model_version=model_version, sources=[photos[c.photo] for c in items])
+            outcomes = predict_photos(
+                model_version=model_version,
+                sources=[photos[c.photo] for c in items],
+                explain=[c.explain for c in items],
+            )
         except SoftTimeLimitExceeded:
             raise  # run_prediction fails what is left
         except Exception as exc:
@@ -324,6 +338,7 @@ def _final_fields(result: Result, now) -> dict:
     return {
         "status": Prediction.Status.DONE, "label": outcome.label, "probabilities": outcome.probabilities,
         "face_found": outcome.face_found, "latency_ms": outcome.latency_ms, "error": "", "finished_at": now,
+        "saliency": outcome.saliency,
     }  # fmt: skip
 
 
