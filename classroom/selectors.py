@@ -135,10 +135,12 @@ def lab_team_of(assignment: Assignment, student: User) -> LabTeam | None:
 
 
 def lab_models_of(assignment: Assignment, student: User):
-    """The lab models of a student's team (or their own, without a team), oldest first."""
+    """The lab models of a student's team and their own from before it (or only their own,
+    without a team), oldest first."""
     team = lab_team_of(assignment, student)
     qs = LabModel.objects.filter(assignment=assignment).select_related("job", "job__result")
-    return qs.filter(team=team) if team else qs.filter(trained_by=student, team=None)
+    own = Q(trained_by=student, team=None)
+    return qs.filter(Q(team=team) | own) if team else qs.filter(own)
 
 
 def lab_models_ready(assignment: Assignment, student: User) -> list[ModelVersion]:

@@ -87,9 +87,7 @@ ROUTES = {
     # the student lab (off in the matrix's experiment: students get a 404 until it is switched on)
     "lab": Route({**MEMBER, "student": SCOPE, "classmate": SCOPE}, ANY, obj="assignment"),
     "lab_settings": Route(CLASS_TEACHER, ANY, obj="assignment"),
-    "lab_composition": Route(
-        MEMBER, obj="assignment", overrides={(a, "GET"): 400 for a in ("student", "classmate", "teacher")}
-    ),
+    "lab_composition": Route(MEMBER, obj="assignment"),
     "lab_model_status": Route({**OWNER, "classmate": SCOPE}, obj="lab_model"),
     "discussion_sheet": Route(CLASS_TEACHER, ANY, obj="assignment"),
     "answers_csv": Route(CLASS_TEACHER, obj="assignment"),

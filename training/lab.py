@@ -111,7 +111,8 @@ def train_lab_model(*, dataset: Dataset, mix: dict, cap: int, key: str, name: st
     return train_and_register_mlp(
         x=x_pool[rows], y=y_pool[rows], x_test=x_test, y_test=y_test, label_set=dataset.label_set,
         spec=InputSpec.from_dict(LAB_INPUT), key=key, name=name, composition=p["counts"],
-        data_source=dataset.name + (" (synthetic, not real people)" if dataset.synthetic else ""),
+        data_source=dataset.name + (" (synthetic, not real people)" if dataset.synthetic and "synthetic" not in
+                                    dataset.name.lower() else ""),
         synthetic_data=dataset.synthetic, seed=seed, created_by=created_by,
         params={**LAB_MLP_PARAMS, "batch_size": min(LAB_MLP_PARAMS["batch_size"], len(rows))},
         scope=ModelVersion.Scope.CLASS,

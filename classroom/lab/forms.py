@@ -25,7 +25,9 @@ class LabSettingsForm(forms.Form):
         required=False,
         label="Mixes students may choose",
     )
-    max_k = forms.IntegerField(min_value=1, max_value=50, initial=10, label='Largest "k times as many"')
+    max_k = forms.IntegerField(
+        min_value=1, max_value=50, initial=10, label='Most "times as many" a student may choose (e.g. 10)'
+    )
     images_per_model = forms.IntegerField(
         min_value=50,
         max_value=5000,
@@ -82,7 +84,7 @@ class LabModelForm(forms.Form):
     )
     mix_kind = forms.ChoiceField(label="Mix")
     majority = forms.ChoiceField(required=False, label="The group it sees more of")
-    k = forms.IntegerField(required=False, min_value=1, initial=10, label="How many times as many")
+    k = forms.IntegerField(required=False, min_value=1, initial=10, label="How many times as many pictures")
 
     def __init__(self, *args, assignment: Assignment, **kwargs):
         super().__init__(*args, **kwargs)

@@ -85,12 +85,14 @@ def _point(model: ModelVersion, *, reference: bool, mine: bool, name: str) -> Ch
     )  # fmt: skip
 
 
-def class_chart(assignment: Assignment, viewer: User | None = None) -> list[ChartPoint]:
-    """One point per finished model: the experiment's models, then the class's lab models."""
+def class_chart(assignment: Assignment, viewer: User | None = None, *, names: bool = False) -> list[ChartPoint]:
+    """One point per finished model: the experiment's models, then the class's lab models.
+    `names`: show the names students gave their models (the teacher's lab page only: a name
+    chosen by a student may be their own, and results pages go on the projector)."""
     mine = set()
     if viewer is not None and viewer.is_student:
         mine = {m.pk for m in lab_models_of(assignment, viewer)}
-    teacher = viewer is not None and viewer.pk == assignment.classroom.teacher_id
+    teacher = names and viewer is not None and viewer.pk == assignment.classroom.teacher_id
     points = []
     for model in assignment.model_versions.select_related("label_set").order_by("family", "key"):
         p = _point(model, reference=True, mine=False, name=model.name)
@@ -152,7 +154,7 @@ def my_models(assignment: Assignment, student: User) -> list[MyLabModel]:
     return rows
 
 
-def chart_context(assignment: Assignment, viewer: User) -> dict:
+def chart_context(assignment: Assignment, viewer: User, *, names: bool = False) -> dict:
     """What the chart partial (classroom/lab/_chart.html) needs."""
-    points = class_chart(assignment, viewer)
+    points = class_chart(assignment, viewer, names=names)
     return {"points": points, "fairest": fairest(points), "chart": chart_data(points)}

@@ -78,9 +78,9 @@ def set_teams(*, assignment: Assignment, teams: dict[str, list[User]]) -> None:
     for members in teams.values():
         for s in members:
             if s.pk not in enrolled:
-                raise LabError(f"{s} is not in this class.")
+                raise LabError(f"Teams: {s.username} is not in this class.")
             if s.pk in seen:
-                raise LabError(f"{s} is in two teams: put each student in one team.")
+                raise LabError(f"Teams: {s.username} is in two teams. Put each student in one team.")
             seen.add(s.pk)
     assignment.lab_teams.all().delete()
     for name, members in teams.items():
@@ -98,7 +98,7 @@ def plan(assignment: Assignment, *, kind: str, majority: str = "", k: int = 1, c
         if majority not in groups:
             raise LabError("Choose the group the model sees more of.")
         if not 1 <= k <= assignment.lab_max_k:
-            raise LabError(f"Choose k from 1 to {assignment.lab_max_k}.")
+            raise LabError(f"Choose how many times as many: from 1 to {assignment.lab_max_k}.")
     if kind == "counts" and any(int(n) < 0 for n in (counts or {}).values()):
         raise LabError("Counts cannot be negative.")
     mix = lab.lab_mix(kind, groups, assignment.lab_images_per_model, majority=majority, k=k, counts=counts)

@@ -30,6 +30,7 @@ def lab_settings(request, public_id):
         "teams": teams_text(assignment),
     }
     form = LabSettingsForm(request.POST or None, initial=initial, assignment=assignment)
+    was_on = assignment.lab_enabled
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -41,12 +42,14 @@ def lab_settings(request, public_id):
         except services.LabError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(
-                request,
-                "Lab switched on: students see a Lab link on the experiment page."
-                if d["enabled"]
-                else "Lab switched off: students' models stay on the chart.",
-            )
+            if d["enabled"] and not was_on:
+                messages.success(
+                    request, "Lab switched on: students see an \u201cOpen the lab\u201d button on the experiment page."
+                )
+            elif was_on and not d["enabled"]:
+                messages.success(request, "Lab switched off: students' models stay on the chart.")
+            else:
+                messages.success(request, "Lab settings saved.")
             return redirect("lab", public_id=public_id)
     return render(
         request,
@@ -63,7 +66,7 @@ def lab(request, public_id):
     context = {
         "assignment": assignment,
         "classroom": assignment.classroom,
-        **lab_selectors.chart_context(assignment, request.user),
+        **lab_selectors.chart_context(assignment, request.user, names=request.user.is_teacher),
     }
     if request.user.is_teacher:
         context["lab_models"] = LabModel.objects.filter(assignment=assignment).select_related(
@@ -99,15 +102,15 @@ def lab_composition(request, public_id):
     and whether it is achievable (the message names the largest that is, when it is not)."""
     assignment = selectors.assignment_for(request.user, public_id)
     if not assignment.lab_enabled or assignment.lab_dataset is None:
-        return JsonResponse({"achievable": False, "message": "The lab is not switched on."}, status=400)
+        return JsonResponse({"achievable": False, "message": "The lab is not switched on."})
     form = LabModelForm({**request.GET.dict(), "name": "-"}, assignment=assignment)  # the name is not checked here
     if not form.is_valid():
         errors = [str(e) for errs in form.errors.values() for e in errs]
-        return JsonResponse({"achievable": False, "message": " ".join(errors) or "Check the mix."}, status=400)
+        return JsonResponse({"achievable": False, "message": " ".join(errors) or "Check the mix."})
     try:
         p = services.plan(assignment, **form.choice())
-    except services.LabError as exc:
-        return JsonResponse({"achievable": False, "message": str(exc)}, status=400)
+    except services.LabError as exc:  # a mix that cannot be drawn is an answer, not an error (200)
+        return JsonResponse({"achievable": False, "message": str(exc)})
     return JsonResponse({"groups": list(assignment.label_set.labels), **p})
 
 

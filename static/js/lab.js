@@ -11,9 +11,10 @@
     if (!source || !canvas || !window.Chart) return;
     const points = JSON.parse(source.textContent).points;
     const kinds = [
-      { label: "The experiment's models", test: (p) => p.reference, color: "#5b6475", shape: "rectRot" },
-      { label: "Students' models", test: (p) => !p.reference && !p.mine, color: "#2457c5", shape: "circle" },
-      { label: "Yours", test: (p) => p.mine, color: "#c2410c", shape: "triangle" },
+      // Lower `order` is drawn on top: a student's own point never hides under a classmate's.
+      { label: "The experiment's models", test: (p) => p.reference, color: "#5b6475", shape: "rectRot", order: 2 },
+      { label: "Students' models", test: (p) => !p.reference && !p.mine, color: "#2457c5", shape: "circle", order: 1 },
+      { label: "Yours", test: (p) => p.mine, color: "#c2410c", shape: "triangle", order: 0, radius: 10 },
     ];
     const choice = document.getElementById("lab-chart-y");
     const axis = {
@@ -28,7 +29,8 @@
         backgroundColor: k.color,
         borderColor: k.color,
         pointStyle: k.shape,
-        pointRadius: 7,
+        order: k.order,
+        pointRadius: k.radius || 7,
         pointHoverRadius: 9,
       }))
       .filter((d) => d.data.length);

@@ -20,7 +20,11 @@
 
   function showOptions() {
     const mix = field("mix_kind").value;
-    form.querySelectorAll("[data-mix]").forEach((el) => (el.hidden = el.dataset.mix !== mix));
+    form.querySelectorAll("[data-mix]").forEach((el) => {
+      el.hidden = el.dataset.mix !== mix;
+      // A hidden field must not block the form (the browser cannot show its error) nor be sent.
+      el.querySelectorAll("input, select").forEach((input) => (input.disabled = el.hidden));
+    });
     const kind = field("kind"); // the student lab's form has no model family
     if (!kind) return;
     form.querySelectorAll("[data-family]").forEach((el) => {

@@ -66,7 +66,7 @@ def test_refused_before_anything_is_queued(assignment, student, lab_on):
 
     with pytest.raises(lab.LabError, match="name"):
         start(name="  ", kind="balanced")
-    with pytest.raises(lab.LabError, match="k from 1 to 10"):
+    with pytest.raises(lab.LabError, match="from 1 to 10"):
         start(kind="k_times", majority="Group A", k=11)
     # 10x Group A in 100 images needs 70 of Group A; the set has 40: the largest (40 + 4 each) is named.
     with pytest.raises(lab.LabError, match=r"largest version of this mix has 56 images"):
