@@ -137,6 +137,13 @@ class AssignmentForm(forms.Form):
         help_text='Adds "Not sure" and "More than one group" to the choices; your lesson page shows how often '
         "the class agreed with each other and with the dataset's labels.",
     )
+    explain_answers = forms.BooleanField(
+        required=False,
+        initial=True,
+        label='Show "what the model looked at" for uploaded photos too',
+        help_text="A small map per answer, made while the photo still exists and kept as numbers, never as an "
+        "image. Gallery tests always get one.",
+    )
     field_order = [
         "lesson", "title", "instructions", "model_versions", "ask_predictions", "extra_predictions",
         "reflection_questions", "tests_goal",

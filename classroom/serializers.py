@@ -57,11 +57,23 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "id", "classroom", "title", "instructions", "labels", "models", "ask_expected", "allow_uploads",
             "opens_at", "due_at", "closed_at", "results_visibility", "results_released", "results_visible",
             "keep_photos_days", "lesson", "lesson_version", "tests_goal", "ask_predictions",
-            "prediction_questions", "reflection_questions", "model_roles", "perception_activity",
+            "prediction_questions", "reflection_questions", "model_roles", "perception_activity", "explain_answers",
         ]  # fmt: skip
 
     def get_results_visible(self, obj) -> bool:
         return selectors.results_visible(self.context["request"].user, obj)
+
+
+class SaliencySerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        ["occlusion", "gradcam"],
+        help_text="occlusion: how much hiding each cell lowered the guessed group's probability; gradcam: "
+        "where the last convolution block's evidence for the guess lies (0..1).",
+    )
+    grid = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()), help_text="Rows, top to bottom of the face crop."
+    )
+    params = serializers.DictField(help_text="The method's settings (cell size, layer, ...).")
 
 
 class PredictionSerializer(serializers.ModelSerializer):
@@ -71,12 +83,15 @@ class PredictionSerializer(serializers.ModelSerializer):
     model_card = serializers.SerializerMethodField()
     label = serializers.CharField(read_only=True, help_text=GUESS_HELP)
     probabilities = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    saliency = SaliencySerializer(
+        read_only=True, allow_null=True, help_text="What this model looked at: a small grid of numbers, not an image."
+    )
 
     class Meta:
         model = Prediction
         fields = [
             "submission", "model", "model_name", "model_card", "status", "label", "probabilities",
-            "face_found", "latency_ms", "error", "created_at", "finished_at",
+            "face_found", "latency_ms", "error", "saliency", "created_at", "finished_at",
         ]  # fmt: skip
 
     @extend_schema_field(OpenApiTypes.URI)

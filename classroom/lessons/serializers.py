@@ -93,6 +93,9 @@ class AssignmentWriteSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=MAX_QUESTION), required=False, max_length=20
     )
     perception_activity = serializers.BooleanField(required=False)
+    explain_answers = serializers.BooleanField(
+        required=False, help_text="Saliency maps for uploads too (gallery tests always get one)."
+    )
 
 
 # --- Students' predictions and reflections ------------------------------------------------------

@@ -62,6 +62,7 @@ def _save_kwargs(form) -> dict:
         "reflection_questions": form.reflection_list(),
         "tests_goal": d["tests_goal"] or 10,
         "perception_activity": d["perception_activity"],
+        "explain_answers": d["explain_answers"],
     }
 
 
@@ -122,6 +123,7 @@ def _edit_initial(a) -> dict:
         "reflection_questions": "\n".join(a.reflection_questions),
         "tests_goal": a.tests_goal,
         "perception_activity": a.perception_activity,
+        "explain_answers": a.explain_answers,
     }
 
 

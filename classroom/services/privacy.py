@@ -88,6 +88,8 @@ def export_student_data(*, classroom: Classroom, student: User, actor: User) -> 
                         "probabilities": p.probabilities,
                         "face_found": p.face_found,
                         "error": p.error,
+                        # What the model looked at: a small grid of numbers, never a copy of the photo.
+                        "saliency": p.saliency,
                         "finished_at": p.finished_at.isoformat() if p.finished_at else None,
                     }
                     for p in sub.predictions.all()

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -123,8 +124,23 @@ def submission_detail(request, public_id):
             "note_form": NoteForm(initial={"note": submission.note}) if mine else None,
             "is_open": submissions.assignment_is_open(assignment),
             "back_url": "preview_assignment" if submission.preview else "assignment",
+            **_saliency_base(submission),
         },
     )
+
+
+def _saliency_base(submission) -> dict:
+    """What a saliency map is drawn over: the gallery image, the upload while it is kept (at the
+    face the model looked at), or a plain face outline once the photo is gone."""
+    if submission.gallery_image_id:
+        return {"saliency_base": reverse("gallery_image", args=[submission.gallery_image.public_id])}
+    if submission.photo:
+        box = submission.face_box or []
+        return {
+            "saliency_base": reverse("submission_photo", args=[submission.public_id]),
+            "saliency_box": ",".join(str(int(v)) for v in box) if len(box) == 4 else "",
+        }
+    return {"saliency_base": static("img/face-outline.svg")}
 
 
 @login_required
@@ -183,6 +199,7 @@ def submission_status(request, public_id):
                     "face_found": None if submission.true_label else p.face_found,
                     "latency_ms": p.latency_ms,
                     "error": p.error,
+                    "saliency": p.saliency,
                 }
                 for p, explained in answers
             ],

@@ -10,12 +10,14 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from .. import results as res
 from .. import selectors
 from ..lab import selectors as lab_selectors
+from ..results.maps import mean_maps
 from .access import teacher_required
 
 
@@ -30,7 +32,8 @@ def _visible_assignment(request, public_id):
 @require_GET
 def assignment_results(request, public_id):
     assignment = _visible_assignment(request, public_id)
-    results = res.compute(res.assignment_scope(assignment, request.user))
+    scope = res.assignment_scope(assignment, request.user)
+    results = res.compute(scope)
     return render(
         request,
         "classroom/results.html",
@@ -40,9 +43,31 @@ def assignment_results(request, public_id):
             "results": results,
             "data": res.as_dict(results),
             "min_tests": settings.MIN_TESTS_PER_GROUP,
+            "group_maps": _group_maps(scope, results),
+            "outline": static("img/face-outline.svg"),
             **_lab_chart(assignment, request.user),
         },
     )
+
+
+def _group_maps(scope, results) -> list[dict]:
+    """Per model, the mean saliency map of each group (ids for the page's json_script)."""
+    maps = mean_maps(scope, [r.model for r in results.models])
+    return [
+        {
+            "model": r.model,
+            "groups": [
+                {
+                    "map": gm,
+                    "id": f"map-{i}-{j}",
+                    "label": f"{gm.group} ({gm.tests} image{'s' if gm.tests != 1 else ''})",
+                    "data": {"method": gm.method, "grid": gm.grid},
+                }
+                for j, gm in enumerate(maps.get(r.model.key, []))
+            ],
+        }
+        for i, r in enumerate(results.models)
+    ]
 
 
 def _lab_chart(assignment, user) -> dict:

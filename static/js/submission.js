@@ -51,6 +51,9 @@
       }
       section.querySelector(".mix").textContent = p.mix || "";
       section.querySelector(".face").textContent = p.face_note || "";
+      if (p.saliency && window.EthiTechSaliency) {
+        window.EthiTechSaliency.show(section.querySelector("figure.saliency"), p.saliency);
+      }
     } else if (p.status === "failed") {
       const span = document.createElement("span");
       span.className = "error";

@@ -12,7 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from classroom import selectors
-from classroom.models import GalleryImage, Submission
+from classroom.models import GalleryImage, Prediction, Submission
 from classroom.results import class_results
 from classroom.services import gallery, predictions
 from classroom.services.classes import create_assignment
@@ -314,3 +314,36 @@ def test_seed_demo_runs_with_its_default_class_size(demo_models):
         LessonResponse.objects.filter(assignment=assignment, kind="prediction").values_list("student_id", flat=True)
     )
     assert assignment.submissions.count() == 10 and testers <= predicted
+
+
+def test_gallery_tests_always_get_maps_and_the_results_page_averages_them_per_group(
+    client, classroom, student, demo_models, django_capture_on_commit_callbacks, settings
+):
+    """Gallery tests get a map whatever the upload setting; the results page shows each model's mean
+    map per group once a group has enough different images, and "not enough tests yet" before."""
+    from classroom.results import assignment_scope
+    from classroom.results.maps import mean_maps
+
+    settings.MIN_TESTS_PER_GROUP = 2
+    dataset = import_synthetic(train_per_group=2, test_per_group=3).dataset
+    gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=2)
+    a = create_assignment(classroom=classroom, title="Maps", instructions="", model_versions=list(demo_models),
+                          ask_expected=False, explain_answers=False)  # fmt: skip
+    images = list(GalleryImage.objects.filter(classroom=classroom, label="Group A")) + [
+        GalleryImage.objects.filter(classroom=classroom, label="Group B").first()
+    ]
+    for image in images:
+        sub = submit_photo(assignment=a, student=student, gallery_image=image)
+        with django_capture_on_commit_callbacks(execute=True):
+            for p in sub.predictions.all():
+                predictions.run_prediction(prediction_id=p.pk)
+    assert all(p.saliency for p in Prediction.objects.filter(submission__assignment=a))
+    maps = mean_maps(assignment_scope(a), demo_models)
+    by_group = {g.group: g for g in maps[demo_models[0].key]}
+    assert by_group["Group A"].tests == 2 and by_group["Group A"].enough
+    assert max(v for row in by_group["Group A"].grid for v in row) <= 1.0
+    assert by_group["Group B"].tests == 1 and not by_group["Group B"].enough
+    client.force_login(classroom.teacher)
+    page = client.get(reverse("results", args=[a.public_id])).content.decode()
+    assert page.count('data-grid-id="map-') == 2  # Group A for each of the two models
+    assert "Group B: not enough tests yet (1 of 2)" in page

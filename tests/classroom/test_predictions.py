@@ -176,3 +176,29 @@ def test_answers_are_kept_when_the_time_limit_strikes_while_storing_them(student
     sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
     assert predictions.run_prediction(prediction_id=sub.predictions.order_by("pk").first().pk) == "done"
     assert set(sub.predictions.values_list("status", flat=True)) == {"done"}  # none left running
+
+
+def test_maps_are_made_in_the_prediction_task_for_uploads_unless_switched_off(student, assignment, run_all):
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    run_all(sub)
+    maps = [p.saliency for p in sub.predictions.all()]
+    assert all(m and m["method"] == "occlusion" and len(m["grid"]) == 8 and len(m["grid"][0]) == 8 for m in maps)
+    assert all(isinstance(v, float) for m in maps for row in m["grid"] for v in row)  # numbers, not an image
+    assignment.explain_answers = False
+    assignment.save()
+    off = submit_photo(assignment=assignment, student=student, upload=synthetic_upload(2))
+    run_all(off)
+    assert [p.status for p in off.predictions.all()] == ["done", "done"]
+    assert [p.saliency for p in off.predictions.all()] == [None, None]
+
+
+def test_a_failed_map_never_fails_the_answer(student, assignment, run_all, monkeypatch):
+    import inference.saliency
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("map failed")
+
+    monkeypatch.setattr(inference.saliency, "explain", broken)
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
+    run_all(sub)
+    assert [(p.status, p.saliency) for p in sub.predictions.all()] == [("done", None), ("done", None)]
