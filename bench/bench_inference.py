@@ -63,6 +63,28 @@ def raw_mlp_time(env) -> float:
     return statistics.median(_timed(lambda: predictor.predict_proba(x)) for _ in range(50))
 
 
+def map_times() -> dict[str, float]:
+    """Seconds per saliency map, as the worker makes it beside the answer: occlusion for the MLP
+    (its masked copies in one batch), Grad-CAM on conv5_3 for full-size VGG-Face (batch 1)."""
+    from inference.models import ModelVersion
+    from inference.preprocessing import InputSpec
+    from inference.registry import get_predictor
+    from inference.saliency import explain
+
+    times = {}
+    for key in ("demo-mlp-balanced", "demo-vgg-balanced"):
+        mv = ModelVersion.objects.get(key=key)
+        predictor, spec = get_predictor(mv), InputSpec.from_dict(mv.input_spec)
+        shape = (1, spec.flat_length) if spec.layout == "flat" else (1, spec.size, spec.size, 3)
+        x = np.random.default_rng(1).random(shape, dtype=np.float32)
+        explain(predictor, x, [0], spec)  # warm-up
+        runs = 20 if spec.layout == "flat" else 5
+        times[mv.family] = statistics.median(
+            _timed(lambda p=predictor, s=spec, x=x: explain(p, x, [0], s)) for _ in range(runs)
+        )
+    return times
+
+
 def photo_load_times() -> dict[str, float]:
     """Seconds to decode a stored photo and find its face (each worker that looks at a photo
     does this once, unless the other family's worker has found the face already)."""
@@ -171,6 +193,10 @@ def main():
     print(f"  (a plain eager model(x) call: {raw['eager b1'] * 1000:.0f} ms at batch 1, "
           f"{raw['eager b8'] * 1000:.0f} ms/image at batch 8)")  # fmt: skip
     print(f"Raw MLP predict_proba: {mlp_raw * 1000:.2f} ms/image")
+    maps = map_times()
+    print(f"Saliency map per photo: MLP occlusion {maps['mlp'] * 1000:.1f} ms (forward {mlp_raw * 1000:.2f} ms; "
+          f"target <= 50 ms), VGG-Face Grad-CAM {maps['vgg'] * 1000:.0f} ms (forward {vgg_b1 * 1000:.0f} ms, "
+          f"{maps['vgg'] / vgg_b1:.2f}x; target <= 2x)")  # fmt: skip
     loads = photo_load_times()
     print("Photo decode + face detection, once per photo in each worker: "
           + ", ".join(f"{name} {t * 1000:.1f} ms" for name, t in loads.items())
