@@ -43,6 +43,19 @@ class User(AbstractUser):
     def __str__(self):
         return self.display_name or self.username
 
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self._password_changed = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Invariant: an API token never outlives the password it was obtained with (change, reset).
+        if getattr(self, "_password_changed", False) and self.pk:
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user=self).delete()
+            self._password_changed = False
+
 
 class Classroom(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -30,3 +30,10 @@ def sweep_stale_predictions() -> dict:
 @shared_task(name="classroom.purge_photos", ignore_result=True)
 def purge_photos() -> dict:
     return retention.purge_photos()
+
+
+@shared_task(name="classroom.clear_sessions", ignore_result=True)
+def clear_sessions() -> None:
+    from django.core.management import call_command
+
+    call_command("clearsessions")

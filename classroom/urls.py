@@ -15,6 +15,7 @@ urlpatterns = [
     path("c/<uuid:public_id>/students/add/", classes.add_students, name="add_students"),
     path("c/<uuid:public_id>/students/roster/", classes.upload_roster, name="upload_roster"),
     path("c/<uuid:public_id>/students/<uuid:student_id>/reset/", classes.reset_password, name="reset_password"),
+    path("c/<uuid:public_id>/students/<uuid:student_id>/tokens/", classes.revoke_tokens, name="revoke_tokens"),
     path("c/<uuid:public_id>/students/<uuid:student_id>/export/", privacy_views.export_student, name="export_student"),
     path("c/<uuid:public_id>/students/<uuid:student_id>/delete/", privacy_views.delete_student, name="delete_student"),
     path("c/<uuid:public_id>/consent/", privacy_views.confirm_consent, name="confirm_consent"),

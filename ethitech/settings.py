@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("ETHITECH_SWEEP_INTERVAL_SECONDS", default=60),
         "options": {"queue": "maintenance", "expires": 60},
     },
+    "clear-sessions": {  # expired sessions out of the table (Django keeps them until told)
+        "task": "classroom.clear_sessions",
+        "schedule": 6 * 3600,
+        "options": {"queue": "maintenance", "expires": 3600},
+    },
     "purge-photos": {
         "task": "classroom.purge_photos",
         "schedule": env.int("ETHITECH_PURGE_INTERVAL_SECONDS", default=900),
@@ -271,10 +276,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST API (classroom/api.py) --------------------------------------------
+# API tokens end after this many hours (and at logout, password change or reset).
+API_TOKEN_HOURS = env.int("ETHITECH_API_TOKEN_HOURS", default=24)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous request gets 401 with "WWW-Authenticate: Token".
-        "rest_framework.authentication.TokenAuthentication",
+        "classroom.auth_tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

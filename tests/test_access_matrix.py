@@ -65,6 +65,7 @@ ROUTES = {
     "add_students": Route(CLASS_TEACHER, ("POST",), obj="classroom"),
     "upload_roster": Route(CLASS_TEACHER, ("POST",), obj="classroom"),
     "reset_password": Route(CLASS_TEACHER, ("POST",), obj="student"),
+    "revoke_tokens": Route(CLASS_TEACHER, ("POST",), obj="student"),
     "export_student": Route(CLASS_TEACHER, ("POST",), obj="student"),
     "delete_student": Route(CLASS_TEACHER, ANY, obj="student"),
     "confirm_consent": Route(CLASS_TEACHER, ("POST",), obj="classroom"),

@@ -3,12 +3,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import roster, selectors
+from .. import auth_tokens, roster, selectors
 from ..forms import AddStudentsForm, ClassroomForm, ConsentForm, RosterForm
 from ..services import accounts, classes
 from .access import teacher_required
-
-CREDENTIALS_SESSION_KEY = "new_credentials"
 
 
 @teacher_required
@@ -38,12 +36,11 @@ def classroom_detail(request, public_id):
 
 
 def _show_credentials(request, classroom, credentials):
-    # Passwords are shown once: kept in the session only until the next page view.
-    request.session[CREDENTIALS_SESSION_KEY] = {
-        "classroom": str(classroom.public_id),
-        "rows": [c.__dict__ for c in credentials],
-    }
-    return redirect("credentials", public_id=classroom.public_id)
+    # Passwords are shown once, in the response that creates them: they are never stored anywhere
+    # (not in the session table either), so only their hashes exist once this page is closed.
+    response = render(request, "classroom/credentials.html", {"classroom": classroom, "rows": credentials})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @teacher_required
@@ -78,10 +75,9 @@ def upload_roster(request, public_id):
 
 @teacher_required
 def credentials(request, public_id):
+    """Without new passwords to show: says where they went (shown once, when created)."""
     classroom = selectors.classroom_for_teacher(request.user, public_id)
-    data = request.session.pop(CREDENTIALS_SESSION_KEY, None)
-    rows = data["rows"] if data and data["classroom"] == str(classroom.public_id) else []
-    return render(request, "classroom/credentials.html", {"classroom": classroom, "rows": rows})
+    return render(request, "classroom/credentials.html", {"classroom": classroom, "rows": []})
 
 
 @teacher_required
@@ -95,6 +91,19 @@ def reset_password(request, public_id, student_id):
         messages.error(request, str(exc))
         return redirect("classroom", public_id=public_id)
     return _show_credentials(request, classroom, [credential])
+
+
+@teacher_required
+@require_POST
+def revoke_tokens(request, public_id, student_id):
+    """End a student's API tokens (a lost laptop, a shared script)."""
+    classroom = selectors.classroom_for_teacher(request.user, public_id)
+    student = roster.student_in_class(classroom, student_id)
+    n = auth_tokens.revoke(student)
+    messages.success(
+        request, f"{student}: {n} API token{'s' if n != 1 else ''} ended." if n else f"{student} had no API token."
+    )
+    return redirect("classroom", public_id=public_id)
 
 
 @teacher_required

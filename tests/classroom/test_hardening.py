@@ -1,0 +1,95 @@
+"""Hardening: API tokens end (password reset or change, logout, expiry, a teacher's revoke), and
+new students' passwords are never stored in plain text, not even in the session table."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from classroom.services import accounts
+from tests import factories
+
+
+def token_for(client, username, password) -> str:
+    response = client.post("/api/token/", {"username": username, "password": password}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def works(token: str) -> int:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return api.get("/api/classes/").status_code
+
+
+@pytest.fixture
+def student_with_password(classroom):
+    [credential] = accounts.add_students(classroom=classroom, rows=[accounts.RosterRow(display_name="Ada")])
+    return credential
+
+
+def test_a_password_reset_ends_the_students_token(client, classroom, student_with_password):
+    c = student_with_password
+    token = token_for(APIClient(), c.username, c.password)
+    assert works(token) == 200
+    from classroom.models import User
+
+    accounts.reset_student_password(classroom=classroom, student=User.objects.get(username=c.username))
+    assert works(token) == 401 and not Token.objects.filter(key=token).exists()
+
+
+def test_a_password_change_and_logout_end_tokens(client, teacher):
+    teacher.set_password("old-pass-123!")
+    teacher.save()
+    token = token_for(APIClient(), teacher.username, "old-pass-123!")
+    teacher.set_password("new-pass-456!")
+    teacher.save()
+    assert works(token) == 401
+    token = token_for(APIClient(), teacher.username, "new-pass-456!")
+    client.force_login(teacher)
+    client.post(reverse("logout"))
+    assert works(token) == 401
+
+
+def test_tokens_expire_and_a_new_one_replaces_an_expired_one(teacher, settings):
+    teacher.set_password("pass-123-abc!")
+    teacher.save()
+    token = token_for(APIClient(), teacher.username, "pass-123-abc!")
+    Token.objects.filter(key=token).update(created=timezone.now() - timedelta(hours=settings.API_TOKEN_HOURS + 1))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = api.get("/api/classes/")
+    assert response.status_code == 401 and "expired" in response.json()["detail"]
+    fresh = token_for(APIClient(), teacher.username, "pass-123-abc!")
+    assert fresh != token and works(fresh) == 200
+
+
+def test_a_teacher_ends_a_students_api_access(client, classroom, student_with_password):
+    from classroom.models import User
+
+    c = student_with_password
+    token = token_for(APIClient(), c.username, c.password)
+    student = User.objects.get(username=c.username)
+    other_teacher = factories.TeacherFactory()
+    client.force_login(other_teacher)
+    assert client.post(reverse("revoke_tokens", args=[classroom.public_id, student.public_id])).status_code == 404
+    assert works(token) == 200
+    client.force_login(classroom.teacher)
+    client.post(reverse("revoke_tokens", args=[classroom.public_id, student.public_id]))
+    assert works(token) == 401
+
+
+def test_new_passwords_are_shown_once_and_never_stored_in_a_session(client, classroom):
+    client.force_login(classroom.teacher)
+    response = client.post(reverse("add_students", args=[classroom.public_id]), {"count": 3})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    passwords = [r.password for r in response.context["rows"]]
+    assert len(passwords) == 3 and all(p in response.content.decode() for p in passwords)
+    stored = [s.get_decoded() for s in Session.objects.all()]
+    assert stored and not any(p in str(data) for p in passwords for data in stored)
+    again = client.get(reverse("credentials", args=[classroom.public_id])).content.decode()
+    assert not any(p in again for p in passwords) and "shown only once" in again
