@@ -14,9 +14,9 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle
 
 from inference.intake import IntakeError
 from inference.models import ModelVersion
@@ -32,10 +32,6 @@ from .lessons.roles import follow
 from .lessons.serializers import AssignmentWriteSerializer
 from .models import Assignment, Classroom, Prediction, Submission
 from .services import classes, submissions
-
-
-class SubmissionUploadThrottle(UserRateThrottle):
-    scope = "submissions"
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -265,12 +261,6 @@ class AssignmentViewSet(
 class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, _ScopedViewSet):
     serializer_class = s.SubmissionSerializer
 
-    def get_throttles(self):
-        throttles = super().get_throttles()
-        if self.action == "create":
-            throttles.append(SubmissionUploadThrottle())
-        return throttles
-
     def get_serializer_class(self):
         return s.SubmissionCreateSerializer if self.action == "create" else s.SubmissionSerializer
 
@@ -311,6 +301,8 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             )
         except IntakeError as exc:
             raise ValidationError({"photo": [str(exc)]})
+        except submissions.TooManyTests as exc:
+            raise Throttled(detail=str(exc))  # 429: the same per-student limit as the pages
         except submissions.SubmissionError as exc:
             raise ValidationError({"non_field_errors": [str(exc)]})
         except PermissionError as exc:

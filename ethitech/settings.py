@@ -275,6 +275,28 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Per-user limits, counted in the shared cache: tests per minute (pages and API together) and
+# join codes tried per minute.
+UPLOADS_PER_MINUTE = env.int("ETHITECH_UPLOADS_PER_MINUTE", default=30)
+JOIN_ATTEMPTS_PER_MINUTE = env.int("ETHITECH_JOIN_ATTEMPTS_PER_MINUTE", default=10)
+
+
+# The shared cache: Redis when there is one (its own database, next to the broker's: clearing the
+# cache must never touch the queues), else a folder (the demo's processes share it).
+def _cache_url(redis_url: str) -> str:
+    base, _, db = redis_url.rstrip("/").rpartition("/")
+    return f"{base}/{int(db) + 1}" if db.isdigit() else redis_url
+
+
+CACHE_URL = _str("ETHITECH_CACHE_URL", _cache_url(REDIS_URL) if REDIS_URL else "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "ethitech"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "cache")}
+    )
+}
+
 # --- REST API (classroom/api.py) --------------------------------------------
 # API tokens end after this many hours (and at logout, password change or reset).
 API_TOKEN_HOURS = env.int("ETHITECH_API_TOKEN_HOURS", default=24)
@@ -296,12 +318,11 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    # "user" allows a projector polling every few seconds; "submissions" limits uploads;
+    # "user" allows a projector polling every few seconds (uploads: UPLOADS_PER_MINUTE, shared with the pages);
     # "token" limits password guesses at /api/token/.
     "DEFAULT_THROTTLE_RATES": {
         "anon": "60/minute",
         "user": "600/minute",
-        "submissions": "30/minute",
         "token": "10/minute",
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -6,7 +6,7 @@ from django.utils import timezone
 from inference.models import ModelVersion
 
 from ..models import MAX_KEEP_PHOTOS_DAYS, Assignment, AuditLog, Classroom, Enrollment, User, new_join_code
-from . import audit
+from . import audit, rate_limits
 
 
 class JoinError(ValueError):
@@ -39,6 +39,10 @@ def set_join_enabled(*, classroom: Classroom, enabled: bool) -> None:
 def join_classroom(*, student: User, code: str) -> Classroom:
     if not student.is_student:
         raise JoinError("Only student accounts join classes with a code.")
+    try:
+        rate_limits.check_join(student)  # join codes are short: no guessing them in a loop
+    except rate_limits.RateLimited as exc:
+        raise JoinError(str(exc))
     code = code.strip().upper().replace(" ", "")
     classroom = Classroom.objects.filter(join_code=code, join_enabled=True).first()
     if classroom is None:

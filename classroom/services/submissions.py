@@ -15,6 +15,7 @@ from inference.intake import clean_upload
 
 from .. import selectors
 from ..models import Assignment, GalleryImage, Prediction, Submission, User
+from . import rate_limits
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ MORE_THAN_ONE = "More than one group"
 
 class SubmissionError(ValueError):
     """The submission cannot be accepted; the message says why."""
+
+
+class TooManyTests(SubmissionError):
+    """The per-student limit on tests per minute (pages and API share it)."""
 
 
 def expected_choices(assignment: Assignment) -> list[str]:
@@ -93,6 +98,10 @@ def submit_photo(
     shown as such and never part of the class results."""
     if not assignment_is_open(assignment):
         raise SubmissionError("This experiment is not open for submissions right now.")
+    try:
+        rate_limits.check_uploads(student)  # the same count for the pages and the API
+    except rate_limits.RateLimited as exc:
+        raise TooManyTests(str(exc))
     if not assignment.classroom.consent_confirmed:
         raise SubmissionError(CONSENT_MISSING)
     preview = student.pk == assignment.classroom.teacher_id

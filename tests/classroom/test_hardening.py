@@ -93,3 +93,48 @@ def test_new_passwords_are_shown_once_and_never_stored_in_a_session(client, clas
     assert stored and not any(p in str(data) for p in passwords for data in stored)
     again = client.get(reverse("credentials", args=[classroom.public_id])).content.decode()
     assert not any(p in again for p in passwords) and "shown only once" in again
+
+
+@pytest.fixture
+def fresh_limits():
+    from django.core.cache import cache
+
+    cache.clear()  # the limits count in the shared cache (its own Redis database)
+    yield
+    cache.clear()
+
+
+def test_the_31st_test_in_a_minute_is_refused_on_the_page_and_the_api_counts_the_same(
+    client, assignment, student, fresh_limits, settings
+):
+    from classroom.models import Submission
+    from tests.helpers import synthetic_upload
+
+    settings.UPLOADS_PER_MINUTE = 30
+    client.force_login(student)
+    url = reverse("submit", args=[assignment.public_id])
+    for i in range(29):
+        assert client.post(url, {"photo": synthetic_upload(i % 5)}).status_code == 302
+    api = APIClient()
+    api.force_authenticate(student)
+    thirtieth = api.post(
+        "/api/submissions/", {"assignment": str(assignment.public_id), "photo": synthetic_upload(4)}, format="multipart"
+    )
+    assert thirtieth.status_code == 201  # the API adds to the same count
+    refused = client.post(url, {"photo": synthetic_upload(0)})
+    assert refused.status_code == 400 and "in the last minute" in refused.content.decode()
+    api_refused = api.post(
+        "/api/submissions/", {"assignment": str(assignment.public_id), "photo": synthetic_upload(1)}, format="multipart"
+    )
+    assert api_refused.status_code == 429 and "in the last minute" in api_refused.json()["detail"]
+    assert Submission.objects.filter(student=student).count() == 30
+
+
+def test_join_codes_are_limited_per_student(client, classroom, student, fresh_limits, settings):
+    settings.JOIN_ATTEMPTS_PER_MINUTE = 3
+    client.force_login(student)
+    for _ in range(3):
+        page = client.post(reverse("join"), {"code": "WRONG1"}).content.decode()
+        assert "does not match" in page
+    page = client.post(reverse("join"), {"code": classroom.join_code}).content.decode()
+    assert "Too many join codes" in page

@@ -137,6 +137,8 @@ class Command(BaseCommand):
         defaults = lesson_services.experiment_defaults(lesson, classroom.teacher)
         initial = defaults["initial"]
         chosen = [m for m in ModelVersion.objects.filter(pk__in=initial["model_versions"])] or models
+        # Every photo goes through three models: the two MLPs and, when installed, VGG-Face.
+        chosen += [m for m in vgg if m not in chosen and m.label_set_id == chosen[0].label_set_id]
         return classes.create_assignment(
             classroom=classroom,
             title=initial["title"],
@@ -149,7 +151,7 @@ class Command(BaseCommand):
             ask_predictions=initial["ask_predictions"],
             prediction_questions=defaults["prediction_questions"],
             reflection_questions=defaults["reflection_questions"],
-            model_roles=defaults["model_roles"],
+            model_roles={**defaults["model_roles"], **({"transfer": vgg[0].key} if vgg and vgg[0] in chosen else {})},
             tests_goal=initial["tests_goal"],
         )
 
