@@ -34,6 +34,18 @@ class Predictor(ABC):
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """(n, input) -> (n, n_classes) probabilities, columns in label-set order."""
 
+    def predict_and_explain(self, batch: np.ndarray, wanted: list[bool]):
+        """(probabilities, a saliency map or None per image): by default the answers, then an
+        occlusion map of each wanted image (its masked copies in one batch)."""
+        from .saliency import occlusion
+
+        probs = self.predict_proba(batch)
+        maps = [
+            occlusion(self.predict_proba, x, self.spec, int(p.argmax())) if w else None
+            for x, p, w in zip(batch, probs, wanted, strict=True)
+        ]
+        return probs, maps
+
     def warm_up(self) -> None:
         """One forward pass on a blank input: the first real photo then pays no first-call costs."""
         shape = (1, self.spec.flat_length) if self.spec.layout == "flat" else (1, self.spec.size, self.spec.size, 3)
@@ -112,35 +124,61 @@ class VGGPredictor(Predictor):
             return self.trunk.conv, [f._forward for f in tops]
         return self.forward.conv, [self.forward.tail._forward]
 
-    def gradcam(self, batch: np.ndarray, targets: list[int]) -> list:
-        """Grad-CAM on conv5_3 (the last convolution block) for each image's target class: the
-        same layers and weights that answered, run once more up to conv5_3, then pool5 and the
-        fully connected layers under a gradient tape (cheap: no gradient through the convolutions)."""
-        import keras
-        import tensorflow as tf
+    def _gradcam_fn(self):
+        """(conv input -> conv5_3, compiled; conv5_3 -> probabilities and their gradient, a graph).
+        Built once per loaded model; the conv part is shared by the models on one trunk."""
+        if getattr(self, "_gradcam", None) is None:
+            import keras
+            import tensorflow as tf
 
+            conv, tops = self._gradcam_parts()
+            last = getattr(conv, "_ethitech_last_block", None)
+            if last is None:
+                last = keras.Model(conv.input, conv.get_layer("conv5_3").output)
+                last.compile(jit_compile=False)
+                conv._ethitech_last_block = last
+
+            @tf.function(input_signature=[tf.TensorSpec([1, *last.output.shape[1:]], tf.float32)])
+            def probs_and_grads(features):
+                with tf.GradientTape() as tape:
+                    tape.watch(features)
+                    x = tf.reshape(tf.nn.max_pool2d(features, 2, 2, "VALID"), (1, -1))  # pool5, as the model
+                    for step in tops:
+                        x = step(x)
+                    score = x[0, tf.argmax(x[0])]  # the guessed group
+                return x, tape.gradient(score, features)
+
+            self._gradcam = (last, probs_and_grads)
+        return self._gradcam
+
+    def _answer_with_gradcam(self, image: np.ndarray):
+        """One image's probabilities and its Grad-CAM map from a single pass through the
+        convolutions (up to conv5_3; pool5 and the fully connected layers under a gradient tape)."""
         from .saliency import as_grid, gradcam_grid
 
-        conv, tops = self._gradcam_parts()
-        last = getattr(conv, "_ethitech_last_block", None)
-        if last is None:
-            last = keras.Model(conv.input, conv.get_layer("conv5_3").output)
-            last.compile(jit_compile=False)
-            conv._ethitech_last_block = last  # shared by the models on this trunk
-        maps = []
-        for i, target in enumerate(targets):
-            features = tf.constant(last.predict_on_batch(np.asarray(batch[i : i + 1], dtype=np.float32)))
-            with tf.GradientTape() as tape:
-                tape.watch(features)
-                x = tf.nn.max_pool2d(features, 2, 2, "VALID")  # pool5
-                x = tf.reshape(x, (1, -1))
-                for step in tops:
-                    x = step(x)
-                score = x[0, target]
-            grads = tape.gradient(score, features)
-            cam = gradcam_grid(features.numpy()[0], grads.numpy()[0])
-            maps.append(as_grid(cam, {"layer": "conv5_3", "grid": int(cam.shape[0]), "target": int(target)}))
-        return maps
+        last, probs_and_grads = self._gradcam_fn()
+        features = last.predict_on_batch(np.asarray(image[None], dtype=np.float32))
+        probs, grads = probs_and_grads(features)
+        probs = np.asarray(probs, dtype=np.float64)[0]
+        cam = gradcam_grid(features[0], np.asarray(grads)[0])
+        return probs, as_grid(cam, {"layer": "conv5_3", "grid": int(cam.shape[0]), "target": int(probs.argmax())})
+
+    def gradcam(self, batch: np.ndarray, targets: list[int]) -> list:
+        """Grad-CAM maps (for each image's guessed group, which is what `targets` name here)."""
+        return [self._answer_with_gradcam(x)[1] for x in batch]
+
+    def predict_and_explain(self, batch: np.ndarray, wanted: list[bool]):
+        """Answers for the batch, and a Grad-CAM map where wanted at about the cost of the answer
+        alone: a wanted image's convolutions run once, for both."""
+        probs = np.zeros((len(batch), self.n_classes), dtype=np.float64)
+        rest = [i for i, w in enumerate(wanted) if not w]
+        if rest:
+            probs[rest] = self.predict_proba(batch[rest])
+        maps = [None] * len(batch)
+        for i, w in enumerate(wanted):
+            if w:
+                probs[i], maps[i] = self._answer_with_gradcam(batch[i])
+        return probs, maps
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         return np.asarray(self.forward(batch), dtype=np.float64)

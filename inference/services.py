@@ -22,7 +22,6 @@ class Outcome:
     face_found: bool
     latency_ms: float
     saliency: dict | None = None  # inference.saliency.SaliencyMap.as_dict(): a grid, never an image
-    saliency_ms: float | None = None
 
 
 def ensure_label_set(*, key: str, name: str, labels: list[str], synthetic: bool, description: str = "") -> LabelSet:
@@ -100,10 +99,9 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
     photos = [s if pre else load_face_photo(s) for s, pre in zip(sources, preloaded, strict=True)]
     spec = InputSpec.from_dict(model_version.input_spec)
     batch = np.stack([to_model_input(photo.crop, spec) for photo in photos])
-    probs = predictor.predict_proba(batch)
+    probs, maps = _answers_and_maps(predictor, batch, explain or [False] * len(photos), model_version.key)
     labels = model_version.label_set.labels
     per_photo_ms = (time.perf_counter() - started) * 1000 / len(photos)
-    maps, map_ms = _saliency(predictor, batch, probs, spec, explain or [False] * len(photos), model_version.key)
     return [
         Outcome(
             label=labels[int(p.argmax())],
@@ -112,28 +110,19 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
             # Preprocessing included, also when the photo was loaded once for several models.
             latency_ms=round(per_photo_ms + (photo.load_ms if pre else 0), 1),
             saliency=m,
-            saliency_ms=map_ms if m else None,
         )
         for p, photo, pre, m in zip(probs, photos, preloaded, maps, strict=True)
     ]
 
 
-def _saliency(predictor, batch, probs, spec, wanted: list[bool], key: str) -> tuple[list, float | None]:
-    """Maps for the wanted photos of a batch, for each its guessed group; None where not wanted
-    or where it failed (logged: the answer is stored all the same)."""
-    from .saliency import explain
-
-    idx = [i for i, w in enumerate(wanted) if w]
-    if not idx:
-        return [None] * len(wanted), None
-    started = time.perf_counter()
+def _answers_and_maps(predictor, batch, wanted: list[bool], key: str):
+    """The batch's probabilities, and a saliency map per wanted photo (as a dict) or None. A map
+    that cannot be made is logged and the answers are made without: never a failed answer."""
+    if not any(wanted):
+        return predictor.predict_proba(batch), [None] * len(wanted)
     try:
-        made = explain(predictor, batch[idx], [int(probs[i].argmax()) for i in idx], spec)
+        probs, maps = predictor.predict_and_explain(batch, wanted)
     except Exception:
-        log.exception("Saliency maps for model %s failed; the answers are kept", key)
-        return [None] * len(wanted), None
-    ms = round((time.perf_counter() - started) * 1000 / len(idx), 1)
-    out = [None] * len(wanted)
-    for i, m in zip(idx, made, strict=True):
-        out[i] = m.as_dict() if m is not None else None
-    return out, ms
+        log.exception("Saliency maps for model %s failed; answering without them", key)
+        return predictor.predict_proba(batch), [None] * len(wanted)
+    return probs, [m.as_dict() if m is not None else None for m in maps]

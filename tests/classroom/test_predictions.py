@@ -198,7 +198,7 @@ def test_a_failed_map_never_fails_the_answer(student, assignment, run_all, monke
     def broken(*args, **kwargs):
         raise RuntimeError("map failed")
 
-    monkeypatch.setattr(inference.saliency, "explain", broken)
+    monkeypatch.setattr(inference.saliency, "occlusion", broken)
     sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
     run_all(sub)
     assert [(p.status, p.saliency) for p in sub.predictions.all()] == [("done", None), ("done", None)]

@@ -138,3 +138,16 @@ def test_vgg_gradcam_and_occlusion_find_the_region_and_not_after_randomising(vgg
         variable.assign(rng.normal(0, 0.05, variable.shape).astype("float32"))
     [after] = explain(predictor, image, [1], spec)
     assert correlation(cam.grid, after.grid) < 0.5
+
+
+def test_vgg_answers_with_maps_are_the_answers_without(vgg_patch_model):
+    """Grad-CAM comes from the same pass through the convolutions as the answer: the answer it
+    gives must be the plain forward's, and images not asked for get no map."""
+    from inference.registry import get_predictor
+
+    predictor = get_predictor(vgg_patch_model)
+    x, _ = patch_images(3, 224, seed=4, background=DARK)
+    plain = predictor.predict_proba(x)
+    probs, maps = predictor.predict_and_explain(x, [True, False, True])
+    assert np.allclose(probs, plain, atol=1e-5)
+    assert maps[1] is None and maps[0].method == GRADCAM and maps[2].params["target"] == int(plain[2].argmax())
