@@ -37,6 +37,8 @@ MEDIA_ROOT = Path(_str("ETHITECH_MEDIA_ROOT", str(DATA_DIR / "media")))
 # The student lab's pool per dataset: preprocessed once, then every lab fit draws from it.
 LAB_POOL_PER_GROUP = env.int("ETHITECH_LAB_POOL_PER_GROUP", default=2000)
 LAB_TEST_PER_GROUP = env.int("ETHITECH_LAB_TEST_PER_GROUP", default=200)
+# At most this many lab models of one class train at once (when several training workers share a server).
+LAB_JOBS_PER_GROUP = env.int("ETHITECH_LAB_JOBS_PER_CLASS", default=2)
 MODEL_STORE = Path(_str("ETHITECH_MODEL_STORE", str(DATA_DIR / "models")))
 
 INSTALLED_APPS = [

@@ -53,9 +53,24 @@ def cancel_job(*, job: TrainingJob) -> None:
     )
 
 
-def run_job(job_id: int, *, progress=None, echo=None) -> TrainingJob:
+def group_busy(job: TrainingJob) -> bool:
+    """A lab job waits while its group (a class) already has LAB_JOBS_PER_GROUP lab jobs running,
+    so one class pressing Train at once cannot take every training worker of a shared server."""
+    group = job.params.get("group")
+    if job.kind != TrainingJob.Kind.LAB_MLP or not group:
+        return False
+    running = TrainingJob.objects.filter(kind=job.kind, status=TrainingJob.Status.RUNNING, params__group=group)
+    return running.exclude(pk=job.pk).count() >= settings.LAB_JOBS_PER_GROUP
+
+
+def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> TrainingJob:
+    """`when_busy(job)`: called instead of running a lab job whose class is at its limit (the task
+    sends it again a little later); without it the job runs regardless."""
     job = TrainingJob.objects.get(pk=job_id)
     if job.is_final:
+        return job
+    if when_busy is not None and job.status == TrainingJob.Status.QUEUED and group_busy(job):
+        when_busy(job)
         return job
     resumed = job.status == TrainingJob.Status.RUNNING  # a previous run of this job was interrupted
     mark(job, TrainingJob.Status.RUNNING, started_at=job.started_at or timezone.now(),

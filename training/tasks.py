@@ -7,7 +7,12 @@ from . import jobs
 
 @shared_task(name="training.run_job", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_training_job(job_id: int) -> str:
-    return jobs.run_job(job_id).status
+    return jobs.run_job(job_id, when_busy=_later).status
+
+
+def _later(job) -> None:
+    """Its class has enough lab jobs running: back on the queue for a couple of seconds."""
+    run_training_job.apply_async(args=[job.pk], queue=jobs.QUEUES[job.kind], countdown=2)
 
 
 @shared_task(name="training.prepare_lab_pool", ignore_result=True)

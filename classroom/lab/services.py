@@ -143,6 +143,7 @@ def start_lab_model(
                 "cap": assignment.lab_images_per_model,
                 "name": name,
                 "key": f"lab-{uuid.uuid4().hex[:16]}",
+                "group": str(assignment.classroom.public_id),  # the per-class limit on running lab jobs
             },
             created_by=student,
         )

@@ -154,3 +154,19 @@ def test_the_lab_api(assignment, student, lab_on):
     points = teacher.get(base + "chart/").json()["points"]
     assert {p["name"] for p in points if not p["reference"]} == {"Via API"}
     assert teacher.post(base + "models/", {"name": "T", "kind": "balanced"}, format="json").status_code == 404
+
+
+def test_a_class_at_its_limit_of_running_lab_jobs_waits(assignment, student, lab_on, settings):
+    from training.jobs import group_busy
+    from training.models import TrainingJob
+
+    settings.LAB_JOBS_PER_GROUP = 1
+    first = lab.start_lab_model(assignment=assignment, student=student, name="First", kind="balanced")
+    second = lab.start_lab_model(assignment=assignment, student=student, name="Second", kind="balanced")
+    TrainingJob.objects.filter(pk=first.job_id).update(status=TrainingJob.Status.RUNNING)
+    sent_back = []
+    job = run_job(second.job_id, when_busy=sent_back.append)
+    assert job.status == "queued" and [j.pk for j in sent_back] == [second.job_id]
+    TrainingJob.objects.filter(pk=first.job_id).update(status=TrainingJob.Status.DONE)
+    assert not group_busy(job)
+    assert run_job(second.job_id, when_busy=sent_back.append).status == "done" and len(sent_back) == 1
