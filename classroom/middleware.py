@@ -54,3 +54,33 @@ def _back_url(request) -> str:
     if match.url_name == "submit" and "public_id" in match.kwargs:
         return reverse("assignment", kwargs={"public_id": match.kwargs["public_id"]})
     return reverse("home")
+
+
+class PrivateResponsesMiddleware:
+    """Signed-in pages and every API answer are `Cache-Control: no-store` (login cards, rosters,
+    notes: shared classroom computers and proxies keep nothing), and an API error is always JSON,
+    even one Django raises before the view answers (too many files, an unknown URL)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        api = request.path.startswith("/api/")
+        if api or getattr(request, "user", None) is not None and request.user.is_authenticated:
+            response["Cache-Control"] = "no-store"
+        if api and response.status_code >= 400 and "json" not in response.get("Content-Type", ""):
+            json = JsonResponse({"detail": response.reason_phrase}, status=response.status_code)
+            json["Cache-Control"] = "no-store"
+            return json
+        return response
+
+    def process_exception(self, request, exception):
+        from django.core.exceptions import SuspiciousOperation
+
+        if request.path.startswith("/api/") and isinstance(exception, SuspiciousOperation):
+            # e.g. TooManyFilesSent: a plain answer, not an HTML page and a logged traceback.
+            response = JsonResponse({"detail": str(exception) or "The request was refused."}, status=400)
+            response["Cache-Control"] = "no-store"
+            return response
+        return None

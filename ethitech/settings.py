@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # no-store on signed-in pages and the API; API errors always JSON.
+    "classroom.middleware.PrivateResponsesMiddleware",
     # Before any view reads the body: oversized uploads get a 413 page unread.
     "classroom.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -386,3 +386,34 @@ def test_model_cards_and_lists_follow_each_models_scope(world, demo_models):
     offered = {m.key for m in form.context["form"].fields["model_versions"].queryset}
     assert offered == {m.key for m in demo_models} | {"teacher-own"}, offered
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", routes_here())
+def test_every_signed_in_answer_is_no_store(world, name):
+    """Shared classroom computers and proxies keep nothing a signed-in user was shown."""
+    route = ROUTES[name]
+    url = reverse(name, kwargs=url_kwargs(world, route))
+    problems = []
+    for actor in ("student", "teacher"):
+        cache.clear()
+        client = Client()
+        client.force_login(world["users"][actor])
+        response = client.get(url)
+        if "no-store" not in response.get("Cache-Control", ""):
+            problems.append(
+                f"{actor}: GET {url} -> {response.status_code}, Cache-Control {response.get('Cache-Control')!r}"
+            )
+    assert not problems, "\n".join(problems)
+
+
+def test_api_errors_are_json_even_before_the_view(world):
+    from tests.helpers import synthetic_upload
+
+    client = Client()
+    client.force_login(world["users"]["student"])
+    files = {f"photo{i}": synthetic_upload() for i in range(8)}  # over DATA_UPLOAD_MAX_NUMBER_FILES
+    response = client.post("/api/submissions/", {"assignment": str(world["assignment"].public_id), **files})
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "files" in response.json()["detail"].lower()
+    missing = client.get("/api/no-such-thing/")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
