@@ -56,6 +56,13 @@ def _back_url(request) -> str:
     return reverse("home")
 
 
+# Views that keep "private" browser caching on purpose, and why (tests/test_access_matrix.py):
+DELIBERATELY_CACHED = {
+    "gallery_image": "a dataset image, not a student's data: an hour in the browser's own cache",
+    "results_json": "anonymous aggregates the projector polls: revalidated by ETag each time (no-cache)",
+}
+
+
 class PrivateResponsesMiddleware:
     """Signed-in pages and every API answer are `Cache-Control: no-store` (login cards, rosters,
     notes: shared classroom computers and proxies keep nothing), and an API error is always JSON,
@@ -67,7 +74,9 @@ class PrivateResponsesMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         api = request.path.startswith("/api/")
-        if api or getattr(request, "user", None) is not None and request.user.is_authenticated:
+        # A view may keep a deliberate private cache (DELIBERATELY_CACHED); everything else is no-store.
+        deliberate = "private" in response.get("Cache-Control", "") and "no-store" not in response["Cache-Control"]
+        if (api or getattr(request, "user", None) is not None and request.user.is_authenticated) and not deliberate:
             response["Cache-Control"] = "no-store"
         if api and response.status_code >= 400 and "json" not in response.get("Content-Type", ""):
             json = JsonResponse({"detail": response.reason_phrase}, status=response.status_code)
