@@ -26,11 +26,11 @@ def _slow_and_journaled_model_runs(**_):
     delay = float(os.environ.get("ETHITECH_FAULT_DELAY", "1.0"))
     original = services.predict_photos
 
-    def predict_photos(*, model_version, sources):
+    def predict_photos(*, model_version, sources, **options):
         names = [os.path.basename(getattr(s, "name", "?")) for s in sources]
         (folder / f"running-{os.getpid()}").write_text(f"{time.time()} {model_version.key} {' '.join(names)}")
         time.sleep(delay)
-        outcomes = original(model_version=model_version, sources=sources)
+        outcomes = original(model_version=model_version, sources=sources, **options)
         with open(folder / "journal.txt", "a") as journal:
             for name in names:
                 journal.write(f"{model_version.key} {name}\n")

@@ -11,6 +11,7 @@ import pytest
 from classroom.services import gallery
 from classroom.services.classes import create_assignment
 from tests import factories
+from tests.integration.pages import login as _login
 from training.importers.synthetic import import_synthetic
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -51,13 +52,6 @@ def _eventually(page, expression: str, timeout: float = 20) -> None:
     while not page.evaluate(expression):
         assert time.monotonic() < deadline, f"Never true: {expression}"
         page.wait_for_timeout(200)
-
-
-def _login(page, url, username, password):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
 
 
 def test_training_page_and_gallery_in_the_browser(browser, live_server, celery_worker, demo_models):

@@ -7,17 +7,11 @@ import pytest
 from classroom.models import GalleryImage
 from classroom.services import gallery, privacy
 from tests import factories
+from tests.integration.pages import login as _login
 from tests.integration.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from training.importers.synthetic import import_synthetic
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, url, username, password):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
 
 
 def test_a_whole_lesson(browser, live_server, celery_worker, demo_models):  # noqa: F811
@@ -47,6 +41,9 @@ def test_a_whole_lesson(browser, live_server, celery_worker, demo_models):  # no
     expect(page.locator("#from-lesson")).to_contain_text("Who is in the training data?")
     expect(page.locator("#casting-note")).to_contain_text("synthetic demo models")
     page.fill("#id_pq_0", "Which model will be fairer to every group?")
+    # The lesson suggests releasing results when the class is ready; this class sees them at once.
+    expect(page.locator("#id_results_visibility")).to_have_value("on_release")
+    page.select_option("#id_results_visibility", "immediate")
     page.get_by_role("button", name="Create experiment").click()
     expect(page.locator("h1")).to_have_text("Who is in the training data?")
     experiment_url = page.url
@@ -80,7 +77,7 @@ def test_a_whole_lesson(browser, live_server, celery_worker, demo_models):  # no
     expect(page.locator("#observe-table")).to_be_visible()
     page.locator("#explain textarea").first.fill("The 10x model said Group A even when it was wrong.")
     page.get_by_role("button", name="Save my reflections").click()
-    expect(page.locator(".messages")).to_contain_text("Saved")
+    expect(page.locator("#explain .section-message")).to_contain_text("Saved")
     page.get_by_role("button", name="Log out").click()
 
     # The teacher's lesson page: who started, predictions against what happened, the reflection.

@@ -9,6 +9,7 @@ import pytest
 from classroom.models import Prediction, Submission
 from classroom.services.classes import create_assignment
 from tests import factories
+from tests.integration.pages import login as _login
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -67,13 +68,6 @@ def _strict_page(browser, url):
 
     page.route(f"{url}/**", add_csp)
     return page, problems
-
-
-def _login(page, url, username, password):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
 
 
 def test_results_charts_and_live_projector_under_strict_csp(browser, live_server, class_with_results):

@@ -8,17 +8,24 @@ from classroom.models import GalleryImage
 from classroom.services import gallery
 from classroom.services.classes import create_assignment
 from tests import factories
+from tests.integration.pages import login as _login
 from tests.integration.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from training.importers.synthetic import import_synthetic
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _login(page, url, username, password):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
+def shoot(page, name: str) -> None:
+    """With ETHITECH_SCREENSHOTS=<folder>: the page at desktop and phone width, for a person to look at."""
+    import os
+
+    folder = os.environ.get("ETHITECH_SCREENSHOTS")
+    if not folder:
+        return
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=f"{folder}/{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_student_sees_a_map_per_model_and_the_teacher_sees_maps_per_group(
@@ -58,6 +65,7 @@ def test_a_student_sees_a_map_per_model_and_the_teacher_sees_maps_per_group(
         base = page.locator(".prediction figure.saliency img").first.get_attribute("src")
         assert base == f"/g/{image.public_id}/image.jpg"  # drawn over the tested gallery image
         expect(page.locator("#how-to-read-maps")).to_contain_text("It does not show what the model")
+        shoot(page, "answer")
     page.get_by_role("button", name="Log out").click()
 
     _login(page, url, "mr-maps", "pw-teacher-123")
@@ -65,4 +73,5 @@ def test_a_student_sees_a_map_per_model_and_the_teacher_sees_maps_per_group(
     expect(page.locator("#group-maps figure.saliency:not([hidden])")).to_have_count(2)  # Group A, each model
     expect(page.locator("#group-maps")).to_contain_text("Group A (2 images)")
     expect(page.locator("#group-maps")).to_contain_text("Group B: not enough tests yet (0 of 2)")
+    shoot(page, "results")
     assert not errors, errors

@@ -9,17 +9,11 @@ from classroom.models import LabModel
 from classroom.services import gallery
 from classroom.services.classes import create_assignment
 from tests import factories
+from tests.integration.pages import login as _login
 from tests.integration.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from training.importers.synthetic import import_synthetic
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, url, username, password):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
 
 
 def _train(page, url, assignment, username, name, mix):
