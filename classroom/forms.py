@@ -13,11 +13,30 @@ from .services.submissions import MAX_NOTE_LENGTH
 
 
 class TeacherSignupForm(UserCreationForm):
-    email = forms.EmailField(required=True, help_text="For your own account only; students need no email.")
+    email = forms.EmailField(
+        required=True,
+        help_text="For your own account only (a forgotten password is reset by email); students need none.",
+    )
+    invite_code = forms.CharField(
+        required=False, label="Invitation code", help_text="Your school's administrator gives you this code."
+    )
 
     class Meta:
         model = User
         fields = ("username", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not settings.TEACHER_INVITE_CODE:
+            del self.fields["invite_code"]  # open signup: nothing to ask
+
+    def clean_invite_code(self):
+        import hmac
+
+        code = self.cleaned_data.get("invite_code") or ""
+        if not hmac.compare_digest(code.strip(), settings.TEACHER_INVITE_CODE):
+            raise forms.ValidationError("That is not this school's invitation code. Ask your administrator.")
+        return code
 
 
 class ClassroomForm(forms.Form):

@@ -301,6 +301,19 @@ CACHES = {
     )
 }
 
+# Django's admin, for operators: off unless asked for (ETHITECH_ADMIN=1).
+ADMIN_ENABLED = env.bool("ETHITECH_ADMIN", default=False)
+# Teachers sign up freely, unless the school sets an invitation code they must give.
+TEACHER_INVITE_CODE = _str("ETHITECH_TEACHER_INVITE_CODE", "")
+# Password-reset emails (teachers): printed to the console unless an SMTP server is configured.
+EMAIL_BACKEND = _str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = _str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = _str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = _str("DEFAULT_FROM_EMAIL", "EthiTech classroom <noreply@localhost>")
+
 # --- REST API (classroom/api.py) --------------------------------------------
 # API tokens end after this many hours (and at logout, password change or reset).
 API_TOKEN_HOURS = env.int("ETHITECH_API_TOKEN_HOURS", default=24)

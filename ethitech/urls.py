@@ -1,11 +1,30 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
+
+password_pages = [
+    # Any signed-in user changes their own password (it ends their API tokens too).
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        name="password_change",
+    ),
+    path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # Teachers who forgot theirs: a link by email (students ask their teacher for a new card).
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("admin/", admin.site.urls),
+    *password_pages,
     path("api/", include("classroom.api_urls")),
     path("", include("classroom.urls")),
 ]
+if settings.ADMIN_ENABLED:
+    # Off unless an operator asks for it; its login goes through the same lockout (django-axes).
+    urlpatterns.insert(2, path("admin/", admin.site.urls))

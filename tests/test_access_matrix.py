@@ -53,6 +53,12 @@ class Route:
 ROUTES = {
     # accounts
     "login": Route(PUBLIC, ANY),
+    "password_change": Route(LOGGED_IN, ANY),
+    "password_change_done": Route(LOGGED_IN),
+    "password_reset": Route(PUBLIC, ANY),
+    "password_reset_done": Route(PUBLIC),
+    "password_reset_confirm": Route(PUBLIC, ANY, obj="reset"),
+    "password_reset_complete": Route(PUBLIC),
     "logout": Route(PUBLIC, ("POST",)),
     "signup": Route(PUBLIC, ANY),
     "home": Route(LOGGED_IN, ANY),
@@ -206,6 +212,7 @@ def world(demo_models):
             "student": {"public_id": classroom.public_id, "student_id": student.public_id},
             "model": {"key": demo_models[0].key},
             "lesson": {"slug": "who-is-in-the-training-data"},
+            "reset": {"uidb64": "MQ", "token": "not-a-token"},
             "gallery_image": lambda: {"public_id": _gallery_image(classroom, assignment).public_id},
             "training_job": lambda: {"public_id": _training_job(teacher).public_id},
             "lab_model": lambda: {"public_id": _lab_row(assignment, student).public_id},
@@ -290,13 +297,28 @@ def test_every_post_needs_a_csrf_token(world, name):
     assert response.status_code == 403, (name, actor, response.status_code)
 
 
-def test_admin_is_closed_to_teachers_and_students(world):
+def test_admin_is_off_unless_an_operator_switches_it_on(world):
+    for actor in ACTORS:
+        client = Client()
+        if world["users"][actor]:
+            client.force_login(world["users"][actor])
+        assert client.get("/admin/").status_code == 404, actor
+
+
+@pytest.mark.urls("tests.urls_with_admin")
+def test_when_on_the_admin_is_closed_to_teachers_and_students_and_behind_the_lockout(world, settings):
     for actor in ACTORS:
         client = Client()
         if world["users"][actor]:
             client.force_login(world["users"][actor])
         response = client.get(reverse("admin:index"))
         assert response.status_code == 302 and reverse("admin:login") in response["Location"], actor
+    teacher = world["users"]["teacher"]
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("admin:login"), {"username": teacher.username, "password": "wrong"})
+    locked = client.post(reverse("admin:login"), {"username": teacher.username, "password": "pw-teacher-123"})
+    assert locked.status_code == 429, locked.status_code
 
 
 def test_student_urls_use_unguessable_ids(world):

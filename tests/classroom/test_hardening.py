@@ -138,3 +138,50 @@ def test_join_codes_are_limited_per_student(client, classroom, student, fresh_li
         assert "does not match" in page
     page = client.post(reverse("join"), {"code": classroom.join_code}).content.decode()
     assert "Too many join codes" in page
+
+
+def test_a_teacher_changes_their_password_and_resets_a_forgotten_one_by_email(client, teacher):
+    import re
+
+    from django.core import mail
+
+    teacher.email = "ms.okafor@school.example"
+    teacher.set_password("first-pass-123!")
+    teacher.save()
+    token = token_for(APIClient(), teacher.username, "first-pass-123!")
+    client.force_login(teacher)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "first-pass-123!", "new_password1": "second-pass-456!", "new_password2": "second-pass-456!"},
+    )
+    assert response.status_code == 302 and works(token) == 401
+    client.post(reverse("logout"))
+
+    # Forgotten: a link by email (console or SMTP in production; Django's test outbox here).
+    client.post(reverse("password_reset"), {"email": "ms.okafor@school.example"})
+    assert len(mail.outbox) == 1 and teacher.username in mail.outbox[0].body
+    link = re.search(r"https?://[^/\s]+(/reset/\S+/)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200 and form_page.context["validlink"]
+    done = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": "third-pass-789!", "new_password2": "third-pass-789!"}
+    )
+    assert done.status_code == 302
+    teacher.refresh_from_db()
+    assert teacher.check_password("third-pass-789!")
+    again = client.get(link, follow=True)
+    assert not again.context["validlink"]  # a link works once
+
+
+@pytest.mark.django_db
+def test_invite_only_teacher_signup(client, settings):
+    from classroom.models import User
+
+    settings.TEACHER_INVITE_CODE = "school-2026"
+    data = {"username": "newteacher", "email": "t@school.example", "password1": "a-long-pass-123!",
+            "password2": "a-long-pass-123!"}  # fmt: skip
+    refused = client.post(reverse("signup"), {**data, "invite_code": "guess"})
+    assert refused.status_code == 200 and "invitation code" in refused.content.decode()
+    assert not User.objects.filter(username="newteacher").exists()
+    assert client.post(reverse("signup"), {**data, "invite_code": "school-2026"}).status_code == 302
+    assert User.objects.get(username="newteacher").is_teacher
