@@ -85,3 +85,25 @@ def test_web_process_imports_no_tensorflow(tmp_path):
     proc = subprocess.run([sys.executable, "-c", WEB_PROBE], cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "URLS" in proc.stdout
+
+
+def test_dependencies_run_one_way():
+    """ethitech -> classroom -> training -> inference: `inference` imports neither of the others and
+    `training` does not import `classroom` (read from the source, every import, also inside functions)."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    forbidden = {"inference": {"training", "classroom", "ethitech"}, "training": {"classroom", "ethitech"}}
+    problems = []
+    for app, banned in forbidden.items():
+        for path in sorted((root / app).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                for name in names:
+                    if name.split(".")[0] in banned:
+                        problems.append(f"{path.relative_to(root)}:{node.lineno} imports {name}")
+    assert not problems, "\n".join(problems)

@@ -2,22 +2,9 @@
 accuracy by true group (and its disparity), precision and recall per group,
 95% Wilson intervals, and the confusion matrix."""
 
-import math
-
 import numpy as np
 
-Z95 = 1.959964
-
-
-def wilson_interval(correct: int, total: int, z: float = Z95) -> tuple[float, float] | tuple[None, None]:
-    """95% Wilson score interval for a proportion; sensible for small counts and 0% / 100%."""
-    if total == 0:
-        return None, None
-    p = correct / total
-    denom = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denom
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+from inference.stats import wilson_interval  # noqa: F401  (one definition, shared with class results)
 
 
 def per_group_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
