@@ -36,6 +36,10 @@ class InputSpec:
         return self.size * self.size * (3 if self.mode == "rgb" else 1)
 
 
+# VGG-Face's input: 224 x 224 RGB in 0..1, as an image tensor (weights import, training and serving).
+VGG_SPEC = InputSpec(size=224, mode="rgb", scaling="unit", layout="hwc")
+
+
 def load_rgb(source) -> np.ndarray:
     """Open a path or file object as an RGB uint8 array, orientation applied."""
     with Image.open(source) as img:

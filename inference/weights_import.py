@@ -15,12 +15,10 @@ from django.utils.text import slugify
 
 from .artifacts import save_artifact, store_path
 from .models import BaseWeights, ModelVersion
-from .preprocessing import InputSpec
+from .preprocessing import VGG_SPEC
 from .services import ensure_label_set
 from .vggface import IDENTITY_CLASSES
 from .vggface_weights import WeightsFileError, check_shapes, iter_layers, layer_shapes
-
-VGG_SPEC = InputSpec(size=224, mode="rgb", scaling="unit", layout="hwc")
 
 
 def _validate(path: Path, n_classes: int | None) -> float:

@@ -137,3 +137,13 @@ def celery_worker(worker_env):
     yield procs
     for proc in procs.values():
         stop_worker(proc)
+
+
+@pytest.fixture
+def fresh_registry():
+    """No loaded model carried from one test to the next (modules opt in with pytestmark)."""
+    from inference import registry
+
+    registry.clear_cache()
+    yield
+    registry.clear_cache()

@@ -10,14 +10,13 @@ from itertools import islice
 
 import numpy as np
 
-from inference.preprocessing import InputSpec, prepare
+from inference.preprocessing import VGG_SPEC, prepare
 from inference.registry import verified_path
 from inference.vggface import FEATURE_LAYERS, build_model, channels, feature_model
 from inference.vggface_weights import iter_layers
 
 from .array_cache import cache_key, cached_rows
 
-VGG_SPEC = InputSpec(size=224, mode="rgb", scaling="unit", layout="hwc")
 # The weight layers a feature cut needs: 13 convolutions + fc6 (+ fc7).
 LAYERS_FOR_CUT = {"fc6": 14, "fc7": 15}
 

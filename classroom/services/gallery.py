@@ -11,7 +11,6 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 GALLERY_DIR = "gallery"
 MAX_PER_GROUP = 50
 MAX_PER_CLASS = 600
-ORPHAN_GRACE = timedelta(hours=1)
 
 
 class GalleryError(ValueError):
@@ -163,15 +161,8 @@ def _delete_files(names: list[str]) -> None:
 
 
 def purge_orphan_files(*, now=None) -> int:
-    """Delete gallery files no gallery image refers to (e.g. after a class was deleted).
-    Files younger than an hour are left alone: they may belong to a gallery being published."""
-    now = now or timezone.now()
-    try:
-        _, files = default_storage.listdir(GALLERY_DIR)
-    except FileNotFoundError:
-        return 0
-    paths = {f"{GALLERY_DIR}/{n}" for n in files}
-    orphans = paths - set(GalleryImage.objects.filter(photo__in=paths).values_list("photo", flat=True))
-    orphans = {n for n in orphans if now - default_storage.get_modified_time(n) > ORPHAN_GRACE}
-    _delete_files(sorted(orphans))
-    return len(orphans)
+    """Delete gallery files no gallery image refers to (e.g. after a class was deleted); files
+    younger than retention.ORPHAN_GRACE may belong to a gallery being published."""
+    from .retention import delete_orphan_files
+
+    return delete_orphan_files(GALLERY_DIR, GalleryImage, now or timezone.now())

@@ -47,7 +47,7 @@ def purge_photos(*, now=None) -> dict:
             counts[key] += 1
     from .gallery import GALLERY_DIR  # the classes' test galleries
 
-    counts["orphan_files"] = _delete_orphan_files(UPLOAD_DIR, Submission, now) + _delete_orphan_files(
+    counts["orphan_files"] = delete_orphan_files(UPLOAD_DIR, Submission, now) + delete_orphan_files(
         GALLERY_DIR, GalleryImage, now
     )
     if any(counts.values()):
@@ -55,7 +55,7 @@ def purge_photos(*, now=None) -> dict:
     return counts
 
 
-def _delete_orphan_files(folder: str, model, now) -> int:
+def delete_orphan_files(folder: str, model, now) -> int:
     """Delete files in `folder` that no row of `model` refers to (by its `photo`)."""
     try:
         _, names = default_storage.listdir(folder)

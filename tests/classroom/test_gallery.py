@@ -17,7 +17,6 @@ from classroom.results import class_results
 from classroom.services import gallery, predictions
 from classroom.services.classes import create_assignment
 from classroom.services.submissions import SubmissionError, submit_photo
-from inference import registry
 from inference.services import ensure_label_set
 from tests import factories
 from tests.helpers import stored_uploads, synthetic_upload
@@ -33,11 +32,7 @@ def _empty_gallery_folder():
     shutil.rmtree(Path(settings.MEDIA_ROOT) / gallery.GALLERY_DIR, ignore_errors=True)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.clear_cache()
-    yield
-    registry.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
 
 
 @pytest.fixture

@@ -5,15 +5,9 @@ import pytest
 from classroom.models import Prediction
 from classroom.services import predictions
 from classroom.services.submissions import SubmissionError, submit_photo
-from inference import registry
 from tests.helpers import stored_uploads, synthetic_upload
 
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.clear_cache()
-    yield
-    registry.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
 
 
 @pytest.fixture

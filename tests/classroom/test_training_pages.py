@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from classroom.views.training import eta_text
-from inference import registry
 from inference.models import ModelVersion
 from tests import factories
 from tests.vgg_files import TINY
@@ -15,12 +14,7 @@ from training.jobs import run_job, start_job
 from training.models import TrainingJob
 from training.progress import job_progress
 
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.clear_cache()
-    yield
-    registry.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
 
 
 @pytest.fixture

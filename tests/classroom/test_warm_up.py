@@ -11,12 +11,7 @@ from classroom.services.predictions import warm_up_worker
 from inference import registry
 from inference.models import ModelVersion
 
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.clear_cache()
-    yield
-    registry.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
 
 
 def test_models_in_use_are_those_of_open_experiments(classroom, demo_models):

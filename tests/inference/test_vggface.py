@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from inference import registry
 from inference.models import BaseWeights, ModelVersion
 from inference.vggface import expected_shapes
 from inference.vggface_weights import layer_shapes
@@ -13,11 +12,7 @@ from tests.vgg_files import TINY, write_legacy_file
 LABELS = "asian,indian,black,white,middle eastern,latino hispanic"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.clear_cache()
-    yield
-    registry.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
 
 
 def store_files(settings):

@@ -22,11 +22,7 @@ from training.models import TrainingJob
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.clear_cache()
-    yield
-    registry.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
 
 
 @pytest.mark.django_db
