@@ -134,13 +134,14 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
 
 # --- Aggregated results (the shape of classroom.results.as_dict) ---------------------
+# Counts may be null for students: classroom/results/small_counts.py withholds those from 1 to 4.
 
 
 class HeldOutSerializer(serializers.Serializer):
     accuracy = serializers.FloatField()
     low = serializers.FloatField(allow_null=True)
     high = serializers.FloatField(allow_null=True)
-    n = serializers.IntegerField()
+    n = serializers.IntegerField(allow_null=True)
 
 
 class GroupResultSerializer(serializers.Serializer):
@@ -148,7 +149,7 @@ class GroupResultSerializer(serializers.Serializer):
     total = serializers.IntegerField(
         help_text="Answered tests of this group: a gallery image's known group, else the one the student expected."
     )
-    correct = serializers.IntegerField()
+    correct = serializers.IntegerField(allow_null=True)
     images = serializers.IntegerField(help_text="Different images tested: each gallery image counts once.")
     images_correct = serializers.IntegerField(help_text="Of those, answered right (a gallery image's first test).")
     enough = serializers.BooleanField(help_text="At least min_tests different images: else no accuracy is given.")
@@ -156,7 +157,7 @@ class GroupResultSerializer(serializers.Serializer):
     low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval, lower bound.")
     high = serializers.FloatField(allow_null=True, help_text="95% Wilson interval, upper bound.")
     held_out = HeldOutSerializer(allow_null=True, help_text="The model card's numbers on its held-out test images.")
-    no_face = serializers.IntegerField()
+    no_face = serializers.IntegerField(allow_null=True)
     uploads_looked = serializers.IntegerField(help_text="Uploads a face was looked for (gallery images are crops).")
     face_not_found_rate = serializers.FloatField(allow_null=True)
     mine_total = serializers.IntegerField(allow_null=True, help_text="Your own tests (students only).")
@@ -172,8 +173,10 @@ class DistributionSerializer(serializers.Serializer):
 
 class ConfusionRowSerializer(serializers.Serializer):
     expected = serializers.CharField()
-    total = serializers.IntegerField()
-    counts = serializers.ListField(child=serializers.IntegerField(), help_text="Guesses, in label order.")
+    total = serializers.IntegerField(allow_null=True)
+    counts = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True), help_text="Guesses, in label order."
+    )
 
 
 class DisparitySerializer(serializers.Serializer):
@@ -195,9 +198,9 @@ class TrendPointSerializer(serializers.Serializer):
 
 
 class MineSerializer(serializers.Serializer):
-    done = serializers.IntegerField()
-    with_expected = serializers.IntegerField()
-    correct = serializers.IntegerField()
+    done = serializers.IntegerField(allow_null=True)
+    with_expected = serializers.IntegerField(allow_null=True)
+    correct = serializers.IntegerField(allow_null=True)
 
 
 class ModelResultsSerializer(serializers.Serializer):
@@ -206,23 +209,23 @@ class ModelResultsSerializer(serializers.Serializer):
     model_card = serializers.CharField()
     synthetic = serializers.BooleanField()
     labels = serializers.ListField(child=serializers.CharField())
-    done = serializers.IntegerField()
-    pending = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    no_face = serializers.IntegerField()
-    uploads_looked = serializers.IntegerField()
+    done = serializers.IntegerField(allow_null=True)
+    pending = serializers.IntegerField(allow_null=True)
+    failed = serializers.IntegerField(allow_null=True)
+    no_face = serializers.IntegerField(allow_null=True)
+    uploads_looked = serializers.IntegerField(allow_null=True)
     face_not_found_rate = serializers.FloatField(allow_null=True)
     unknown_group = serializers.IntegerField(help_text="Answered tests without an expected group.")
-    no_face_unknown_group = serializers.IntegerField()
-    with_expected = serializers.IntegerField()
-    correct = serializers.IntegerField()
+    no_face_unknown_group = serializers.IntegerField(allow_null=True)
+    with_expected = serializers.IntegerField(allow_null=True)
+    correct = serializers.IntegerField(allow_null=True)
     enough = serializers.BooleanField(help_text="Every tested group has at least min_tests images.")
     accuracy = serializers.FloatField(allow_null=True)
     low = serializers.FloatField(allow_null=True)
     high = serializers.FloatField(allow_null=True)
     min_tests = serializers.IntegerField(help_text="Different images a group needs before a rate is shown.")
-    images = serializers.IntegerField()
-    images_correct = serializers.IntegerField()
+    images = serializers.IntegerField(allow_null=True)
+    images_correct = serializers.IntegerField(allow_null=True)
     over_represented = serializers.CharField(allow_null=True, help_text="The group most seen in training, if unequal.")
     groups = GroupResultSerializer(many=True)
     distribution = DistributionSerializer(many=True)
@@ -235,21 +238,21 @@ class ModelResultsSerializer(serializers.Serializer):
 class PairGroupSerializer(serializers.Serializer):
     group = serializers.CharField()
     a_only = serializers.IntegerField(help_text="Model a guesses this group, model b another.")
-    b_only = serializers.IntegerField()
+    b_only = serializers.IntegerField(allow_null=True)
 
 
 class PairResultsSerializer(serializers.Serializer):
     a = serializers.CharField()
     b = serializers.CharField()
-    both = serializers.IntegerField()
-    agree = serializers.IntegerField()
+    both = serializers.IntegerField(allow_null=True)
+    agree = serializers.IntegerField(allow_null=True)
     agreement = serializers.FloatField(allow_null=True)
     highlight = serializers.CharField(allow_null=True)
     groups = PairGroupSerializer(many=True)
-    disagree_known = serializers.IntegerField()
-    a_right = serializers.IntegerField()
-    b_right = serializers.IntegerField()
-    neither_right = serializers.IntegerField()
+    disagree_known = serializers.IntegerField(allow_null=True)
+    a_right = serializers.IntegerField(allow_null=True)
+    b_right = serializers.IntegerField(allow_null=True)
+    neither_right = serializers.IntegerField(allow_null=True)
 
 
 class ResultsSerializer(serializers.Serializer):
@@ -259,6 +262,11 @@ class ResultsSerializer(serializers.Serializer):
     shows_mine = serializers.BooleanField()
     models = ModelResultsSerializer(many=True)
     pairs = PairResultsSerializer(many=True)
+    small_counts_hidden_below = serializers.IntegerField(
+        required=False,
+        help_text="Students only: class-wide counts from 1 to this minus one are null (withheld, so nobody in a "
+        "small class is singled out), and there is no trend by time.",
+    )
 
 
 class ExportRowSerializer(serializers.Serializer):

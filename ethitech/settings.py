@@ -281,6 +281,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # Per-user limits, counted in the shared cache: tests per minute (pages and API together) and
 # join codes tried per minute.
+# What students see of class-wide numbers: counts from 1 to this minus one are withheld ("fewer
+# than 5") and times coarsened to the day, so nobody in a small class is singled out.
+STUDENT_MIN_COUNT = env.int("ETHITECH_STUDENT_MIN_COUNT", default=5)
 UPLOADS_PER_MINUTE = env.int("ETHITECH_UPLOADS_PER_MINUTE", default=30)
 JOIN_ATTEMPTS_PER_MINUTE = env.int("ETHITECH_JOIN_ATTEMPTS_PER_MINUTE", default=10)
 

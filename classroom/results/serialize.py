@@ -118,8 +118,9 @@ def pair_dict(p: PairResults) -> dict:
 
 
 def as_dict(results: Results) -> dict:
-    """Plain JSON-ready data: the page's charts, the projector and the API all read this."""
-    return {
+    """Plain JSON-ready data: the page's charts, the projector and the API all read this. A
+    student's copy has no count small enough to single out a classmate (small_counts.py)."""
+    data = {
         "granularity": results.granularity,
         "first": results.first.isoformat() if results.first else None,
         "last": results.last.isoformat() if results.last else None,
@@ -127,3 +128,8 @@ def as_dict(results: Results) -> dict:
         "models": [model_dict(r, results.shows_mine) for r in results.models],
         "pairs": [pair_dict(p) for p in results.pairs],
     }
+    if results.shows_mine:
+        from .small_counts import for_students
+
+        return for_students(data)
+    return data

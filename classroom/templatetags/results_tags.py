@@ -90,3 +90,16 @@ BUCKET_FORMATS = {"minute": "j M H:i", "hour": "j M H:00", "day": "j M Y", "week
 @register.filter
 def bucket_format(granularity):
     return BUCKET_FORMATS.get(granularity, "j M Y H:i")
+
+
+@register.filter
+def few(value, student_view):
+    """A class-wide count as a student may see it: "fewer than 5" instead of 1 to 4 (see
+    classroom.results.small_counts); teachers see the number."""
+    from ..results.small_counts import hidden
+
+    if student_view and hidden(value):
+        from django.conf import settings
+
+        return f"fewer than {settings.STUDENT_MIN_COUNT}"
+    return value

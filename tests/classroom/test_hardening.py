@@ -185,3 +185,46 @@ def test_invite_only_teacher_signup(client, settings):
     assert not User.objects.filter(username="newteacher").exists()
     assert client.post(reverse("signup"), {**data, "invite_code": "school-2026"}).status_code == 302
     assert User.objects.get(username="newteacher").is_teacher
+
+
+def test_in_a_three_student_class_students_see_no_count_that_singles_anyone_out(client, demo_models, fresh_limits):
+    """Three students, one test each: the teacher sees every count; a student's page, its chart
+    data and the API hold none from 1 to 4, and no trend by the minute."""
+    from classroom.models import Prediction
+    from classroom.services import gallery
+    from classroom.services.classes import create_assignment
+    from classroom.services.submissions import submit_photo
+    from training.importers.synthetic import import_synthetic
+
+    classroom = factories.ClassroomFactory()
+    students = [factories.enrol(classroom, factories.StudentFactory(created_by=classroom.teacher)) for _ in range(3)]
+    dataset = import_synthetic(train_per_group=2, test_per_group=2).dataset
+    gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=1)
+    a = create_assignment(classroom=classroom, title="Small", instructions="", model_versions=list(demo_models),
+                          ask_expected=False)  # fmt: skip
+    images = list(classroom.gallery_images.order_by("label"))
+    for student, image in zip(students, images, strict=False):
+        sub = submit_photo(assignment=a, student=student, gallery_image=image)
+        Prediction.objects.filter(submission=sub).update(status="done", label="Group A", face_found=None)
+
+    url = reverse("results", args=[a.public_id])
+    client.force_login(classroom.teacher)
+    teacher_page = client.get(url).content.decode()
+    assert "fewer than 5" not in teacher_page and "Trend: does the gap hold" in teacher_page
+    client.force_login(students[0])
+    page = client.get(url)
+    html = page.content.decode()
+    assert "fewer than 5" in html and "nobody's test can be picked out" in html
+    data = page.context["data"]
+    model = data["models"][0]
+    assert model["done"] is None and model["trend"] == [] and data["trend"] == []
+    assert all(g["total"] in (0, None) for g in model["groups"])
+    assert all(n in (0, None) for row in model["confusion"] for n in row["counts"])
+    assert data["first"] is None or len(data["first"]) == 10  # the day only
+    api = APIClient()
+    api.force_authenticate(students[0])
+    body = api.get(f"/api/assignments/{a.public_id}/results/").json()
+    assert body["models"][0]["done"] is None and body["small_counts_hidden_below"] == 5
+    teacher_api = APIClient()
+    teacher_api.force_authenticate(classroom.teacher)
+    assert teacher_api.get(f"/api/assignments/{a.public_id}/results/").json()["models"][0]["done"] == 3
