@@ -25,6 +25,8 @@ def _walk(value):
         for key, v in value.items():
             if key in COUNT_KEYS and hidden(v):
                 out[key] = None
+            elif key == "face_not_found_rate" and hidden(value.get("uploads_looked")):
+                out[key] = None  # a rate out of 1 to 4 uploads tells on someone too
             elif key == "counts" and isinstance(v, list):  # a confusion-matrix row
                 out[key] = [None if hidden(n) else n for n in v]
             else:

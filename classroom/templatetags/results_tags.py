@@ -103,3 +103,20 @@ def few(value, student_view):
 
         return f"fewer than {settings.STUDENT_MIN_COUNT}"
     return value
+
+
+@register.filter
+def rate_of(rate, count):
+    """Pair a rate with the count it is out of, for `few_rate`."""
+    return (rate, count)
+
+
+@register.filter
+def few_rate(pair, student_view):
+    """A rate as a student may see it: none when it is out of 1 to 4 (it would tell on someone)."""
+    rate, count = pair
+    from ..results.small_counts import hidden
+
+    if student_view and hidden(count):
+        return "—"
+    return pct(rate)

@@ -228,3 +228,18 @@ def test_in_a_three_student_class_students_see_no_count_that_singles_anyone_out(
     teacher_api = APIClient()
     teacher_api.force_authenticate(classroom.teacher)
     assert teacher_api.get(f"/api/assignments/{a.public_id}/results/").json()["models"][0]["done"] == 3
+
+
+def test_a_rate_out_of_one_to_four_uploads_is_withheld_from_students(settings):
+    from classroom.results.small_counts import for_students
+
+    settings.STUDENT_MIN_COUNT = 5
+    data = {"first": "2026-12-01T10:42:00", "trend": [{"tests": 1}], "models": [{
+        "uploads_looked": 2, "face_not_found_rate": 0.5, "trend": [1], "confusion": [{"counts": [0, 1, 7]}],
+        "groups": [{"uploads_looked": 3, "face_not_found_rate": 1.0, "total": 7, "correct": 4}],
+    }]}  # fmt: skip
+    out = for_students(data)
+    model = out["models"][0]
+    assert model["face_not_found_rate"] is None and model["groups"][0]["face_not_found_rate"] is None
+    assert model["groups"][0]["total"] == 7 and model["groups"][0]["correct"] is None
+    assert model["confusion"][0]["counts"] == [0, None, 7] and out["first"] == "2026-12-01" and out["trend"] == []
