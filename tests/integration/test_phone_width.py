@@ -1,0 +1,82 @@
+"""No page scrolls sideways on a 390 px phone: every page a teacher and a student use in a lesson,
+with data in it (a lesson experiment, answered gallery tests, the lab with a trained model), in
+Debian's Chromium. Tables scroll inside their own region instead."""
+
+import pytest
+
+from classroom.lab import services as lab
+from classroom.lessons import catalogue
+from classroom.lessons import services as lesson_services
+from classroom.models import Prediction
+from classroom.services import gallery
+from classroom.services.submissions import submit_photo
+from tests import factories
+from tests.integration.pages import login
+from tests.integration.test_browser import browser  # noqa: F401  (the Chromium fixture)
+from training.importers.synthetic import import_synthetic
+from training.jobs import run_job
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+# The outermost elements that stick out (for the failure message).
+WIDEST = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1
+  && !(e.parentElement && e.parentElement.getBoundingClientRect().right > innerWidth + 1))
+  .slice(0, 6).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # noqa: F811
+    teacher = factories.TeacherFactory(username="phone-teacher")
+    classroom = factories.ClassroomFactory(teacher=teacher, name="Phone class")
+    student = factories.enrol(classroom, factories.StudentFactory(username="phone-student", created_by=teacher))
+    dataset = import_synthetic(train_per_group=30, test_per_group=6).dataset
+    gallery.publish_gallery(classroom=classroom, teacher=teacher, dataset=dataset, per_group=2)
+    lesson = catalogue.get_lesson("who-is-in-the-training-data")
+    fields = {**lesson_services.experiment_fields(lesson, teacher), "ask_predictions": False,
+              "results_visibility": "immediate"}  # fmt: skip
+    a = lesson_services.create_experiment(classroom=classroom, lesson=lesson, **fields)
+    lab.configure_lab(assignment=a, enabled=True, dataset=dataset, mixes=["balanced", "k_times"], images_per_model=50)
+    trained = lab.start_lab_model(assignment=a, student=student, name="Mine", kind="balanced")
+    run_job(trained.job_id)
+    trained.refresh_from_db()
+    sub = None
+    for image in classroom.gallery_images.all()[:6]:
+        sub = submit_photo(assignment=a, student=student, gallery_image=image)
+        Prediction.objects.filter(submission=sub).update(
+            status="done", label="Group A", face_found=None,
+            probabilities={g: 0.2 for g in a.label_set.labels},
+            saliency={"method": "occlusion", "grid": [[0.1] * 8] * 8, "params": {}},
+        )  # fmt: skip
+    card = trained.job.result.key
+    teacher_pages = [
+        "/", f"/c/{classroom.public_id}/", "/lessons/", f"/lessons/{lesson.slug}/",
+        f"/c/{classroom.public_id}/experiments/new/", f"/c/{classroom.public_id}/experiments/new/?lesson={lesson.slug}",
+        f"/a/{a.public_id}/", f"/a/{a.public_id}/edit/", f"/a/{a.public_id}/lesson/", f"/a/{a.public_id}/lesson/sheet/",
+        f"/a/{a.public_id}/results/", f"/a/{a.public_id}/projector/", f"/a/{a.public_id}/preview/",
+        f"/a/{a.public_id}/lab/", f"/a/{a.public_id}/lab/settings/", f"/c/{classroom.public_id}/gallery/",
+        f"/models/{card}/", f"/models/{demo_models[0].key}/", "/training/", "/privacy/",
+    ]  # fmt: skip
+    student_pages = [
+        "/", f"/c/{classroom.public_id}/", f"/a/{a.public_id}/", f"/s/{sub.public_id}/",
+        f"/a/{a.public_id}/results/", f"/c/{classroom.public_id}/results/", f"/a/{a.public_id}/lab/",
+        f"/models/{card}/", "/join/", "/account/password/",
+    ]  # fmt: skip
+    url = live_server.url
+    widths = {}
+    for username, password, pages in (
+        ("phone-teacher", "pw-teacher-123", teacher_pages),
+        ("phone-student", "pw-student-123", student_pages),
+    ):
+        page = browser.new_page(viewport=PHONE)
+        login(page, url, username, password)
+        for path in pages:
+            response = page.goto(url + path)
+            assert response.status == 200, (username, path, response.status)
+            page.wait_for_timeout(150)  # charts lay themselves out
+            widths[f"{username} {path}"] = page.evaluate("document.documentElement.scrollWidth")
+            if widths[f"{username} {path}"] > PHONE["width"]:
+                print(path, page.evaluate(WIDEST))
+        page.close()
+    too_wide = {p: w for p, w in widths.items() if w > PHONE["width"]}
+    print(f"{len(widths)} pages checked at {PHONE['width']} px")
+    assert not too_wide, "\n".join(f"{p}: {w}" for p, w in too_wide.items())
