@@ -22,7 +22,8 @@ PHONE = {"width": 390, "height": 844}
 # The outermost elements that stick out (for the failure message).
 WIDEST = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1
   && !(e.parentElement && e.parentElement.getBoundingClientRect().right > innerWidth + 1))
-  .slice(0, 6).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
+  .slice(0, 6)
+  .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
 def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # noqa: F811
