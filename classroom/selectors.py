@@ -17,7 +17,6 @@ from training.models import TrainingJob
 from .models import Assignment, Classroom, GalleryImage, LabModel, LabTeam, Submission, User
 
 # Class-result aggregates live in classroom.results; re-exported for callers of the old name.
-from .results import GroupAccuracy, ModelResults, class_results, wilson_interval  # noqa: F401
 from .results.stats import stored_interval
 
 
@@ -71,13 +70,6 @@ def submission_for(user: User, public_id) -> Submission:
     if submission is None:
         raise Http404("No such submission.")
     return submission
-
-
-def student_in_class(classroom: Classroom, student_id: int) -> User:
-    student = User.objects.filter(pk=student_id, role=User.Role.STUDENT, enrollments__classroom=classroom).first()
-    if student is None:
-        raise Http404("No such student in this class.")
-    return student
 
 
 def predictions_of(submission: Submission):

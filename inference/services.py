@@ -77,11 +77,6 @@ def load_face_photo(source, *, name: str = "", box: list[int] | None = None) -> 
     )
 
 
-def predict_photo(*, model_version: ModelVersion, source) -> Outcome:
-    """Run one model on one stored photo (path or file object)."""
-    return predict_photos(model_version=model_version, sources=[source])[0]
-
-
 def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[bool] | None = None) -> list[Outcome]:
     """Run one model on several photos as one batch (VGG-Face amortises its cost this way).
 

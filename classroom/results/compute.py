@@ -14,13 +14,6 @@ from ..models import Assignment, Prediction, Submission
 from .scope import Scope, assignment_scope
 from .shapes import ConfusionRow, GroupAccuracy, ModelResults, PairGroup, PairResults, Results, TrendPoint
 
-STEP = {
-    "minute": timedelta(minutes=1),
-    "hour": timedelta(hours=1),
-    "day": timedelta(days=1),
-    "week": timedelta(weeks=1),
-}
-
 
 def trend_granularity(first, last) -> str:
     """Buckets small enough to show the trend inside one lesson, few enough to read."""

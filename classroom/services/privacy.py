@@ -15,10 +15,6 @@ from ..models import AuditLog, Classroom, Enrollment, LabModel, LessonResponse, 
 from . import audit
 
 
-class ConsentError(ValueError):
-    pass
-
-
 def confirm_consent(*, classroom: Classroom, teacher: User, policy: str = "") -> None:
     """Record that the teacher confirmed the school's consent policy covers this class."""
     if classroom.teacher_id != teacher.pk:

@@ -3,9 +3,8 @@ composition chart), start a job, follow its progress, cancel it, open its model 
 
 A teacher sees only their own jobs (anything else is a 404).
 
-training.jobs is imported inside the two views that write (start, cancel), not at
-module level: today it pulls in OpenCV through its trainers' modules, and the web
-process must not load that just to show a page.
+training.jobs is imported inside the two views that write (start, cancel): a page that
+only shows jobs needs none of it.
 """
 
 from django.contrib import messages

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from classroom.models import Assignment, Prediction, Submission
-from classroom.selectors import class_results
+from classroom.results import class_results
 from tests import factories
 
 
