@@ -33,7 +33,33 @@ QUEUES = {
 }
 
 
+def check_params(kind: str, params: dict) -> None:
+    """The rules every way of starting a job shares (page, commands, API): the dataset exists, the
+    mix can be drawn from it, and its held-out split can evaluate the model. Raises
+    composition.CompositionError with what is achievable instead."""
+    from .composition import CompositionError, available, plan
+    from .models import Dataset
+
+    key = params.get("dataset")
+    if not key or key == "synthetic" or kind == TrainingJob.Kind.LAB_MLP:  # generated set; the lab plans its own
+        return
+    dataset = Dataset.objects.select_related("label_set").filter(key=key).first()
+    if dataset is None:
+        raise CompositionError(f"No dataset '{key}' has been imported.")
+    if params.get("mix"):
+        p = plan(params["mix"], available(dataset))
+        if not p["achievable"]:
+            raise CompositionError(p["message"])
+        if not sum(p["counts"].values()):
+            raise CompositionError("This mix has no images to train on.")
+    # test_per_group is "at most" (commands default to 10 on any set); the page asks for exact numbers.
+    if not any(available(dataset, split="test").values()):
+        raise CompositionError("This dataset has no held-out images to evaluate the model on.")
+
+
 def start_job(*, kind: str, params: dict, created_by=None, enqueue: bool = True) -> TrainingJob:
+    """Check the job's parameters (check_params), record it, and queue it after commit."""
+    check_params(kind, params)
     job = TrainingJob.objects.create(kind=kind, params=params, created_by=created_by)
     if enqueue:
         transaction.on_commit(partial(_enqueue, job.pk, QUEUES[kind]))

@@ -93,7 +93,13 @@ def jobs(request):
         return _jobs_page(request, form, status=400)
     from training.jobs import start_job
 
-    job = start_job(kind=form.cleaned_data["kind"], params=form.params(), created_by=request.user)
+    from training.composition import CompositionError
+
+    try:
+        job = start_job(kind=form.cleaned_data["kind"], params=form.params(), created_by=request.user)
+    except CompositionError as exc:  # the dataset changed since the form checked it
+        form.add_error(None, str(exc))
+        return _jobs_page(request, form, status=400)
     messages.success(request, "Training job queued. This page updates as it runs.")
     return redirect("training_job", public_id=job.public_id)
 

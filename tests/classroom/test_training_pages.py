@@ -171,7 +171,8 @@ def test_a_teacher_sees_only_their_own_jobs(client, teacher, dataset):
 
 
 def test_failed_job_shows_why(client, teacher, dataset):
-    job = start_job(kind="mlp", params={"dataset": "gone", "mix": {"kind": "balanced"}}, created_by=teacher)
+    job = start_job(kind="mlp", params={"dataset": dataset.key, "mix": {"kind": "balanced"}}, created_by=teacher)
+    dataset.delete()  # removed by an operator while the job waited in the queue
     job = run_job(job.pk)
     assert job.status == "failed"
     client.force_login(teacher)

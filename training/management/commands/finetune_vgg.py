@@ -1,7 +1,8 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from training.cli import mix_option, run_here
+from training.composition import CompositionError
 from training.jobs import start_job
 from training.models import TrainingJob
 from training.trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS
@@ -41,7 +42,10 @@ class Command(BaseCommand):
         params = {k: opts[k] for k in keys}
         params["mix"] = mix_option(opts["mix"], opts["per_group"])
         with transaction.atomic():
-            job = start_job(kind=TrainingJob.Kind.VGG_FINETUNE, params=params, enqueue=not opts["here"])
+            try:
+                job = start_job(kind=TrainingJob.Kind.VGG_FINETUNE, params=params, enqueue=not opts["here"])
+            except CompositionError as exc:
+                raise CommandError(str(exc))
         if not opts["here"]:
             self.stdout.write(f"Queued fine-tune job {job.pk} on the `gpu` queue (start a worker with -Q gpu).")
             return

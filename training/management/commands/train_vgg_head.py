@@ -1,7 +1,8 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from training.cli import mix_option, run_here
+from training.composition import CompositionError
 from training.jobs import start_job
 from training.models import TrainingJob
 
@@ -36,7 +37,10 @@ class Command(BaseCommand):
                                        "seed", "key", "name")}  # fmt: skip
         params["mix"] = mix_option(opts["mix"], opts["per_group"])
         with transaction.atomic():
-            job = start_job(kind=TrainingJob.Kind.VGG_HEAD, params=params, enqueue=opts["queue"])
+            try:
+                job = start_job(kind=TrainingJob.Kind.VGG_HEAD, params=params, enqueue=opts["queue"])
+            except CompositionError as exc:
+                raise CommandError(str(exc))
         if opts["queue"]:
             self.stdout.write(f"Queued training job {job.pk} on the `training` queue.")
             return
