@@ -91,9 +91,8 @@ def jobs(request):
     form = TrainingJobForm(request.POST)
     if not form.is_valid():
         return _jobs_page(request, form, status=400)
-    from training.jobs import start_job
-
     from training.composition import CompositionError
+    from training.jobs import start_job
 
     try:
         job = start_job(kind=form.cleaned_data["kind"], params=form.params(), created_by=request.user)
