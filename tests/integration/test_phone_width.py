@@ -19,6 +19,11 @@ from training.jobs import run_job
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
+# Regions that scroll sideways but neither are nor hold anything focusable (axe: scrollable-region-focusable).
+UNREACHABLE = """[...document.querySelectorAll('main *')].filter(e => e.scrollWidth > e.clientWidth + 1
+  && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.tabIndex < 0
+  && !e.querySelector('a[href], button, input, select, textarea, [tabindex]'))
+  .map(e => e.tagName + '.' + e.className)"""
 # The outermost elements that stick out (for the failure message).
 WIDEST = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1
   && !(e.parentElement && e.parentElement.getBoundingClientRect().right > innerWidth + 1))
@@ -75,6 +80,9 @@ def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # no
             assert response.status == 200, (username, path, response.status)
             page.wait_for_timeout(150)  # charts lay themselves out
             widths[f"{username} {path}"] = page.evaluate("document.documentElement.scrollWidth")
+            # A region that scrolls sideways can be reached with the keyboard (scroll-regions.js).
+            unreachable = page.evaluate(UNREACHABLE)
+            assert not unreachable, (username, path, unreachable)
             if widths[f"{username} {path}"] > PHONE["width"]:
                 print(path, page.evaluate(WIDEST))
         page.close()
