@@ -42,13 +42,20 @@ demo: venv
 	$(MANAGE) train_demo_models --skip-existing
 	$(MANAGE) seed_demo
 	@echo
-	@echo "EthiTech classroom (synthetic demo) at http://$(DEMO_HOST):$(DEMO_PORT)/  - Ctrl-C stops web and worker."
+	@echo "EthiTech classroom (synthetic demo): starting..."
 	@trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/celery -A ethitech worker -Q mlp,maintenance --concurrency 2 --loglevel WARNING -n mlp@%h & \
-	$(BIN)/celery -A ethitech beat --loglevel WARNING --schedule var/celerybeat-schedule & \
-	$(BIN)/celery -A ethitech worker -Q vgg --concurrency 1 --loglevel WARNING -n vgg@%h & \
-	nice -n 15 $(BIN)/celery -A ethitech worker -Q training,gpu --concurrency 1 --loglevel WARNING -n training@%h & \
-	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --access-logfile - ; \
+	export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore::UserWarning,ignore::RuntimeWarning; \
+	echo "Started: worker for the two MLPs (queues mlp, maintenance)"; \
+	$(BIN)/celery --quiet -A ethitech worker -Q mlp,maintenance --concurrency 2 --loglevel ERROR -n mlp@%h & \
+	echo "Started: scheduler (photo purge, sweeper)"; \
+	$(BIN)/celery --quiet -A ethitech beat --loglevel ERROR --schedule var/celerybeat-schedule & \
+	echo "Started: VGG-Face worker (queue vgg)"; \
+	$(BIN)/celery --quiet -A ethitech worker -Q vgg --concurrency 1 --loglevel ERROR -n vgg@%h & \
+	echo "Started: training worker (queues training, gpu: the teacher's jobs and the student lab)"; \
+	nice -n 15 $(BIN)/celery --quiet -A ethitech worker -Q training,gpu --concurrency 1 --loglevel ERROR -n training@%h & \
+	echo "Started: web server"; \
+	echo; echo "Open http://$(DEMO_HOST):$(DEMO_PORT)/ and log in with one of the logins above. Ctrl-C stops everything."; \
+	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --log-level warning ; \
 	wait
 
 # One worker per queue, so MLP answers never wait behind VGG-Face work. Training runs
