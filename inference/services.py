@@ -96,6 +96,7 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
     batch = np.stack([to_model_input(photo.crop, spec) for photo in photos])
     probs, maps = _answers_and_maps(predictor, batch, explain or [False] * len(photos), model_version.key)
     labels = model_version.label_set.labels
+    probs = in_label_set_order(probs, model_version)
     per_photo_ms = (time.perf_counter() - started) * 1000 / len(photos)
     return [
         Outcome(
@@ -108,6 +109,20 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
         )
         for p, photo, pre, m in zip(probs, photos, preloaded, maps, strict=True)
     ]
+
+
+def in_label_set_order(probs, model_version: ModelVersion):
+    """Columns in the label set's order: an imported file may list its classes in another order
+    (`training_params["output_labels"]`, inference.label_sets)."""
+    order = (model_version.training_params or {}).get("output_labels")
+    labels = list(model_version.label_set.labels)
+    if not order or list(order) == labels:
+        return probs
+    import numpy as np
+
+    out = np.zeros_like(probs)
+    out[:, [labels.index(label) for label in order]] = probs
+    return out
 
 
 def _answers_and_maps(predictor, batch, wanted: list[bool], key: str):

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.text import slugify
 
+from . import label_sets
 from .artifacts import save_artifact, store_path
 from .models import BaseWeights, ModelVersion
 from .preprocessing import VGG_SPEC
@@ -74,7 +75,9 @@ def import_vggface_weights(*, path: Path, key: str = "vggface-pretrained", name:
 
 
 def import_race_model(*, path: Path, labels: list[str], key: str = "", name: str = "") -> ModelVersion:
-    """A complete race model (all 16 layers), labels in the file's class order."""
+    """A complete race model (all 16 layers), labels in the file's class order. Labels that are a
+    known dataset's groups (the deepface race model's six are FairFace's) attach the model to that
+    dataset's label set; any other labels get a label set of their own."""
     path = Path(path)
     labels = [label.strip() for label in labels if label.strip()]
     if len(labels) < 2 or len(set(labels)) != len(labels):
@@ -82,13 +85,19 @@ def import_race_model(*, path: Path, labels: list[str], key: str = "", name: str
     width = _validate(path, n_classes=len(labels))
     label_hash = hashlib.sha256("\n".join(labels).encode()).hexdigest()[:8]
     relative, digest = _copy(path, "vgg")
+    known = label_sets.match(labels)
     with _kept_only_if_registered(relative), transaction.atomic():
-        label_set = ensure_label_set(
-            key=f"imported-{len(labels)}-{label_hash}",
-            name=f"Imported race labels ({len(labels)}): {', '.join(labels)}",
-            labels=labels,
-            synthetic=False,
-        )
+        if known:
+            label_set = label_sets.label_set_for(known[0])
+            outputs = {"output_labels": known[1]}  # the file's class order, in the set's spelling
+        else:
+            label_set = ensure_label_set(
+                key=f"imported-{len(labels)}-{label_hash}",
+                name=f"Imported race labels ({len(labels)}): {', '.join(labels)}",
+                labels=labels,
+                synthetic=False,
+            )
+            outputs = {}
         mv, _ = ModelVersion.objects.update_or_create(
             key=key or f"vgg-race-{digest[:8]}",
             defaults={
@@ -98,7 +107,7 @@ def import_race_model(*, path: Path, labels: list[str], key: str = "", name: str
                 "artifact_path": relative,
                 "sha256": digest,
                 "input_spec": VGG_SPEC.to_dict(),
-                "training_params": {"width": width, "imported_from": path.name},
+                "training_params": {"width": width, "imported_from": path.name, **outputs},
                 "data_source": f"Imported weights file {path.name}; training data as documented by its authors",
                 "synthetic": False,
                 "pretrained": True,

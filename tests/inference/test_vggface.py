@@ -38,7 +38,12 @@ def test_race_model_import_then_predict(tmp_path, settings):
     assert len(layer_shapes(path)) == 16
     call_command("import_race_model", str(path), "--labels", LABELS, "--key", "race6")
     mv = ModelVersion.objects.get(key="race6")
-    assert mv.family == "vgg" and mv.label_set.labels[0] == "asian" and len(mv.label_set.labels) == 6
+    # The deepface race model's six classes are FairFace's groups: it lands on FairFace-6, its own
+    # class order kept for serving.
+    assert mv.family == "vgg" and mv.label_set.key == "fairface-6"
+    assert mv.training_params["output_labels"] == [
+        "Asian", "Indian", "Black", "White", "Middle Eastern", "Latino_Hispanic"
+    ]  # fmt: skip
     assert mv.training_params["width"] == TINY
     from training import synthetic
 
@@ -60,6 +65,15 @@ def test_race_model_import_then_predict(tmp_path, settings):
     for o in outcomes:
         assert o.label in mv.label_set.labels
         assert abs(sum(o.probabilities.values()) - 1) < 0.01
+    # Each FairFace group's probability is the file's column for that group.
+    from inference.preprocessing import VGG_SPEC, load_rgb, prepare
+    from inference.registry import get_predictor
+
+    sources[0].seek(0)
+    x, _ = prepare(load_rgb(sources[0]), VGG_SPEC)
+    raw = get_predictor(mv).predict_proba(x[None])[0]
+    for column, group in enumerate(mv.training_params["output_labels"]):
+        assert abs(outcomes[0].probabilities[group] - raw[column]) < 1e-3
     # importing the same file again changes nothing
     call_command("import_race_model", str(path), "--labels", LABELS, "--key", "race6")
     assert ModelVersion.objects.filter(key="race6").count() == 1
@@ -173,3 +187,26 @@ def test_frozen_features_equal_the_networks_own_activations(cut):
     x = np.random.default_rng(1).random((3, 224, 224, 3), dtype=np.float32)
     expected = np.asarray(keras.Model(model.input, model.get_layer(cut).output)(x, training=False)).reshape(3, -1)
     np.testing.assert_allclose(feature_model(model, cut)(x), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.django_db
+def test_the_imported_race_model_sits_in_an_experiment_with_fairface_trained_models(tmp_path, classroom):
+    """Same label set as a model trained on FairFace here: one experiment can compare them."""
+    from classroom.services.classes import create_assignment
+    from inference.label_sets import label_set_for
+
+    path = write_legacy_file(tmp_path / "race_model_single_batch.h5", 6)
+    call_command("import_race_model", str(path), "--key", "deepface-race")  # the default labels
+    race = ModelVersion.objects.get(key="deepface-race")
+    trained_here = ModelVersion.objects.create(
+        key="fairface-mlp", name="MLP on FairFace", family="mlp", label_set=label_set_for("fairface-6"),
+        artifact_path="x", sha256="0" * 64,
+    )  # fmt: skip
+    a = create_assignment(
+        classroom=classroom, title="Both", instructions="", model_versions=[race, trained_here], ask_expected=True
+    )
+    assert a.label_set.key == "fairface-6" and a.model_versions.count() == 2
+    # Labels that are no known dataset's groups keep a label set of their own.
+    other = write_legacy_file(tmp_path / "other.h5", 2, seed=1)
+    call_command("import_race_model", str(other), "--labels", "x,y", "--key", "xy")
+    assert ModelVersion.objects.get(key="xy").label_set.key.startswith("imported-2-")

@@ -7,13 +7,13 @@ is stored then."""
 import csv
 from pathlib import Path
 
+from inference.label_sets import FAIRFACE_6 as SIX  # one catalogue of label sets (imported models too)
+from inference.label_sets import FAIRFACE_7 as SEVEN
 from inference.services import ensure_label_set
 
 from ..models import Dataset
 from .common import DatasetImportError, ImportReport, Row, readable_image, store
 
-SEVEN = ["White", "Black", "Latino_Hispanic", "East Asian", "Southeast Asian", "Indian", "Middle Eastern"]
-SIX = ["White", "Black", "Latino_Hispanic", "Asian", "Indian", "Middle Eastern"]
 COLUMNS = ("file", "age", "gender", "race")
 MAX_ERRORS = 10
 
