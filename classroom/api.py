@@ -251,9 +251,10 @@ class AssignmentViewSet(
     ),
     retrieve=extend_schema(summary="One submission, with each model's guess"),
     create=extend_schema(
-        summary="Submit a photo (students)",
-        description="Multipart upload. The photo is checked, re-encoded without metadata, and every model of "
-        "the experiment is queued on it; it is deleted once they have all answered.",
+        summary="Submit a photo or a gallery image (students)",
+        description="Multipart upload of a photo, or the id of an image of the class's test gallery (then the "
+        "true group is known). A photo is checked, re-encoded without metadata, and every model of the "
+        "experiment is queued on it; it is deleted once they have all answered.",
         request=s.SubmissionCreateSerializer,
         responses={201: s.SubmissionSerializer},
     ),
@@ -289,13 +290,15 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         d = data.validated_data
         try:
             assignment = selectors.assignment_for(request.user, d["assignment"])
-        except Http404:
-            raise NotFound("No such experiment.")
+            image = selectors.gallery_image_for(request.user, d["gallery_image"]) if "gallery_image" in d else None
+        except Http404 as exc:
+            raise NotFound(str(exc) or "Not found.")
         try:
             submission = submissions.submit_photo(
                 assignment=assignment,
                 student=request.user,
-                upload=d["photo"],
+                upload=d.get("photo"),
+                gallery_image=image,
                 expected_label=d["expected_label"],
                 note=d["note"],
             )

@@ -128,9 +128,19 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 class SubmissionCreateSerializer(serializers.Serializer):
     assignment = serializers.UUIDField(help_text="The experiment (its id).")
-    photo = serializers.FileField(help_text="JPEG, PNG or WebP. Use photos of public figures or stock images.")
+    photo = serializers.FileField(
+        required=False, help_text="JPEG, PNG or WebP. Use photos of public figures or stock images. Or:"
+    )
+    gallery_image = serializers.UUIDField(
+        required=False, help_text="An image of the class's test gallery (its id), instead of a photo."
+    )
     expected_label = serializers.CharField(required=False, allow_blank=True, default="", help_text="Optional.")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_NOTE_LENGTH)
+
+    def validate(self, data):
+        if ("photo" in data) == ("gallery_image" in data):
+            raise serializers.ValidationError("Send a photo or a gallery image (one of them).")
+        return data
 
 
 # --- Aggregated results (the shape of classroom.results.as_dict) ---------------------

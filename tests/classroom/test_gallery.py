@@ -342,3 +342,30 @@ def test_gallery_tests_always_get_maps_and_the_results_page_averages_them_per_gr
     page = client.get(reverse("results", args=[a.public_id])).content.decode()
     assert page.count('data-grid-id="map-') == 2  # Group A for each of the two models
     assert "Group B: not enough tests yet (1 of 2)" in page
+
+
+def test_the_api_submits_a_gallery_image_like_the_page(classroom, student, demo_models):
+    from rest_framework.test import APIClient
+
+    dataset = import_synthetic(train_per_group=2, test_per_group=2).dataset
+    gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=1)
+    a = create_assignment(classroom=classroom, title="API gallery", instructions="", model_versions=list(demo_models),
+                          ask_expected=False)  # fmt: skip
+    image = GalleryImage.objects.filter(classroom=classroom).first()
+    api = APIClient()
+    api.force_authenticate(student)
+    made = api.post("/api/submissions/", {"assignment": str(a.public_id), "gallery_image": str(image.public_id)})
+    assert made.status_code == 201, made.content
+    sub = Submission.objects.get(public_id=made.json()["id"])
+    assert sub.gallery_image == image and sub.true_label == image.label
+    both = api.post(
+        "/api/submissions/",
+        {"assignment": str(a.public_id), "gallery_image": str(image.public_id), "photo": synthetic_upload()},
+        format="multipart",
+    )
+    assert both.status_code == 400 and "one of them" in str(both.json())
+    other = factories.ClassroomFactory()
+    gallery.publish_gallery(classroom=other, teacher=other.teacher, dataset=dataset, per_group=1)
+    foreign = GalleryImage.objects.filter(classroom=other).first()
+    refused = api.post("/api/submissions/", {"assignment": str(a.public_id), "gallery_image": str(foreign.public_id)})
+    assert refused.status_code == 404
