@@ -163,10 +163,6 @@ class VGGPredictor(Predictor):
         cam = gradcam_grid(features[0], np.asarray(grads)[0])
         return probs, as_grid(cam, {"layer": "conv5_3", "grid": int(cam.shape[0]), "target": int(probs.argmax())})
 
-    def gradcam(self, batch: np.ndarray, targets: list[int]) -> list:
-        """Grad-CAM maps (for each image's guessed group, which is what `targets` name here)."""
-        return [self._answer_with_gradcam(x)[1] for x in batch]
-
     def predict_and_explain(self, batch: np.ndarray, wanted: list[bool]):
         """Answers for the batch, and a Grad-CAM map where wanted at about the cost of the answer
         alone: a wanted image's convolutions run once, for both."""

@@ -7,7 +7,8 @@
   the guessed group's probability (through pool5, fc6, fc7 and the head), summed, kept positive.
 
 A map is a small grid of floats (never an image), stored on the prediction with its method and
-parameters. Predictors say which methods they support (`Predictor.saliency_methods`).
+parameters. Predictors say which methods they support (`Predictor.saliency_methods`, preferred
+first) and make their preferred one beside their answers (`Predictor.predict_and_explain`).
 """
 
 from dataclasses import dataclass
@@ -74,18 +75,6 @@ def gradcam_grid(features: np.ndarray, gradients: np.ndarray) -> np.ndarray:
 
 def _rounded(grid: np.ndarray) -> list[list[float]]:
     return [[round(float(v), 4) for v in row] for row in grid]
-
-
-def explain(predictor, inputs: np.ndarray, targets: list[int], spec: InputSpec, *, method: str | None = None):
-    """A map per input (None where this predictor cannot make one), with the predictor's
-    preferred method unless `method` names another it supports."""
-    methods = getattr(predictor, "saliency_methods", ())
-    chosen = method or (methods[0] if methods else None)
-    if chosen not in methods:
-        return [None] * len(inputs)
-    if chosen == GRADCAM:
-        return predictor.gradcam(inputs, targets)
-    return [occlusion(predictor.predict_proba, x, spec, t) for x, t in zip(inputs, targets, strict=True)]
 
 
 def as_grid(cam: np.ndarray, params: dict) -> SaliencyMap:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inference.preprocessing import InputSpec
-from inference.saliency import GRADCAM, OCCLUSION, explain, occlusion
+from inference.saliency import GRADCAM, OCCLUSION, occlusion
 
 MLP_SPEC = InputSpec(size=32, mode="rgb")
 DARK = (0.05, 0.2)  # the VGG test's background: the patch stands out through the random base's features
@@ -124,7 +124,7 @@ def test_vgg_gradcam_and_occlusion_find_the_region_and_not_after_randomising(vgg
     image = x[1:2]
     assert predictor.predict_proba(image)[0, 1] > 0.5
     spec = InputSpec(size=224, mode="rgb", layout="hwc")
-    [cam] = explain(predictor, image, [1], spec)  # the preferred method: Grad-CAM on conv5_3
+    _, [cam] = predictor.predict_and_explain(image, [True])  # the preferred method: Grad-CAM on conv5_3
     assert cam.method == GRADCAM and len(cam.grid) == 14 and cam.params["layer"] == "conv5_3"
     assert peak_in_top_left(cam.grid), cam.grid
     # Occlusion runs on this family too (off in serving: one forward pass per cell); coarse cells here
@@ -136,7 +136,7 @@ def test_vgg_gradcam_and_occlusion_find_the_region_and_not_after_randomising(vgg
     rng = np.random.default_rng(5)
     for variable in predictor.tail.model.weights:
         variable.assign(rng.normal(0, 0.05, variable.shape).astype("float32"))
-    [after] = explain(predictor, image, [1], spec)
+    _, [after] = predictor.predict_and_explain(image, [True])
     assert correlation(cam.grid, after.grid) < 0.5
 
 
