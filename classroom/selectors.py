@@ -235,18 +235,24 @@ def models_in_use(families, now=None):
     )
 
 
+def card_rows(model: ModelVersion) -> list[CardRow]:
+    """Per group, in label order: training images and the held-out numbers stored at training time."""
+    per_group = (model.metrics or {}).get("per_group", {})
+    rows = []
+    for g in model.label_set.labels:
+        m = per_group.get(g) or {}
+        low, high = stored_interval(m)
+        train = (model.composition or {}).get(g, 0)
+        rows.append(CardRow(g, train, m.get("n"), m.get("accuracy"), low, high, m.get("precision"), m.get("recall")))
+    return rows
+
+
 def model_card(model: ModelVersion) -> dict:
     """What a model card shows, from the metrics stored at training time: per group the
     training images, held-out accuracy with its 95% Wilson interval, precision and recall;
     the confusion matrix; the disparity; the job that trained it (if any)."""
     labels = list(model.label_set.labels)
-    per_group = model.metrics.get("per_group", {})
-    rows = []
-    for g in labels:
-        m = per_group.get(g) or {}
-        n, acc = m.get("n"), m.get("accuracy")
-        low, high = stored_interval(m)
-        rows.append(CardRow(g, model.composition.get(g, 0), n, acc, low, high, m.get("precision"), m.get("recall")))
+    rows = card_rows(model)
     matrix = model.metrics.get("confusion") or []
     confusion = []
     if len(matrix) == len(labels) and all(len(r) == len(labels) for r in matrix):

@@ -339,25 +339,21 @@ def _model_of_scope(base, key: str, scope: str, created_by=None):
     )  # fmt: skip
 
 
-def _lab_row(assignment, student):
+def _lab_row(assignment, student, name="Mine", result=None):
+    """A student's lab model: queued, or done with `result` as its model."""
     from classroom.models import LabModel
     from training.models import TrainingJob
 
-    job = TrainingJob.objects.create(kind="lab_mlp", created_by=student)
+    status = "done" if result else "queued"
+    job = TrainingJob.objects.create(kind="lab_mlp", status=status, result=result, created_by=student)
     return LabModel.objects.create(
-        assignment=assignment, job=job, trained_by=student, name="Mine", mix={"kind": "balanced"}, counts={}
+        assignment=assignment, job=job, trained_by=student, name=name, mix={"kind": "balanced"}, counts={}
     )
 
 
 def _lab_model(assignment, student, base, key):
-    from classroom.models import LabModel
-    from training.models import TrainingJob
-
     model = _model_of_scope(base, key, "class", created_by=student)
-    job = TrainingJob.objects.create(kind="lab_mlp", status="done", result=model, created_by=student)
-    LabModel.objects.create(
-        assignment=assignment, job=job, trained_by=student, name=key, mix={"kind": "balanced"}, counts={}
-    )
+    _lab_row(assignment, student, name=key, result=model)
     return model
 
 

@@ -10,28 +10,8 @@ from inference.models import ModelVersion
 from training.models import TrainingJob
 
 from ..models import Assignment, LabModel, User
-from ..results.stats import stored_interval, wilson_interval
-from ..selectors import lab_models_of
-
-
-@dataclass
-class GroupNumbers:
-    group: str
-    trained_on: int
-    accuracy: float | None
-    low: float | None
-    high: float | None
-    n: int
-
-
-def held_out_groups(model: ModelVersion) -> list[GroupNumbers]:
-    per_group = (model.metrics or {}).get("per_group") or {}
-    rows = []
-    for g in model.label_set.labels:
-        m = per_group.get(g) or {}
-        low, high = stored_interval(m)
-        rows.append(GroupNumbers(g, (model.composition or {}).get(g, 0), m.get("accuracy"), low, high, m.get("n") or 0))
-    return rows
+from ..results.stats import wilson_interval
+from ..selectors import CardRow, card_rows, lab_models_of
 
 
 def mix_words(counts: dict[str, int]) -> str:
@@ -56,8 +36,8 @@ class ChartPoint:
     largest_share: float  # x: share of the largest group in the training mix
     largest_group: str
     gap: float  # y: best group's held-out accuracy minus the worst's
-    best: GroupNumbers
-    worst: GroupNumbers
+    best: CardRow
+    worst: CardRow
     overall: float | None
     overall_low: float | None
     overall_high: float | None
@@ -68,7 +48,7 @@ class ChartPoint:
 def _point(model: ModelVersion, *, reference: bool, mine: bool, name: str) -> ChartPoint | None:
     counts = model.composition or {}
     total = sum(counts.values())
-    groups = [g for g in held_out_groups(model) if g.accuracy is not None and g.n >= settings.MIN_TESTS_PER_GROUP]
+    groups = [g for g in card_rows(model) if g.accuracy is not None and (g.n or 0) >= settings.MIN_TESTS_PER_GROUP]
     if not total or len(groups) < 2:
         return None
     best = max(groups, key=lambda g: g.accuracy)
@@ -140,7 +120,7 @@ class MyLabModel:
     lab_model: LabModel
     job: TrainingJob
     model: ModelVersion | None
-    groups: list[GroupNumbers]
+    groups: list[CardRow]  # its held-out numbers, as on its card
     place: int  # in the training queue; 0 once running or finished
 
 
@@ -150,7 +130,7 @@ def my_models(assignment: Assignment, student: User) -> list[MyLabModel]:
     rows = []
     for m in lab_models_of(assignment, student).select_related("job__result__label_set"):
         model = m.job.result
-        rows.append(MyLabModel(m, m.job, model, held_out_groups(model) if model else [], place_in_queue(m)))
+        rows.append(MyLabModel(m, m.job, model, card_rows(model) if model else [], place_in_queue(m)))
     return rows
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from .. import selectors
 from ..models import LabModel
 from ..views.access import teacher_required
-from ..views.training import eta_text
+from ..views.training import job_state
 from . import selectors as lab_selectors
 from . import services
 from .forms import LabModelForm, LabSettingsForm, teams_text
@@ -115,19 +115,16 @@ def lab_composition(request, public_id):
 
 
 def lab_model_state(m: LabModel) -> dict:
-    job = m.job
+    """The training job's progress (as on the teacher's job page), with the student's place in the
+    queue, and a plain error instead of the technical one."""
+    state = job_state(m.job)
     place = services.place_in_queue(m)
     return {
-        "status": job.status,
-        "status_display": job.get_status_display(),
-        "stage": job.stage,
-        "percent": job.percent,
+        **{key: state[key] for key in ("status", "status_display", "stage", "percent", "eta_text", "final")},
         "place": place,
         "waiting": f"Number {place} in the queue" if place else "",
-        "eta_text": "" if job.is_final else eta_text(job.eta_seconds),
-        "final": job.is_final,
-        "error": "Training failed. Try again, or ask your teacher." if job.status == job.Status.FAILED else "",
-        "model_card": reverse("model_card", args=[job.result.key]) if job.result else None,
+        "error": "Training failed. Try again, or ask your teacher." if state["status"] == "failed" else "",
+        "model_card": state["result"]["url"] if state["result"] else None,
     }
 
 

@@ -1,6 +1,9 @@
 """Formatting for results pages: percentages, intervals and heat-map classes (no inline styles)."""
 
 from django import template
+from django.conf import settings
+
+from ..results.small_counts import hidden
 
 register = template.Library()
 
@@ -96,11 +99,7 @@ def bucket_format(granularity):
 def few(value, student_view):
     """A class-wide count as a student may see it: "fewer than 5" instead of 1 to 4 (see
     classroom.results.small_counts); teachers see the number."""
-    from ..results.small_counts import hidden
-
     if student_view and hidden(value):
-        from django.conf import settings
-
         return f"fewer than {settings.STUDENT_MIN_COUNT}"
     return value
 
@@ -115,8 +114,6 @@ def rate_of(rate, count):
 def few_rate(pair, student_view):
     """A rate as a student may see it: none when it is out of 1 to 4 (it would tell on someone)."""
     rate, count = pair
-    from ..results.small_counts import hidden
-
     if student_view and hidden(count):
         return "—"
     return pct(rate)

@@ -56,7 +56,8 @@ def mix_text(mix: dict | None) -> str:
     return str(mix)
 
 
-def _job_state(job: TrainingJob) -> dict:
+def job_state(job: TrainingJob) -> dict:
+    """A job's progress as its page polls it (the student lab builds on it)."""
     result = job.result
     return {
         "status": job.status,
@@ -132,7 +133,7 @@ def composition_json(request):
 def job_detail(request, public_id):
     job = selectors.training_job_for(request.user, public_id)
     dataset = Dataset.objects.filter(key=job.params.get("dataset")).first()
-    context = {"job": job, "dataset": dataset, "state": _job_state(job), "mix_text": mix_text(job.params.get("mix"))}
+    context = {"job": job, "dataset": dataset, "state": job_state(job), "mix_text": mix_text(job.params.get("mix"))}
     return render(request, "training/job.html", context)
 
 
@@ -140,7 +141,7 @@ def job_detail(request, public_id):
 @require_GET
 def job_status(request, public_id):
     """Polled by the job page: stage, percent, time left, and the model card once done."""
-    return JsonResponse(_job_state(selectors.training_job_for(request.user, public_id)))
+    return JsonResponse(job_state(selectors.training_job_for(request.user, public_id)))
 
 
 @teacher_required
