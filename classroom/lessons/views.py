@@ -9,12 +9,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import selectors
-from ..forms import AssignmentForm, ConfirmDeleteForm, LessonAnswersForm
+from ..forms import ConfirmDeleteForm
 from ..markup import render_markdown
 from ..services import classes
 from ..views.access import teacher_required
 from . import catalogue, services
 from . import selectors as lesson_selectors
+from .forms import AssignmentForm, LessonAnswersForm
 from .roles import cast, follow
 
 # --- The lesson library (teachers) ----------------------------------------------------------
