@@ -17,8 +17,21 @@ from inference.intake import too_large_message
 FORM_OVERHEAD_BYTES = 256 * 1024
 
 
-def request_max_bytes() -> int:
+# Routes that take a collection of photos (an audit) rather than one.
+COLLECTION_ROUTES = {"create_audit", "api-audit-list"}
+
+
+def request_max_bytes(request=None) -> int:
+    if request is not None and _route(request) in COLLECTION_ROUTES:
+        return settings.AUDIT_MAX_BYTES + FORM_OVERHEAD_BYTES
     return settings.UPLOAD_MAX_BYTES + FORM_OVERHEAD_BYTES
+
+
+def _route(request) -> str:
+    try:
+        return resolve(request.path_info).url_name or ""
+    except Resolver404:
+        return ""
 
 
 class RequestSizeLimitMiddleware:
@@ -30,12 +43,12 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > request_max_bytes():
+        if length > request_max_bytes(request):
             return self.too_large(request)
         return self.get_response(request)
 
     def too_large(self, request):
-        message = too_large_message()
+        message = too_large_message(request_max_bytes(request) - FORM_OVERHEAD_BYTES)
         if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
             response = JsonResponse({"detail": message}, status=413)
         else:

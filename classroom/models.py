@@ -161,6 +161,8 @@ class Assignment(models.Model):
     )
     # Saliency maps ("what the model looked at") for uploads too; gallery tests always get them.
     explain_answers = models.BooleanField(default=True)
+    # Students may audit collections of images (classroom.audits); teachers always can.
+    audits_enabled = models.BooleanField(default=False)
     # Off (null) by default: photos are deleted as soon as every model has answered.
     keep_photos_days = models.PositiveSmallIntegerField(
         null=True,
@@ -424,3 +426,89 @@ class LabModel(models.Model):
     @property
     def model(self):
         return self.job.result
+
+
+class CollectionAudit(models.Model):
+    """An estimate of who is in a collection of images, by one or more models (classroom.audits).
+
+    Uploaded images are kept only until every model has answered; per image, only each model's
+    probabilities stay (on its run), and they go with the audit. A gallery collection names
+    its images, so its true make-up can be shown beside the estimates."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded images"
+        GALLERY = "gallery", "Images from the class gallery"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="collection_audits")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=120)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    image_count = models.PositiveIntegerField(default=0)
+    # Uploads as they came ({"name", "label", "zip"}), until a worker has cleaned them (`prepared` so far).
+    incoming = models.JSONField(default=list, blank=True)
+    prepared = models.PositiveIntegerField(default=0)
+    # Storage names of the uploaded copies, in order; emptied once they are deleted.
+    files = models.JSONField(default=list, blank=True)
+    # Gallery collections: the images' ids, in the same order as the answers.
+    gallery_ids = models.JSONField(default=list, blank=True)
+    # Files not used, and why: [{"name", "reason"}] (the first few) and the total.
+    skipped = models.JSONField(default=list, blank=True)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_final(self) -> bool:
+        return self.status != self.Status.RUNNING
+
+
+class CollectionAuditRun(models.Model):
+    """One model's pass over an audit's collection, and its estimates."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINAL = (Status.DONE, Status.FAILED, Status.CANCELLED)
+
+    audit = models.ForeignKey(CollectionAudit, on_delete=models.CASCADE, related_name="runs")
+    model_version = models.ForeignKey("inference.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # One row of probabilities (label-set order) per image answered so far; a redelivered task
+    # carries on after the last saved batch.
+    probabilities = models.JSONField(default=list, blank=True)
+    faces_found = models.PositiveIntegerField(default=0)
+    # inference.quantify.estimate's result, and what it was corrected with.
+    estimates = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["model_version__family", "model_version__key"]
+        constraints = [models.UniqueConstraint(fields=["audit", "model_version"], name="one_run_per_model")]
+
+    def __str__(self):
+        return f"{self.audit_id}/{self.model_version_id}: {self.status}"
+
+    @property
+    def done(self) -> int:
+        return len(self.probabilities)

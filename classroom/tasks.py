@@ -1,9 +1,13 @@
 """Celery adapters: ids in, services do the work, the database holds the result."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 
 from .services import predictions, retention, sweeper
+
+log = logging.getLogger(__name__)
 
 
 # A hard time limit bounds every prediction task, so the sweeper's stale
@@ -37,3 +41,29 @@ def clear_sessions() -> None:
     from django.core.management import call_command
 
     call_command("clearsessions")
+
+
+# Audits of a collection (classroom.audits.services). A killed worker's task is delivered again
+# and carries on after the last saved batch; any other error ends the audit with a message.
+@shared_task(name="classroom.prepare_audit", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+             soft_time_limit=20 * 60, time_limit=21 * 60)  # fmt: skip
+def prepare_audit(audit_id: int) -> None:
+    from .audits import services as audits
+
+    try:
+        audits.prepare(audit_id)
+    except Exception:
+        log.exception("Audit %s: preparing the images failed", audit_id)
+        audits.fail(audit_id, "The images could not be prepared. Try again, or tell the person who runs the platform.")
+
+
+@shared_task(name="classroom.answer_audit", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+             soft_time_limit=30 * 60, time_limit=31 * 60)  # fmt: skip
+def answer_audit(audit_id: int, family: str) -> None:
+    from .audits import services as audits
+
+    try:
+        audits.answer_queue(audit_id, family)
+    except Exception:
+        log.exception("Audit %s: the %s models failed", audit_id, family)
+        audits.fail(audit_id, "The models could not answer. Try again, or tell the person who runs the platform.")

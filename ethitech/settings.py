@@ -204,7 +204,12 @@ UPLOAD_STORE_MAX_SIDE = env.int("ETHITECH_UPLOAD_STORE_MAX_SIDE", default=1600)
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 256 * 1024
 # Form fields other than files (the longest is an experiment's instructions).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FILES = 5
+# Photos in one form post: one for a test; an audit takes several (or a zip of up to AUDIT_MAX_IMAGES).
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("ETHITECH_MAX_FILES_PER_UPLOAD", default=50)
+# Audits of a collection (classroom.audits): its size, and what classroom.middleware lets through
+# for the pages and API that create one (every other route keeps the one-photo limit).
+AUDIT_MAX_IMAGES = env.int("ETHITECH_AUDIT_MAX_IMAGES", default=500)
+AUDIT_MAX_BYTES = env.int("ETHITECH_AUDIT_MAX_BYTES", default=100 * 1024 * 1024)
 
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = _str("REDIS_URL", "")

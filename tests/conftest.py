@@ -53,38 +53,60 @@ class _Rollback(Exception):
     pass
 
 
-@pytest.fixture(scope="session")
-def trained_demo_fields(django_db_setup, django_db_blocker):
-    """Train a tiny demo MLP pair once; files stay in the model store, rows are rolled back."""
+def _train_fields(**kwargs) -> list[dict]:
+    """Train a demo MLP pair; its files stay in the model store, its rows are rolled back."""
     from training.services import train_demo_mlp_pair
 
     fields = []
-    with django_db_blocker.unblock():
-        try:
-            with transaction.atomic():
-                report = train_demo_mlp_pair(total=280, test_per_group=20, k=10)
-                for mv in (report.balanced, report.unbalanced):
-                    fields.append(
-                        {
-                            f.name: getattr(mv, f.name)
-                            for f in mv._meta.concrete_fields
-                            if f.name not in ("id", "label_set", "created_by", "created_at")
-                        }
-                    )
-                raise _Rollback
-        except _Rollback:
-            pass
+    try:
+        with transaction.atomic():
+            report = train_demo_mlp_pair(**kwargs)
+            for mv in (report.balanced, report.unbalanced):
+                fields.append(
+                    {
+                        f.name: getattr(mv, f.name)
+                        for f in mv._meta.concrete_fields
+                        if f.name not in ("id", "label_set", "created_by", "created_at")
+                    }
+                )
+            raise _Rollback
+    except _Rollback:
+        pass
     return fields
+
+
+def _register(fields: list[dict]) -> tuple:
+    from inference.services import register_model_version
+    from training.services import demo_label_set
+
+    label_set = demo_label_set()
+    return tuple(register_model_version(label_set=label_set, **dict(f)) for f in fields)
+
+
+@pytest.fixture(scope="session")
+def trained_demo_fields(django_db_setup, django_db_blocker):
+    """A tiny demo pair, trained once per run (fast, and weak: fine for the plumbing)."""
+    with django_db_blocker.unblock():
+        return _train_fields(total=280, test_per_group=20, k=10)
 
 
 @pytest.fixture
 def demo_models(db, trained_demo_fields):
     """The tiny demo pair registered in this test's database: (balanced, unbalanced)."""
-    from inference.services import register_model_version
-    from training.services import demo_label_set
+    return _register(trained_demo_fields)
 
-    label_set = demo_label_set()
-    return tuple(register_model_version(label_set=label_set, **dict(f)) for f in trained_demo_fields)
+
+@pytest.fixture(scope="session")
+def sturdier_demo_fields(django_db_setup, django_db_blocker):
+    """A demo pair good enough for its numbers to mean something (about 10 s to train): 1,000
+    training images (10x Group A for the unbalanced one), 100 held-out images per group."""
+    with django_db_blocker.unblock():
+        return _train_fields(total=1000, test_per_group=100, k=10)
+
+
+@pytest.fixture
+def sturdier_demo_models(db, sturdier_demo_fields):
+    return _register(sturdier_demo_fields)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ outside a user's scope is a 404 (a wrong role too), never a 200 or a 500.
 from dataclasses import dataclass, field
 
 import pytest
+from django.test import override_settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
@@ -433,6 +434,7 @@ def test_every_signed_in_answer_is_no_store(world, name):
     assert not problems, "\n".join(problems)
 
 
+@override_settings(DATA_UPLOAD_MAX_NUMBER_FILES=5)
 def test_api_errors_are_json_even_before_the_view(world):
     from tests.helpers import synthetic_upload
 

@@ -1,0 +1,337 @@
+"""Audits of a collection: who is in a set of images, estimated by one or more models, raw and
+corrected for each model's own bias (inference.quantify).
+
+Flow: `create_audit` checks and stores the collection (uploads: as they came; a gallery subset:
+only the images' ids), then a worker cleans the uploads (`prepare`), and one task per model
+family answers every image in batches (`answer_queue`), saving after each batch, so a
+redelivered task carries on. When the last model is done the estimates are stored and the
+uploaded copies deleted; cancelling or failing deletes them too. Per image, only each model's
+probabilities stay, and they go with the audit.
+"""
+
+import logging
+import random
+from functools import partial
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from inference.models import ModelVersion
+
+from ..models import Assignment, CollectionAudit, CollectionAuditRun, GalleryImage, User
+from ..services.submissions import CONSENT_MISSING
+from . import collection
+
+log = logging.getLogger(__name__)
+
+Status = CollectionAudit.Status
+RunStatus = CollectionAuditRun.Status
+# Images per forward pass: VGG-Face amortises its cost over a batch; the MLPs are cheap either way.
+BATCH = {"vgg": 8, "mlp": 64}
+
+
+class AuditError(ValueError):
+    """The audit cannot be made; the message says why, for a student or a teacher."""
+
+
+def can_audit(user: User, assignment: Assignment) -> bool:
+    if user.is_teacher:
+        return assignment.classroom.teacher_id == user.pk
+    return assignment.audits_enabled and assignment.classroom.enrollments.filter(student=user).exists()
+
+
+def set_enabled(*, assignment: Assignment, enabled: bool) -> Assignment:
+    assignment.audits_enabled = enabled
+    assignment.save(update_fields=["audits_enabled"])
+    return assignment
+
+
+def _chosen_models(assignment: Assignment, models) -> list[ModelVersion]:
+    allowed = {mv.pk: mv for mv in assignment.model_versions.filter(active=True)}
+    chosen = [allowed.get(getattr(m, "pk", m)) for m in (models or allowed.values())]
+    if not chosen or None in chosen:
+        raise AuditError("Choose one or more of this experiment's models.")
+    return chosen
+
+
+def _gallery_pick(assignment: Assignment, counts: dict[str, int]) -> list[GalleryImage]:
+    """A random draw of the asked number of the class gallery's images of each group."""
+    labels = list(assignment.label_set.labels)
+    unknown = set(counts) - set(labels)
+    if unknown:
+        raise AuditError(f"Unknown group {sorted(unknown)[0]!r}; this experiment's groups are {', '.join(labels)}.")
+    gallery = GalleryImage.objects.filter(classroom=assignment.classroom, label_set=assignment.label_set)
+    picked = []
+    for label in labels:
+        want = int(counts.get(label) or 0)
+        if want < 0:
+            raise AuditError("The number of images of a group cannot be negative.")
+        have = list(gallery.filter(label=label).values_list("pk", flat=True))
+        if want > len(have):
+            raise AuditError(f"The class gallery has {len(have)} images of {label}, not {want}.")
+        picked += random.sample(have, want)
+    if not picked:
+        raise AuditError("Choose how many images of each group the collection should have.")
+    if len(picked) > settings.AUDIT_MAX_IMAGES:
+        raise AuditError(f"An audit takes at most {settings.AUDIT_MAX_IMAGES} images; choose fewer.")
+    random.shuffle(picked)  # the order says nothing about the groups
+    return picked
+
+
+def create_audit(
+    *,
+    assignment: Assignment,
+    user: User,
+    models=None,
+    uploads: list | None = None,
+    gallery_counts: dict[str, int] | None = None,
+    title: str = "",
+) -> CollectionAudit:
+    """An audit of uploaded photos (or zips of them), or of a gallery subset (teachers only)."""
+    if not can_audit(user, assignment):
+        raise PermissionError("Audits are not switched on for this experiment.")
+    chosen = _chosen_models(assignment, models)
+    if (not uploads) == (not gallery_counts):
+        raise AuditError("Choose the collection: upload photos (or a zip), or pick images from the class gallery.")
+    if gallery_counts and not user.is_teacher:
+        raise AuditError("Only the teacher builds collections from the class gallery.")
+    if uploads and not assignment.classroom.consent_confirmed:
+        raise AuditError(CONSENT_MISSING)
+    if CollectionAudit.objects.filter(created_by=user, status=Status.RUNNING).exists():
+        raise AuditError("Your last audit is still running. Wait for it to finish, or cancel it, first.")
+    title = (title or "").strip()[:120]
+    if gallery_counts:
+        gallery_ids = _gallery_pick(assignment, gallery_counts)
+        with transaction.atomic():
+            audit = CollectionAudit.objects.create(
+                assignment=assignment, created_by=user, source=CollectionAudit.Source.GALLERY,
+                title=title or f"{len(gallery_ids)} images from the class gallery",
+                gallery_ids=gallery_ids, image_count=len(gallery_ids),
+            )  # fmt: skip
+            _create_runs(audit, chosen)
+            transaction.on_commit(partial(_queue_runs, audit.pk))
+        return audit
+    prefix = f"audits/{timezone.now():%Y%m%d}-{random.getrandbits(64):016x}"
+    try:
+        accepted = collection.accept(list(uploads), prefix=prefix)
+    except collection.CollectionError as exc:
+        raise AuditError(str(exc))
+    try:
+        with transaction.atomic():
+            audit = CollectionAudit.objects.create(
+                assignment=assignment, created_by=user, source=CollectionAudit.Source.UPLOAD,
+                title=title or f"{accepted.image_count} uploaded images", incoming=accepted.stored,
+                image_count=accepted.image_count,
+            )  # fmt: skip
+            _create_runs(audit, chosen)
+            transaction.on_commit(partial(_queue_prepare, audit.pk))
+    except BaseException:
+        collection.discard([s["name"] for s in accepted.stored])
+        raise
+    return audit
+
+
+def _create_runs(audit: CollectionAudit, chosen: list[ModelVersion]) -> None:
+    CollectionAuditRun.objects.bulk_create([CollectionAuditRun(audit=audit, model_version=mv) for mv in chosen])
+
+
+def _queue_prepare(audit_id: int) -> None:
+    from ..tasks import prepare_audit
+
+    prepare_audit.apply_async(args=[audit_id], queue="mlp")
+
+
+def _queue_runs(audit_id: int) -> None:
+    from ..tasks import answer_audit
+
+    families = set(
+        CollectionAuditRun.objects.filter(audit_id=audit_id).values_list("model_version__family", flat=True)
+    )
+    for family in sorted(families):
+        answer_audit.apply_async(args=[audit_id, family], queue=family)
+
+
+def prepare(audit_id: int) -> None:
+    """Worker: every uploaded image through the submission intake; then the models' tasks."""
+    audit = CollectionAudit.objects.filter(pk=audit_id).first()
+    if audit is None or audit.status != Status.RUNNING or not audit.incoming:
+        return
+    prefix = audit.incoming[0]["name"].rsplit("/", 1)[0]
+    step = max(1, audit.image_count // 50)
+
+    def progress(i: int) -> None:
+        if i % step == 0:
+            CollectionAudit.objects.filter(pk=audit_id).update(prepared=i)
+
+    try:
+        cleaned = collection.clean_entries(audit.incoming, prefix=prefix, progress=progress)
+    except OSError:
+        if _still_running(audit_id):
+            raise
+        return  # cancelled meanwhile: its files are gone with it
+    with transaction.atomic():
+        audit = CollectionAudit.objects.select_for_update().get(pk=audit_id)
+        stored, audit.incoming = audit.incoming, []
+        audit.skipped, audit.skipped_count = cleaned.skipped, cleaned.skipped_count
+        audit.prepared = audit.image_count
+        if audit.status != Status.RUNNING:  # cancelled meanwhile
+            collection.discard(cleaned.files)
+        elif not cleaned.files:
+            audit.status, audit.finished_at = Status.FAILED, timezone.now()
+            audit.error = "None of the files could be used as a photo: see the list of skipped files."
+            audit.runs.update(status=RunStatus.CANCELLED)
+        else:
+            audit.files, audit.image_count = cleaned.files, len(cleaned.files)
+            transaction.on_commit(partial(_queue_runs, audit_id))
+        audit.save()
+    collection.discard([s["name"] for s in stored])
+
+
+def _sources(audit: CollectionAudit) -> list[str]:
+    if audit.source == CollectionAudit.Source.UPLOAD:
+        return list(audit.files)
+    photos = dict(GalleryImage.objects.filter(pk__in=audit.gallery_ids).values_list("pk", "photo"))
+    return [photos.get(pk, "") for pk in audit.gallery_ids]
+
+
+def answer_queue(audit_id: int, family: str) -> None:
+    """Worker: this family's models answer every image, a batch at a time (each photo is decoded
+    and its face found once for all of them); each batch is saved before the next."""
+    from inference.predictors import ModelArtifactError
+    from inference.services import load_face_photo, predict_photos
+
+    audit = CollectionAudit.objects.filter(pk=audit_id).first()
+    if audit is None:
+        return
+    runs = list(
+        audit.runs.select_related("model_version__label_set", "model_version__base").filter(
+            model_version__family=family, status__in=[RunStatus.PENDING, RunStatus.RUNNING]
+        )
+    )
+    if not runs:
+        return
+    CollectionAuditRun.objects.filter(pk__in=[r.pk for r in runs]).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    sources = _sources(audit)
+    size = BATCH.get(family, 16)
+    start = min(r.done for r in runs)
+    while start < len(sources) and runs:
+        if not _still_running(audit_id):
+            return  # cancelled: the service has marked the runs and deleted the files
+        try:
+            photos = [_load(name, load_face_photo) for name in sources[start : start + size]]
+        except OSError:
+            if _still_running(audit_id):
+                raise
+            return
+        for run in list(runs):
+            todo = photos[run.done - start :]
+            if not todo:
+                continue
+            try:
+                outcomes = predict_photos(model_version=run.model_version, sources=todo)
+            except (ModelArtifactError, OSError, ValueError, RuntimeError) as exc:
+                log.exception("Audit %s: model %s failed", audit_id, run.model_version.key)
+                _end_run(run, RunStatus.FAILED, error=f"This model could not answer: {exc}")
+                runs.remove(run)
+                continue
+            labels = run.model_version.labels
+            run.probabilities += [[o.probabilities[label] for label in labels] for o in outcomes]
+            run.faces_found += sum(o.face_found for o in outcomes)
+            run.save(update_fields=["probabilities", "faces_found"])
+        start += size
+    for run in runs:
+        _end_run(run, RunStatus.DONE, estimates=_estimates(run))
+    finish_if_complete(audit_id)
+
+
+def _still_running(audit_id: int) -> bool:
+    return CollectionAudit.objects.filter(pk=audit_id, status=Status.RUNNING).exists()
+
+
+def _load(name: str, load_face_photo):
+    with default_storage.open(name, "rb") as fh:
+        return load_face_photo(fh, name=name)
+
+
+def _estimates(run: CollectionAuditRun) -> dict:
+    """inference.quantify's estimates, corrected with the model's held-out confusion matrix where
+    it has one; its training mix is kept beside them for the page."""
+    from inference.quantify import estimate
+
+    mv = run.model_version
+    labels = mv.labels
+    confusion = (mv.metrics or {}).get("confusion")
+    composition = mv.composition or {}
+    train = [int(composition.get(label, 0)) for label in labels] if composition else None
+    result = estimate(run.probabilities, confusion=confusion)
+    result["held_out_images"] = int(sum(map(sum, confusion))) if confusion else 0
+    result["training_mix"] = train
+    return result
+
+
+def _end_run(run: CollectionAuditRun, status: str, *, estimates=None, error: str = "") -> None:
+    run.status, run.estimates, run.error, run.finished_at = status, estimates, error[:500], timezone.now()
+    run.save(update_fields=["status", "estimates", "error", "finished_at"])
+
+
+def finish_if_complete(audit_id: int) -> None:
+    """Once every model has finished: the audit is done (or failed) and its uploads are deleted."""
+    with transaction.atomic():
+        audit = CollectionAudit.objects.select_for_update().filter(pk=audit_id).first()
+        if audit is None or audit.status != Status.RUNNING:
+            return
+        statuses = list(audit.runs.values_list("status", flat=True))
+        if any(s not in CollectionAuditRun.FINAL for s in statuses):
+            return
+        audit.status = Status.DONE if RunStatus.DONE in statuses else Status.FAILED
+        if audit.status == Status.FAILED:
+            audit.error = "No model could answer. Try again later, or tell the person who runs the platform."
+        _close(audit)
+
+
+def fail(audit_id: int, error: str) -> None:
+    """A task gave up (an unexpected error, or its time ran out): its runs fail and the files go."""
+    with transaction.atomic():
+        audit = CollectionAudit.objects.select_for_update().filter(pk=audit_id).first()
+        if audit is None or audit.status != Status.RUNNING:
+            return
+        audit.runs.exclude(status__in=CollectionAuditRun.FINAL).update(
+            status=RunStatus.FAILED, error=error[:500], finished_at=timezone.now()
+        )
+        audit.status, audit.error = Status.FAILED, error[:500]
+        _close(audit)
+
+
+def cancel_audit(*, audit: CollectionAudit, user: User) -> CollectionAudit:
+    if user.pk not in (audit.created_by_id, audit.assignment.classroom.teacher_id):
+        raise PermissionError("Only the person who started an audit, or the teacher, can cancel it.")
+    with transaction.atomic():
+        audit = CollectionAudit.objects.select_for_update().get(pk=audit.pk)
+        if audit.status != Status.RUNNING:
+            return audit
+        audit.runs.exclude(status__in=CollectionAuditRun.FINAL).update(
+            status=RunStatus.CANCELLED, finished_at=timezone.now()
+        )
+        audit.status = Status.CANCELLED
+        _close(audit)
+    return audit
+
+
+def delete_audit(*, audit: CollectionAudit, user: User) -> None:
+    if user.pk not in (audit.created_by_id, audit.assignment.classroom.teacher_id):
+        raise PermissionError("Only the person who started an audit, or the teacher, can delete it.")
+    if audit.status == Status.RUNNING:
+        audit = cancel_audit(audit=audit, user=user)
+    audit.delete()
+
+
+def _close(audit: CollectionAudit) -> None:
+    """Final state, saved, and the uploaded copies deleted once the transaction commits."""
+    files = list(audit.files) + [s["name"] for s in audit.incoming]
+    audit.files, audit.incoming, audit.finished_at = [], [], timezone.now()
+    audit.save()
+    transaction.on_commit(partial(collection.discard, files))
