@@ -18,7 +18,7 @@ FORM_OVERHEAD_BYTES = 256 * 1024
 
 
 # Routes that take a collection of photos (an audit) rather than one.
-COLLECTION_ROUTES = {"create_audit", "api-audit-list"}
+COLLECTION_ROUTES = {"audits", "api-audits"}
 
 
 def request_max_bytes(request=None) -> int:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .audits import views as audits
 from .lab import views as lab
 from .lessons import views as lessons
 from .views import accounts, assignments, classes, gallery, results
@@ -38,6 +39,12 @@ urlpatterns = [
     path("a/<uuid:public_id>/lab/settings/", lab.lab_settings, name="lab_settings"),
     path("a/<uuid:public_id>/lab/composition/", lab.lab_composition, name="lab_composition"),
     path("lab/<uuid:public_id>/status.json", lab.lab_model_status, name="lab_model_status"),
+    path("a/<uuid:public_id>/audits/", audits.audits, name="audits"),
+    path("a/<uuid:public_id>/audits/settings/", audits.audit_settings, name="audit_settings"),
+    path("audits/<uuid:public_id>/", audits.audit_detail, name="audit"),
+    path("audits/<uuid:public_id>/status.json", audits.audit_status, name="audit_status"),
+    path("audits/<uuid:public_id>/cancel/", audits.cancel_audit, name="cancel_audit"),
+    path("audits/<uuid:public_id>/delete/", audits.delete_audit, name="delete_audit"),
     path("a/<uuid:public_id>/lesson/sheet/", lessons.discussion_sheet, name="discussion_sheet"),
     path("a/<uuid:public_id>/answers.csv", results.answers_csv, name="answers_csv"),
     path("a/<uuid:public_id>/submit/", assignments.submit, name="submit"),

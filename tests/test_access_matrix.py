@@ -15,9 +15,8 @@ outside a user's scope is a 404 (a wrong role too), never a 200 or a 500.
 from dataclasses import dataclass, field
 
 import pytest
-from django.test import override_settings
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
 
 from classroom.services.submissions import submit_photo

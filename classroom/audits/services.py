@@ -11,6 +11,7 @@ probabilities stay, and they go with the audit.
 
 import logging
 import random
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -30,6 +31,9 @@ Status = CollectionAudit.Status
 RunStatus = CollectionAuditRun.Status
 # Images per forward pass: VGG-Face amortises its cost over a batch; the MLPs are cheap either way.
 BATCH = {"vgg": 8, "mlp": 64}
+AUDIT_DIR = "audits"  # one flat folder of random names: the orphan purge lists it
+# An audit still running after this long lost its task (a broker restart): it fails, its files go.
+STALE_AFTER = timedelta(hours=2)
 
 
 class AuditError(ValueError):
@@ -113,9 +117,8 @@ def create_audit(
             _create_runs(audit, chosen)
             transaction.on_commit(partial(_queue_runs, audit.pk))
         return audit
-    prefix = f"audits/{timezone.now():%Y%m%d}-{random.getrandbits(64):016x}"
     try:
-        accepted = collection.accept(list(uploads), prefix=prefix)
+        accepted = collection.accept(list(uploads), prefix=AUDIT_DIR)
     except collection.CollectionError as exc:
         raise AuditError(str(exc))
     try:
@@ -146,9 +149,7 @@ def _queue_prepare(audit_id: int) -> None:
 def _queue_runs(audit_id: int) -> None:
     from ..tasks import answer_audit
 
-    families = set(
-        CollectionAuditRun.objects.filter(audit_id=audit_id).values_list("model_version__family", flat=True)
-    )
+    families = set(CollectionAuditRun.objects.filter(audit_id=audit_id).values_list("model_version__family", flat=True))
     for family in sorted(families):
         answer_audit.apply_async(args=[audit_id, family], queue=family)
 
@@ -158,7 +159,6 @@ def prepare(audit_id: int) -> None:
     audit = CollectionAudit.objects.filter(pk=audit_id).first()
     if audit is None or audit.status != Status.RUNNING or not audit.incoming:
         return
-    prefix = audit.incoming[0]["name"].rsplit("/", 1)[0]
     step = max(1, audit.image_count // 50)
 
     def progress(i: int) -> None:
@@ -166,7 +166,7 @@ def prepare(audit_id: int) -> None:
             CollectionAudit.objects.filter(pk=audit_id).update(prepared=i)
 
     try:
-        cleaned = collection.clean_entries(audit.incoming, prefix=prefix, progress=progress)
+        cleaned = collection.clean_entries(audit.incoming, prefix=AUDIT_DIR, progress=progress)
     except OSError:
         if _still_running(audit_id):
             raise
@@ -335,3 +335,33 @@ def _close(audit: CollectionAudit) -> None:
     audit.files, audit.incoming, audit.finished_at = [], [], timezone.now()
     audit.save()
     transaction.on_commit(partial(collection.discard, files))
+
+
+def purge(now) -> int:
+    """Maintenance: fail audits whose task was lost, and delete audit files no running audit
+    refers to (a worker killed while it cleaned the photos leaves some). Returns files deleted."""
+    for audit_id in CollectionAudit.objects.filter(status=Status.RUNNING, created_at__lt=now - STALE_AFTER).values_list(
+        "pk", flat=True
+    ):
+        fail(audit_id, "The audit stopped before the models could answer. Start it again.")
+    try:
+        _, names = default_storage.listdir(AUDIT_DIR)
+    except FileNotFoundError:
+        return 0
+    referenced = set()
+    for files, incoming in CollectionAudit.objects.filter(status=Status.RUNNING).values_list("files", "incoming"):
+        referenced.update(files)
+        referenced.update(item["name"] for item in incoming)
+    removed = 0
+    for name in names:
+        path = f"{AUDIT_DIR}/{name}"
+        if path in referenced:
+            continue
+        try:
+            if default_storage.get_modified_time(path) > now - timedelta(minutes=10):
+                continue  # may belong to an audit being created right now
+            default_storage.delete(path)
+            removed += 1
+        except FileNotFoundError:
+            continue
+    return removed

@@ -47,8 +47,12 @@ def purge_photos(*, now=None) -> dict:
             counts[key] += 1
     from .gallery import GALLERY_DIR  # the classes' test galleries
 
-    counts["orphan_files"] = delete_orphan_files(UPLOAD_DIR, Submission, now) + delete_orphan_files(
-        GALLERY_DIR, GalleryImage, now
+    from ..audits.services import purge as purge_audits  # audits of a collection
+
+    counts["orphan_files"] = (
+        delete_orphan_files(UPLOAD_DIR, Submission, now)
+        + delete_orphan_files(GALLERY_DIR, GalleryImage, now)
+        + purge_audits(now)
     )
     if any(counts.values()):
         log.info("Photo purge: %s", counts)

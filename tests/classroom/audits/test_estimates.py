@@ -26,8 +26,12 @@ def known_audit(classroom, sturdier_demo_models):
     from classroom.services.classes import create_assignment
 
     assignment = create_assignment(
-        classroom=classroom, title="Audit", instructions="", model_versions=list(sturdier_demo_models), ask_expected=False
-    )
+        classroom=classroom,
+        title="Audit",
+        instructions="",
+        model_versions=list(sturdier_demo_models),
+        ask_expected=False,
+    )  # fmt: skip
     classroom.consent_confirmed_at = classroom.created_at
     classroom.save()
     upload = zip_upload(collection_of([int(300 * t) for t in TRUTH]))
