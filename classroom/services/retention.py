@@ -45,9 +45,8 @@ def purge_photos(*, now=None) -> dict:
         for submission in qs.only("pk", "photo"):
             delete_photo(submission)
             counts[key] += 1
-    from .gallery import GALLERY_DIR  # the classes' test galleries
-
     from ..audits.services import purge as purge_audits  # audits of a collection
+    from .gallery import GALLERY_DIR  # the classes' test galleries
 
     counts["orphan_files"] = (
         delete_orphan_files(UPLOAD_DIR, Submission, now)
