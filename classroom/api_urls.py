@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from . import api
+from .audits.api import AuditViewSet
 from .lessons.api import LessonViewSet
 from .views import api_docs
 
@@ -14,6 +15,7 @@ router.register("models", api.ModelViewSet, basename="api-model")
 router.register("classes", api.ClassroomViewSet, basename="api-classroom")
 router.register("assignments", api.AssignmentViewSet, basename="api-assignment")
 router.register("submissions", api.SubmissionViewSet, basename="api-submission")
+router.register("audits", AuditViewSet, basename="api-audit")
 router.register("predictions", api.PredictionViewSet, basename="api-prediction")
 
 urlpatterns = [

@@ -18,7 +18,7 @@ FORM_OVERHEAD_BYTES = 256 * 1024
 
 
 # Routes that take a collection of photos (an audit) rather than one.
-COLLECTION_ROUTES = {"audits", "api-audits"}
+COLLECTION_ROUTES = {"audits", "api-audit-list"}
 
 
 def request_max_bytes(request=None) -> int:

@@ -96,6 +96,17 @@ ROUTES = {
     "lab_settings": Route(CLASS_TEACHER, ANY, obj="assignment"),
     "lab_composition": Route(MEMBER, obj="assignment"),
     "lab_model_status": Route({**OWNER, "classmate": SCOPE}, obj="lab_model"),
+    # audits of a collection (students' audits off in the matrix's experiment: a 404 until switched on)
+    "audits": Route({**MEMBER, "student": SCOPE, "classmate": SCOPE}, ANY, obj="assignment"),
+    "audit_settings": Route(CLASS_TEACHER, ("POST",), obj="assignment"),
+    "audit": Route(OWNER, obj="audit"),
+    "audit_status": Route(OWNER, obj="audit"),
+    "cancel_audit": Route(OWNER, ("POST",), obj="audit"),
+    # the student (its owner) deletes it first; the teacher then finds nothing
+    "delete_audit": Route(OWNER, ("POST",), obj="audit", overrides={("teacher", "POST"): 404}),
+    "api-audit-list": Route(LOGGED_IN, ANY, api=True),
+    "api-audit-detail": Route(OWNER, obj="audit", api=True),
+    "api-audit-cancel": Route(OWNER, ("POST",), obj="audit", api=True),
     "discussion_sheet": Route(CLASS_TEACHER, ANY, obj="assignment"),
     "answers_csv": Route(CLASS_TEACHER, obj="assignment"),
     "save_predictions": Route(CLASS_STUDENT, ("POST",), obj="assignment"),
@@ -216,6 +227,7 @@ def world(demo_models):
             "gallery_image": lambda: {"public_id": _gallery_image(classroom, assignment).public_id},
             "training_job": lambda: {"public_id": _training_job(teacher).public_id},
             "lab_model": lambda: {"public_id": _lab_row(assignment, student).public_id},
+            "audit": lambda: {"public_id": _audit(assignment, student).public_id},
         },
     }
 
@@ -232,6 +244,16 @@ def _gallery_image(classroom, assignment):
         classroom=classroom, label_set=assignment.label_set, label=assignment.label_set.labels[0],
         source="test", synthetic=True, photo=photo, width=120, height=100, published_by=classroom.teacher,
     )  # fmt: skip
+
+
+def _audit(assignment, student):
+    from classroom.models import CollectionAudit
+
+    audit = CollectionAudit.objects.create(
+        assignment=assignment, created_by=student, title="Matrix", source=CollectionAudit.Source.UPLOAD
+    )
+    audit.runs.create(model_version=assignment.model_versions.first())
+    return audit
 
 
 def _training_job(teacher):

@@ -61,6 +61,7 @@ def audit_settings(request, public_id):
 
 
 @login_required
+@require_GET
 def audit_detail(request, public_id):
     audit = audit_selectors.audit_for(request.user, public_id)
     teacher = request.user.is_teacher
