@@ -84,8 +84,8 @@ def test_students_audit_only_when_switched_on_and_never_see_single_answers(
     page = client.get(url)
     assert page.status_code == 200 and b'name="source"' not in page.content and b'name="files"' in page.content
     assert b"Your teacher" in page.content  # the teacher's audit is listed for the class
-    response = client.post(url, {"models": [m.pk for m in with_gallery.model_versions.all()],
-                                 "files": [zip_upload({f"p{i}.png": face_png(i % 5, i) for i in range(3)})]})  # fmt: skip
+    photos = zip_upload({f"p{i}.png": face_png(i % 5, i) for i in range(3)})
+    response = client.post(url, {"models": [m.pk for m in with_gallery.model_versions.all()], "files": [photos]})
     mine = CollectionAudit.objects.get(created_by=student)
     assert response.status_code == 302 and mine.source == "upload"
     run_workers(mine, committed)
