@@ -13,9 +13,14 @@ that calls too many faces Group A reports too much Group A. Two corrections, bot
   So each answer's probabilities are those of its answer on the held-out set, P(group | answer),
   read off the confusion matrix (histogram calibration by the answer).
 
-Both assume the model errs on this collection as it erred on its held-out set. Intervals are
-percentile bootstrap intervals that resample the collection's answers and, for ACC, the
-held-out answers too, so a small held-out set widens them as it should.
+Both assume the model errs on this collection as it erred on its held-out set.
+
+Intervals: percentile intervals of a smoothed bootstrap that redraws the collection's answers
+and the held-out answers, so a small held-out set widens them as it should. A plain bootstrap
+never draws an answer the sample did not give: a group the model never named in 50 images got
+the range 0-0%, which no one can know from 50 images. So each redraw first draws the answer
+shares from a Dirichlet with Jeffreys' prior (counts + 1/2), then the answers from those
+shares (per true group for the held-out set).
 """
 
 import numpy as np
@@ -63,6 +68,18 @@ def calibrated(held_true: np.ndarray, held_answered: np.ndarray, k: int) -> tupl
     return np.where(given > 0, counts / np.maximum(given, 1), mix), mix
 
 
+def _redraw(rng, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(new counts, the answers behind them): as many answers, from shares drawn around `counts`."""
+    new = rng.multinomial(int(counts.sum()), rng.dirichlet(counts + 0.5))
+    return new, np.repeat(np.arange(len(counts)), new)
+
+
+def _redraw_rows(rng, confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out (true groups, answers) redrawn group by group, each group's total kept."""
+    rows = np.array([_redraw(rng, row)[0] if row.sum() else row for row in confusion])
+    return held_out_pairs(rows)
+
+
 def estimate(probs, *, confusion=None, n_boot: int = 200, level: float = 0.95, seed: int = 0) -> dict:
     """Each method's estimated share per group, with a `level` bootstrap interval.
 
@@ -82,8 +99,7 @@ def estimate(probs, *, confusion=None, n_boot: int = 200, level: float = 0.95, s
     else:
         why_not["adjusted"] = why_not["em"] = NO_HELD_OUT
 
-    def run(sample, held_true, held_answered) -> dict:
-        answers = sample.argmax(axis=1)
+    def run(answers, held_true, held_answered) -> dict:
         out = {"raw": cc.aggregate(answers)}
         if true is not None:
             acc.aggregation_fit(held_answered, held_true)
@@ -92,16 +108,14 @@ def estimate(probs, *, confusion=None, n_boot: int = 200, level: float = 0.95, s
             out["em"] = emq.aggregate(posterior[answers])
         return out
 
-    point = run(probs, true, answered)
+    answers = probs.argmax(axis=1)
+    point = run(answers, true, answered)
     rng = np.random.default_rng(seed)
     draws = {name: [] for name in point}
     for _ in range(n_boot):
-        sample = probs[rng.integers(0, n, n)]
-        if true is not None:
-            pick = rng.integers(0, len(true), len(true))
-            result = run(sample, true[pick], answered[pick])
-        else:
-            result = run(sample, None, None)
+        sample = _redraw(rng, np.bincount(answers, minlength=k))[1]
+        held = _redraw_rows(rng, np.asarray(confusion, dtype=int)) if true is not None else (None, None)
+        result = run(sample, *held)
         for name, value in result.items():
             draws[name].append(value)
     methods = {}

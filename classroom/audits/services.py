@@ -125,7 +125,7 @@ def create_audit(
         with transaction.atomic():
             audit = CollectionAudit.objects.create(
                 assignment=assignment, created_by=user, source=CollectionAudit.Source.UPLOAD,
-                title=title or f"{accepted.image_count} uploaded images", incoming=accepted.stored,
+                title=title or f"Uploaded photos, {timezone.localtime():%-d %b %H:%M}", incoming=accepted.stored,
                 image_count=accepted.image_count,
             )  # fmt: skip
             _create_runs(audit, chosen)

@@ -4,6 +4,7 @@ Debian's Chromium. Tables scroll inside their own region instead."""
 
 import pytest
 
+from classroom.audits import services as audits
 from classroom.lab import services as lab
 from classroom.lessons import catalogue
 from classroom.lessons import services as lesson_services
@@ -54,6 +55,10 @@ def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # no
             saliency={"method": "occlusion", "grid": [[0.1] * 8] * 8, "params": {}},
         )  # fmt: skip
     card = trained.job.result.key
+    audits.set_enabled(assignment=a, enabled=True)
+    audit = audits.create_audit(assignment=a, user=teacher, gallery_counts={"Group A": 2, "Group B": 1})
+    for family in ("mlp", "vgg"):
+        audits.answer_queue(audit.pk, family)
     teacher_pages = [
         "/", f"/c/{classroom.public_id}/", "/lessons/", f"/lessons/{lesson.slug}/",
         f"/c/{classroom.public_id}/experiments/new/", f"/c/{classroom.public_id}/experiments/new/?lesson={lesson.slug}",
@@ -61,11 +66,13 @@ def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # no
         f"/a/{a.public_id}/results/", f"/a/{a.public_id}/projector/", f"/a/{a.public_id}/preview/",
         f"/a/{a.public_id}/lab/", f"/a/{a.public_id}/lab/settings/", f"/c/{classroom.public_id}/gallery/",
         f"/models/{card}/", f"/models/{demo_models[0].key}/", "/training/", "/privacy/",
+        f"/a/{a.public_id}/audits/", f"/audits/{audit.public_id}/",
     ]  # fmt: skip
     student_pages = [
         "/", f"/c/{classroom.public_id}/", f"/a/{a.public_id}/", f"/s/{sub.public_id}/",
         f"/a/{a.public_id}/results/", f"/c/{classroom.public_id}/results/", f"/a/{a.public_id}/lab/",
-        f"/models/{card}/", "/join/", "/account/password/",
+        f"/models/{card}/", "/join/", "/account/password/", f"/a/{a.public_id}/audits/",
+        f"/audits/{audit.public_id}/",
     ]  # fmt: skip
     url = live_server.url
     widths = {}
