@@ -58,6 +58,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "opens_at", "due_at", "closed_at", "results_visibility", "results_released", "results_visible",
             "keep_photos_days", "lesson", "lesson_version", "tests_goal", "ask_predictions",
             "prediction_questions", "reflection_questions", "model_roles", "perception_activity", "explain_answers",
+            "audits_enabled",
         ]  # fmt: skip
 
     def get_results_visible(self, obj) -> bool:

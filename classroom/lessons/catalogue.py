@@ -61,6 +61,7 @@ class Lesson:
     teacher_guide: str
     background: str
     perception_activity: bool = False
+    audits: bool = False  # an "Audit a collection" step: students may audit (classroom.audits)
     folder: Path = field(default=Path("."), compare=False)
 
     @property
@@ -113,7 +114,7 @@ def load_lesson(folder: Path) -> Lesson:
         # bool is an int subclass: `version: true` is not a version.
         if not isinstance(data[key], kind) or (kind is int and isinstance(data[key], bool)):
             _fail(manifest_path, f"`{key}` must be a {kind.__name__}.")
-    unknown = set(data) - set(REQUIRED) - {"perception_activity"}
+    unknown = set(data) - set(REQUIRED) - {"perception_activity", "audits"}
     if unknown:
         _fail(manifest_path, f"unknown key(s) {', '.join(sorted(unknown))}.")
     if data["slug"] != folder.name:
@@ -165,6 +166,7 @@ def load_lesson(folder: Path) -> Lesson:
         teacher_guide=md["teacher_guide.md"],
         background=md["background.md"],
         perception_activity=bool(data.get("perception_activity", False)),
+        audits=bool(data.get("audits", False)),
         folder=folder,
     )
 

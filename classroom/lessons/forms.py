@@ -105,6 +105,12 @@ class AssignmentForm(forms.Form):
         help_text="A small map per answer, made while the photo still exists and kept as numbers, never as an "
         "image. Gallery tests always get one.",
     )
+    audits_enabled = forms.BooleanField(
+        required=False,
+        label="Students can audit collections of photos",
+        help_text="They upload photos (or a zip) and see how many of each group the models estimate, counted and "
+        "corrected for each model's mistakes. You can always run audits yourself, also on a gallery draw.",
+    )
     field_order = [
         "lesson", "title", "instructions", "model_versions", "ask_predictions", "extra_predictions",
         "reflection_questions", "tests_goal",

@@ -48,6 +48,7 @@ class LessonSerializer(LessonSummarySerializer):
     prediction_questions = PredictionQuestionSerializer(many=True)
     reflection_questions = serializers.ListField(child=serializers.CharField())
     perception_activity = serializers.BooleanField()
+    audits = serializers.BooleanField(help_text="The lesson has an audit step (students audit a collection).")
     student_steps = serializers.CharField(help_text="Markdown, with [[placeholders]] filled per experiment.")
     teacher_guide = serializers.CharField(help_text="Markdown.")
     background = serializers.CharField(help_text="Markdown: background reading in plain words.")
@@ -96,6 +97,7 @@ class AssignmentWriteSerializer(serializers.Serializer):
     explain_answers = serializers.BooleanField(
         required=False, help_text="Saliency maps for uploads too (gallery tests always get one)."
     )
+    audits_enabled = serializers.BooleanField(required=False, help_text="Students may audit collections of photos.")
 
 
 # --- Students' predictions and reflections ------------------------------------------------------

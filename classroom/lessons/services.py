@@ -78,7 +78,7 @@ def experiment_fields(lesson: Lesson | None, teacher: User | None = None) -> dic
         return {
             "title": "", "instructions": "", "model_versions": [], "ask_expected": True, "allow_uploads": None,
             "ask_predictions": False, "prediction_questions": [], "reflection_questions": [], "tests_goal": 10,
-            "perception_activity": False,
+            "perception_activity": False, "audits_enabled": False,
         }  # fmt: skip
     defaults = experiment_defaults(lesson, teacher)
     initial = defaults["initial"]
@@ -94,6 +94,7 @@ def experiment_fields(lesson: Lesson | None, teacher: User | None = None) -> dic
         "reflection_questions": defaults["reflection_questions"],
         "tests_goal": lesson.tests_goal,
         "perception_activity": lesson.perception_activity,
+        "audits_enabled": lesson.audits,
     }
 
 

@@ -64,6 +64,7 @@ def _save_kwargs(form) -> dict:
         "tests_goal": d["tests_goal"] or 10,
         "perception_activity": d["perception_activity"],
         "explain_answers": d["explain_answers"],
+        "audits_enabled": d["audits_enabled"],
     }
 
 
@@ -125,6 +126,7 @@ def _edit_initial(a) -> dict:
         "tests_goal": a.tests_goal,
         "perception_activity": a.perception_activity,
         "explain_answers": a.explain_answers,
+        "audits_enabled": a.audits_enabled,
     }
 
 

@@ -76,7 +76,7 @@ def gallery_is_default(classroom: Classroom, label_set) -> bool:
 # What a lesson (or the teacher) may set beyond the basics; see Assignment for each field.
 LESSON_FIELDS = (
     "lesson_key", "lesson_version", "ask_predictions", "prediction_questions", "reflection_questions",
-    "model_roles", "tests_goal", "perception_activity", "explain_answers",
+    "model_roles", "tests_goal", "perception_activity", "explain_answers", "audits_enabled",
 )  # fmt: skip
 
 

@@ -129,3 +129,22 @@ def test_a_student_cannot_draw_from_the_gallery(with_gallery, student):
     with pytest.raises(services.AuditError, match="has 6 images of Group A, not 7"):
         services.create_audit(assignment=with_gallery, user=with_gallery.classroom.teacher,
                               gallery_counts={"Group A": 7})  # fmt: skip
+
+
+def test_the_lesson_with_an_audit_step_switches_student_audits_on(client, teacher, demo_models):
+    from classroom.lessons import catalogue
+    from classroom.lessons import services as lessons
+
+    lesson = catalogue.get_lesson("who-is-in-the-training-data")
+    assert lesson.audits and "Audit a collection" in lesson.student_steps
+    classroom = factories.ClassroomFactory(teacher=teacher)
+    fields = lessons.experiment_fields(lesson, teacher)
+    experiment = lessons.create_experiment(classroom=classroom, lesson=lesson, **fields)
+    assert experiment.audits_enabled
+    blank = lessons.experiment_fields(None, teacher)
+    assert blank["audits_enabled"] is False
+    client.force_login(teacher)
+    form = client.get(reverse("edit_assignment", args=[experiment.public_id])).content.decode()
+    assert re.search(r'<input type="checkbox" name="audits_enabled"[^>]* checked', form)
+    api = client.get(f"/api/assignments/{experiment.public_id}/").json()
+    assert api["audits_enabled"] is True
