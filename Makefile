@@ -15,7 +15,7 @@ DEMO_PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ethitech)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: venv demo test lint format browser-deps run-worker clean bench-inference bench-training
+.PHONY: venv demo test lint format browser-deps run-worker clean bench-inference bench-training bench-audit
 
 venv: $(VENV_HOME)/.complete
 	@if [ "$$(readlink $(VENV) 2>/dev/null)" != "$(VENV_HOME)" ]; then rm -rf $(VENV); ln -s $(VENV_HOME) $(VENV); fi
@@ -102,6 +102,13 @@ bench-load: venv
 .PHONY: bench-lab
 bench-lab: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_lab.py $(BENCH_LAB_ARGS)
+
+# Audits of a collection: a zip of 500 generated faces (60/10/10/10/10) uploaded through the page,
+# answered by the two demo MLPs and the full-size demo VGG-Face with real workers (fresh database
+# ethitech_audit, Redis db 5): time to the report, per model, worker memory, estimates vs truth.
+.PHONY: bench-audit
+bench-audit: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_audit.py $(BENCH_AUDIT_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -161,15 +161,16 @@ class Browser:
         if files:
             boundary = uuid.uuid4().hex
             body = b""
-            for k, v in fields.items():
-                body += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, values in fields.items():
+                for v in values if isinstance(values, list) else [values]:  # a list: a field sent several times
+                    body += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
             for k, (filename, data, ctype) in files.items():
                 body += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{filename}"\r\n'
                          f"Content-Type: {ctype}\r\n\r\n").encode() + data + b"\r\n"  # fmt: skip
             body += f"--{boundary}--\r\n".encode()
             headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         else:
-            body = urllib.parse.urlencode(fields).encode()
+            body = urllib.parse.urlencode(fields, doseq=True).encode()
         req = urllib.request.Request(self.base + path, data=body, headers=headers, method="POST")
         with self.opener.open(req, timeout=120) as r:
             return r.status, r.geturl(), r.read().decode()
