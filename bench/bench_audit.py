@@ -119,7 +119,8 @@ def main():
         print(f"  photos checked and re-encoded (worker):  {prepared - uploaded:6.1f} s")
         for run in runs:
             took = (run.finished_at - run.started_at).total_seconds()
-            print(f"  {run.model_version.name[:40]:40s} {took:6.1f} s  ({took / audit.image_count * 1000:.0f} ms/image, "
+            per_image = took / audit.image_count * 1000
+            print(f"  {run.model_version.name[:40]:40s} {took:6.1f} s  ({per_image:.0f} ms/image, "
                   f"faces found {run.faces_found})")  # fmt: skip
         print(f"  upload -> finished report:               {finished - started:6.1f} s  (target <= 60 s)")
         print(
