@@ -138,6 +138,25 @@ def main():
             print(f"  {run.model_version.name[:40]:40s} " + "; ".join(parts))
     finally:
         stack.stop()
+    floor = raw_vgg_ms(models)
+    print(f"\nVGG-Face raw forward on this machine: {floor:.0f} ms/image at batch 8, so {args.images} images need "
+          f"at least {floor * args.images / 1000:.0f} s of forward passes, whatever the pipeline does.")  # fmt: skip
+
+
+def raw_vgg_ms(models) -> float:
+    """The VGG-Face forward alone, in this process (the workers are stopped): the audit's floor."""
+    import numpy as np
+
+    from inference.registry import get_predictor
+
+    vgg = next(m for m in models if m.family == "vgg")
+    predictor = get_predictor(vgg)
+    batch = np.random.default_rng(0).random((8, 224, 224, 3), dtype=np.float32)
+    predictor.predict_proba(batch)
+    started = time.perf_counter()
+    for _ in range(3):
+        predictor.predict_proba(batch)
+    return (time.perf_counter() - started) / 24 * 1000
 
 
 if __name__ == "__main__":
