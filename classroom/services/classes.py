@@ -211,9 +211,11 @@ def delete_assignment(*, assignment: Assignment, teacher: User) -> int:
             experiment=assignment.title,
             tests=n_tests,
         )
-        from ..lab.services import delete_lab_models  # the lab imports this module's neighbours
+        from ..audits.services import delete_audits  # both import this module's neighbours
+        from ..lab.services import delete_lab_models
 
         delete_lab_models(assignment.lab_models.all())
+        delete_audits(assignment.collection_audits.all())
         assignment.delete()  # tests, answers and lesson responses cascade
         remove_files_after_commit(photos)  # a rolled-back delete must not lose photos
     return n_tests

@@ -10,8 +10,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from ..audits.services import delete_audits
 from ..lab.services import delete_lab_models
-from ..models import AuditLog, Classroom, Enrollment, LabModel, LessonResponse, Submission, User
+from ..models import AuditLog, Classroom, CollectionAudit, Enrollment, LabModel, LessonResponse, Submission, User
 from . import audit
 
 
@@ -121,6 +122,21 @@ def export_student_data(*, classroom: Classroom, student: User, actor: User) -> 
             .select_related("assignment", "job", "job__result")
             .order_by("created_at")
         ],
+        # Collections the student audited: what each model estimated (the photos are long gone).
+        "audits": [
+            {
+                "experiment": a.assignment.title,
+                "title": a.title,
+                "started_at": a.created_at.isoformat(),
+                "images": a.image_count,
+                "status": a.status,
+                "estimates": {r.model_version.key: (r.estimates or {}).get("methods") for r in a.runs.all()},
+            }
+            for a in CollectionAudit.objects.filter(created_by=student, assignment__classroom=classroom)
+            .select_related("assignment")
+            .prefetch_related("runs__model_version")
+            .order_by("created_at")
+        ],
     }
     audit.record(
         actor=actor,
@@ -145,6 +161,7 @@ def delete_student_data(*, classroom: Classroom, student: User, actor: User) -> 
     photos = list(submissions.exclude(photo="").values_list("photo", flat=True))
     n_submissions = submissions.count()
     n_lab = delete_lab_models(LabModel.objects.filter(trained_by=student, assignment__classroom=classroom))
+    n_audits = delete_audits(CollectionAudit.objects.filter(created_by=student, assignment__classroom=classroom))
     submissions.delete()  # predictions cascade
     n_answers, _ = LessonResponse.objects.filter(student=student, assignment__classroom=classroom).delete()
     Enrollment.objects.filter(classroom=classroom, student=student).delete()
@@ -158,6 +175,7 @@ def delete_student_data(*, classroom: Classroom, student: User, actor: User) -> 
         photos=len(photos),
         lesson_answers=n_answers,
         lab_models=n_lab,
+        audits=n_audits,
         account_deleted=account_deleted,
     )
     if account_deleted:
@@ -195,6 +213,7 @@ def delete_classroom(*, classroom: Classroom, actor: User) -> dict:
         gallery_images=len(gallery),
     )
     delete_lab_models(LabModel.objects.filter(assignment__classroom=classroom))  # files too
+    delete_audits(CollectionAudit.objects.filter(assignment__classroom=classroom))  # a running one's photos too
     classroom.delete()  # assignments, submissions, predictions and enrollments cascade
     orphans = User.objects.filter(
         pk__in=student_ids, role=User.Role.STUDENT, created_by=actor, enrollments__isnull=True

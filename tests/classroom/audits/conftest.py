@@ -12,3 +12,15 @@ def committed(django_capture_on_commit_callbacks):
             return fn(*args, **kwargs)
 
     return call
+
+
+@pytest.fixture(autouse=True)
+def _no_audit_files_left():
+    """Rows roll back after each test, files do not: a test that stops halfway leaves none behind."""
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+
+    yield
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "audits", ignore_errors=True)

@@ -139,3 +139,17 @@ def test_photos_need_the_class_consent_and_one_running_audit_at_a_time(assignmen
         start(assignment, zip_upload({"p.png": face_png(0, 0)}))
     committed(services.purge, CollectionAudit.objects.get().created_at + services.STALE_AFTER * 2)
     assert CollectionAudit.objects.get().status == CollectionAudit.Status.FAILED and audit_files() == []
+
+
+def test_a_students_audits_are_in_their_export_and_go_with_their_data(consented, committed):
+    from classroom.services import privacy
+
+    student = _student(consented)
+    services.set_enabled(assignment=consented, enabled=True)
+    audit = services.create_audit(assignment=consented, user=student, uploads=[zip_upload({"p.png": face_png(0, 0)})])
+    assert len(audit_files()) == 1  # still running: its zip is stored
+    teacher = consented.classroom.teacher
+    export = privacy.export_student_data(classroom=consented.classroom, student=student, actor=teacher)
+    assert [a["title"] for a in export["audits"]] == [audit.title]
+    committed(privacy.delete_student_data, classroom=consented.classroom, student=student, actor=teacher)
+    assert not CollectionAudit.objects.exists() and audit_files() == []

@@ -6,23 +6,24 @@ import pytest
 from classroom.audits import services
 from classroom.models import CollectionAudit
 from tests.classroom.audits.helpers import collection_of, zip_upload
+from tests.helpers import media_files
 
 pytestmark = pytest.mark.usefixtures("fresh_registry")
 
 TRUTH = [0.6, 0.1, 0.1, 0.1, 0.1]
 
 
-def _run_all(audit):
+def _run_all(audit, committed):
     """What the workers do, in this process: clean the uploads, then each family's models."""
     services.prepare(audit.pk)
     for family in ("mlp", "vgg"):
-        services.answer_queue(audit.pk, family)
+        committed(services.answer_queue, audit.pk, family)
     audit.refresh_from_db()
     return audit
 
 
 @pytest.fixture
-def known_audit(classroom, sturdier_demo_models):
+def known_audit(classroom, sturdier_demo_models, committed):
     from classroom.services.classes import create_assignment
 
     assignment = create_assignment(
@@ -36,11 +37,12 @@ def known_audit(classroom, sturdier_demo_models):
     classroom.save()
     upload = zip_upload(collection_of([int(300 * t) for t in TRUTH]))
     audit = services.create_audit(assignment=assignment, user=classroom.teacher, uploads=[upload])
-    return _run_all(audit)
+    return _run_all(audit, committed)
 
 
 def test_the_corrected_estimate_undoes_the_10x_models_bias(known_audit):
     assert known_audit.status == CollectionAudit.Status.DONE, known_audit.error
+    assert known_audit.files == [] and media_files() == []  # the photos went with the last answer
     runs = {r.model_version.key: r for r in known_audit.runs.all()}
     unbalanced, balanced = runs["demo-mlp-unbalanced"].estimates, runs["demo-mlp-balanced"].estimates
     truth = np.array(TRUTH)
