@@ -63,7 +63,10 @@ def answer_audit(audit_id: int, family: str) -> None:
     from .audits import services as audits
 
     try:
-        audits.answer_queue(audit_id, family)
+        more = audits.answer_queue(audit_id, family, chunk=settings.AUDIT_IMAGES_PER_TASK.get(family))
     except Exception:
         log.exception("Audit %s: the %s models failed", audit_id, family)
         audits.fail(audit_id, "The models could not answer. Try again, or tell the person who runs the platform.")
+        return
+    if more:  # the rest goes to the back of the queue: tests that arrived meanwhile go first
+        answer_audit.apply_async(args=[audit_id, family], queue=family)

@@ -210,6 +210,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("ETHITECH_MAX_FILES_PER_UPLOAD", default=
 # for the pages and API that create one (every other route keeps the one-photo limit).
 AUDIT_MAX_IMAGES = env.int("ETHITECH_AUDIT_MAX_IMAGES", default=500)
 AUDIT_MAX_BYTES = env.int("ETHITECH_AUDIT_MAX_BYTES", default=100 * 1024 * 1024)
+# Images one audit task answers before it queues its continuation behind whatever arrived
+# meanwhile: a class's tests never wait more than one chunk (one VGG-Face batch: 1-2 s).
+AUDIT_IMAGES_PER_TASK = {"mlp": 256, "vgg": 8}
 
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = _str("REDIS_URL", "")

@@ -23,3 +23,5 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise warns 
 # The live server answers each request in a new thread; persistent connections
 # would outlive those threads and block dropping the test database.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Small audit chunks, so the real workers of the browser test chain several tasks per audit.
+AUDIT_IMAGES_PER_TASK = {"mlp": 16, "vgg": 8}

@@ -122,7 +122,23 @@ def report(audit: CollectionAudit) -> dict:
                 "answered": run.done,
             }
         )
-    return {"labels": labels, "truth": truth, "methods": list(METHOD_NAMES.values()), "models": models}
+    done = [m for m in models if m["rows"]]
+    side_by_side = [
+        {
+            "group": label,
+            "truth": truth[i] if truth else None,
+            "cells": [(m["rows"][i]["cells"][0], m["rows"][i]["cells"][1]) for m in done],
+        }
+        for i, label in enumerate(labels)
+    ]
+    return {
+        "labels": labels,
+        "truth": truth,
+        "methods": list(METHOD_NAMES.values()),
+        "models": models,
+        "compared": [m["model"] for m in done],
+        "side_by_side": side_by_side if len(done) > 1 else [],
+    }
 
 
 def per_image(audit: CollectionAudit) -> list[dict]:

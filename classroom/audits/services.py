@@ -196,37 +196,40 @@ def _sources(audit: CollectionAudit) -> list[str]:
     return [photos.get(pk, "") for pk in audit.gallery_ids]
 
 
-def answer_queue(audit_id: int, family: str) -> None:
-    """Worker: this family's models answer every image, a batch at a time (each photo is decoded
-    and its face found once for all of them); each batch is saved before the next."""
+def answer_queue(audit_id: int, family: str, *, chunk: int | None = None) -> bool:
+    """Worker: this family's models answer the images, a batch at a time (each photo is decoded
+    and its face found once for all of them); each batch is saved before the next. With `chunk`,
+    stop after that many images and return True when some are left (the task queues the rest)."""
     from inference.predictors import ModelArtifactError
     from inference.services import load_face_photo, predict_photos
 
     audit = CollectionAudit.objects.filter(pk=audit_id).first()
-    if audit is None:
-        return
+    if audit is None or audit.incoming:
+        return False
     runs = list(
         audit.runs.select_related("model_version__label_set", "model_version__base").filter(
             model_version__family=family, status__in=[RunStatus.PENDING, RunStatus.RUNNING]
         )
     )
     if not runs:
-        return
-    CollectionAuditRun.objects.filter(pk__in=[r.pk for r in runs]).update(
+        return False
+    CollectionAuditRun.objects.filter(pk__in=[r.pk for r in runs], started_at__isnull=True).update(
         status=RunStatus.RUNNING, started_at=timezone.now()
     )
     sources = _sources(audit)
     size = BATCH.get(family, 16)
-    start = min(r.done for r in runs)
+    start = first = min(r.done for r in runs)
     while start < len(sources) and runs:
+        if chunk is not None and start - first >= chunk:
+            return True
         if not _still_running(audit_id):
-            return  # cancelled: the service has marked the runs and deleted the files
+            return False  # cancelled: the service has marked the runs and deleted the files
         try:
             photos = [_load(name, load_face_photo) for name in sources[start : start + size]]
         except OSError:
             if _still_running(audit_id):
                 raise
-            return
+            return False
         for run in list(runs):
             todo = photos[run.done - start :]
             if not todo:
@@ -246,6 +249,7 @@ def answer_queue(audit_id: int, family: str) -> None:
     for run in runs:
         _end_run(run, RunStatus.DONE, estimates=_estimates(run))
     finish_if_complete(audit_id)
+    return False
 
 
 def _still_running(audit_id: int) -> bool:

@@ -153,3 +153,15 @@ def test_a_students_audits_are_in_their_export_and_go_with_their_data(consented,
     assert [a["title"] for a in export["audits"]] == [audit.title]
     committed(privacy.delete_student_data, classroom=consented.classroom, student=student, actor=teacher)
     assert not CollectionAudit.objects.exists() and audit_files() == []
+
+
+def test_a_task_answers_a_chunk_and_leaves_the_rest_for_its_continuation(consented, committed, monkeypatch):
+    monkeypatch.setitem(services.BATCH, "mlp", 2)
+    audit = start(consented, zip_upload({f"p{i}.png": face_png(i % 5, i) for i in range(5)}))
+    services.prepare(audit.pk)
+    assert committed(services.answer_queue, audit.pk, "mlp", chunk=2) is True
+    assert [r.done for r in audit.runs.all()] == [2, 2] and len(audit_files()) == 5
+    assert committed(services.answer_queue, audit.pk, "mlp", chunk=2) is True
+    assert committed(services.answer_queue, audit.pk, "mlp", chunk=2) is False
+    audit.refresh_from_db()
+    assert audit.status == "done" and [r.done for r in audit.runs.all()] == [5, 5] and audit_files() == []

@@ -64,6 +64,7 @@ def test_a_teacher_builds_a_gallery_collection_and_sees_the_real_make_up(client,
     done = client.get(reverse("audit", args=[audit.public_id])).content.decode()
     assert "Really in the collection" in done and "Counting top guesses" in done and "Corrected (error table)" in done
     assert re.search(r'<td class="truth">60%</td>', done)  # 6 of 10 are Group A
+    assert 'id="audit-compare"' in done and done.count('<th scope="col">Corrected</th>') == 2
     assert 'id="audit-images"' in done and "Group in the dataset" in done  # per image: the teacher, gallery only
     status = client.get(reverse("audit_status", args=[audit.public_id])).json()
     assert status["final"] and [r["done"] for r in status["runs"]] == [10, 10]
