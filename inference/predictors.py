@@ -56,10 +56,17 @@ class MLPPredictor(Predictor):
     family = "mlp"
 
     def load(self) -> None:
-        import joblib
+        from . import sklearn_files
 
+        if self.path.suffix != sklearn_files.SUFFIX:
+            raise ModelArtifactError(
+                f"{self.path.name} is an old pickle file, which is no longer loaded: run `manage.py migrate` "
+                "(it converts the files this installation made), or train the model again."
+            )
         try:
-            self.model = joblib.load(self.path)
+            self.model = sklearn_files.load(self.path)
+        except sklearn_files.UntrustedModelFile as exc:
+            raise ModelArtifactError(str(exc)) from exc
         except Exception as exc:
             raise ModelArtifactError(f"Could not read MLP model file {self.path.name}: {exc}") from exc
         n_in = getattr(self.model, "n_features_in_", None)

@@ -11,6 +11,7 @@ from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import ModelVersion
 from inference.preprocessing import InputSpec
 from inference.services import ensure_label_set, register_model_version
+from inference.sklearn_files import SUFFIX as SKOPS
 
 from . import composition, synthetic
 from .evaluation import per_group_metrics
@@ -93,7 +94,7 @@ def train_and_register_mlp(
     model = fit_mlp(x, y, seed=seed, **(params or {}))
     fit_seconds = time.perf_counter() - started
     metrics = per_group_metrics(y_test, model.predict(x_test), label_set.labels)
-    relative, digest = save_artifact("mlp", key, ".joblib", lambda path: save_mlp(model, path))
+    relative, digest = save_artifact("mlp", key, SKOPS, lambda path: save_mlp(model, path))
     return register_model_version(
         key=key, name=name, family=ModelVersion.Family.MLP, label_set=label_set, artifact_path=relative,
         sha256=digest, input_spec=spec.to_dict(), composition=composition, metrics=metrics,

@@ -26,7 +26,7 @@ def test_checksum_mismatch_is_refused(demo_models):
 
 def test_missing_file_is_reported(demo_models):
     balanced, _ = demo_models
-    balanced.artifact_path = "mlp/does-not-exist.joblib"
+    balanced.artifact_path = "mlp/does-not-exist.skops"
     with pytest.raises(ModelArtifactError, match="missing"):
         registry.get_predictor(balanced)
 

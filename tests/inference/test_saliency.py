@@ -54,7 +54,7 @@ def mlp_predictor(tmp_path_factory):
 
     x, y = patch_images(300, 32, seed=1)
     model = fit_mlp(x.reshape(len(x), -1), y, seed=0, hidden_layer_sizes=(32,), max_iter=80, standardize=True)
-    path = tmp_path_factory.mktemp("saliency") / "patch.joblib"
+    path = tmp_path_factory.mktemp("saliency") / "patch.skops"
     save_mlp(model, path)
     predictor = MLPPredictor(path, MLP_SPEC, 2)
     predictor.load()
@@ -85,7 +85,7 @@ def test_mlp_map_does_not_survive_randomised_weights(mlp_predictor, tmp_path):
     mlp = randomised.steps[-1][1]
     rng = np.random.default_rng(3)
     mlp.coefs_ = [rng.normal(0, np.std(c), c.shape) for c in mlp.coefs_]
-    path = tmp_path / "random.joblib"
+    path = tmp_path / "random.skops"
     save_mlp(randomised, path)
     other = MLPPredictor(path, MLP_SPEC, 2)
     other.load()

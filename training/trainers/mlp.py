@@ -3,7 +3,6 @@
 import warnings
 from pathlib import Path
 
-import joblib
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -38,4 +37,6 @@ def fit_mlp(X: np.ndarray, y: np.ndarray, *, seed: int = 0, standardize: bool = 
 
 
 def save_mlp(model: MLPClassifier, path: Path) -> None:
-    joblib.dump(model, path)
+    from inference import sklearn_files  # skops, not pickle: see there
+
+    sklearn_files.save(model, path)
