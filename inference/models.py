@@ -53,6 +53,10 @@ class ModelVersion(models.Model):
         CLASS = "class", "A class's (trained in a student lab; only that class)"
 
     key = models.SlugField(max_length=80, unique=True)
+    # Versions never change: training or importing under a key again registers `<key>-v2`, ...
+    # in the same lineage; the older versions stay as they were (their tests keep them), inactive.
+    lineage = models.SlugField(max_length=80, db_index=True, help_text="The key its first version was given.")
+    version = models.PositiveIntegerField(default=1)
     name = models.CharField(max_length=120)
     family = models.CharField(max_length=16, choices=Family.choices)
     label_set = models.ForeignKey(LabelSet, on_delete=models.PROTECT, related_name="model_versions")
@@ -82,6 +86,7 @@ class ModelVersion(models.Model):
 
     class Meta:
         ordering = ["family", "key"]
+        constraints = [models.UniqueConstraint(fields=["lineage", "version"], name="one_model_per_version")]
 
     def __str__(self):
         return self.name

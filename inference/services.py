@@ -35,13 +35,29 @@ def ensure_label_set(*, key: str, name: str, labels: list[str], synthetic: bool,
 
 @transaction.atomic
 def register_model_version(*, key: str, **fields) -> ModelVersion:
-    """Create or replace the registry entry for `key` (re-training the demo replaces it).
+    """Register a model under `key`; never change one that exists. Training or importing under a
+    key again registers the next version (`<key>-v2`, `-v3`, ...) of the same lineage and makes
+    it the active one; earlier versions keep their files and rows, so every stored answer stays
+    attributed to the model that gave it, and the experiments made with them keep them.
 
     Unless told, a model a teacher trained is theirs and one installed by an operator is built-in."""
     if "scope" not in fields:
         fields["scope"] = ModelVersion.Scope.TEACHER if fields.get("created_by") else ModelVersion.Scope.BUILTIN
-    mv, _ = ModelVersion.objects.update_or_create(key=key, defaults=fields)
-    return mv
+    lineage = ModelVersion.objects.select_for_update().filter(lineage=key).order_by("-version")
+    latest = lineage.first()
+    if latest is None:
+        return ModelVersion.objects.create(key=key, lineage=key, version=1, **fields)
+    version = latest.version + 1
+    new_key = f"{key}-v{version}"
+    if ModelVersion.objects.filter(key=new_key).exists():
+        raise ValueError(f"A model with the key {new_key} exists outside this lineage; choose another key.")
+    lineage.filter(active=True).update(active=False)
+    return ModelVersion.objects.create(key=new_key, lineage=key, version=version, **fields)
+
+
+def latest_version(key: str) -> ModelVersion | None:
+    """The newest version of the lineage that started as `key`."""
+    return ModelVersion.objects.filter(lineage=key).order_by("-version").select_related("base", "label_set").first()
 
 
 @dataclass(frozen=True, eq=False)

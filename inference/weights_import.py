@@ -17,7 +17,7 @@ from . import label_sets
 from .artifacts import save_artifact, store_path
 from .models import BaseWeights, ModelVersion
 from .preprocessing import VGG_SPEC
-from .services import ensure_label_set
+from .services import ensure_label_set, register_model_version
 from .vggface import IDENTITY_CLASSES
 from .vggface_weights import WeightsFileError, check_shapes, iter_layers, layer_shapes
 
@@ -98,20 +98,18 @@ def import_race_model(*, path: Path, labels: list[str], key: str = "", name: str
                 synthetic=False,
             )
             outputs = {}
-        mv, _ = ModelVersion.objects.update_or_create(
+        mv = register_model_version(
             key=key or f"vgg-race-{digest[:8]}",
-            defaults={
-                "name": name or f"VGG-Face race model ({path.name})",
-                "family": ModelVersion.Family.VGG,
-                "label_set": label_set,
-                "artifact_path": relative,
-                "sha256": digest,
-                "input_spec": VGG_SPEC.to_dict(),
-                "training_params": {"width": width, "imported_from": path.name, **outputs},
-                "data_source": f"Imported weights file {path.name}; training data as documented by its authors",
-                "synthetic": False,
-                "pretrained": True,
-                "active": True,
-            },
+            name=name or f"VGG-Face race model ({path.name})",
+            family=ModelVersion.Family.VGG,
+            label_set=label_set,
+            artifact_path=relative,
+            sha256=digest,
+            input_spec=VGG_SPEC.to_dict(),
+            training_params={"width": width, "imported_from": path.name, **outputs},
+            data_source=f"Imported weights file {path.name}; training data as documented by its authors",
+            synthetic=False,
+            pretrained=True,
+            active=True,
         )
     return mv

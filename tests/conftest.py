@@ -66,7 +66,7 @@ def _train_fields(**kwargs) -> list[dict]:
                     {
                         f.name: getattr(mv, f.name)
                         for f in mv._meta.concrete_fields
-                        if f.name not in ("id", "label_set", "created_by", "created_at")
+                        if f.name not in ("id", "label_set", "created_by", "created_at", "lineage", "version")
                     }
                 )
             raise _Rollback

@@ -10,7 +10,7 @@ from django.utils import timezone
 from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import ModelVersion
 from inference.preprocessing import InputSpec
-from inference.services import ensure_label_set, register_model_version
+from inference.services import ensure_label_set, latest_version, register_model_version
 from inference.sklearn_files import SUFFIX as SKOPS
 
 from . import composition, synthetic
@@ -107,7 +107,7 @@ def train_and_register_mlp(
 
 def demo_pair_if_intact() -> list[ModelVersion] | None:
     """Both demo models, if registered and their files match their checksums."""
-    models = list(ModelVersion.objects.filter(key__in=DEMO_KEYS).order_by("key"))
+    models = [m for m in map(latest_version, DEMO_KEYS) if m is not None]
     if len(models) != len(DEMO_KEYS):
         return None
     for m in models:

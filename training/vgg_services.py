@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import BaseWeights, LabelSet, ModelVersion
-from inference.services import register_model_version
+from inference.services import latest_version, register_model_version
 from inference.vggface import channels
 from inference.vggface_weights import random_layers, write_layers
 
@@ -155,7 +155,7 @@ def train_demo_vgg(
 
 def demo_vgg_if_intact() -> ModelVersion | None:
     """The demo VGG-Face model, if registered and its files (artifact and base) verify."""
-    mv = ModelVersion.objects.filter(key=DEMO_VGG_KEY).select_related("base").first()
+    mv = latest_version(DEMO_VGG_KEY)
     if mv is None or mv.base is None:
         return None
     for relative, digest in ((mv.artifact_path, mv.sha256), (mv.base.artifact_path, mv.base.sha256)):

@@ -52,7 +52,7 @@ class AuditForm(forms.Form):
     def __init__(self, *args, assignment: Assignment, teacher: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.assignment = assignment
-        qs = assignment.model_versions.filter(active=True).order_by("family", "key")
+        qs = assignment.model_versions.order_by("family", "key")
         self.fields["models"].queryset = qs
         self.fields["models"].initial = list(qs.values_list("pk", flat=True))
         self.fields["files"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp,image/heic,.heic,.zip"

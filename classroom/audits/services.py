@@ -53,7 +53,7 @@ def set_enabled(*, assignment: Assignment, enabled: bool) -> Assignment:
 
 
 def _chosen_models(assignment: Assignment, models) -> list[ModelVersion]:
-    allowed = {mv.pk: mv for mv in assignment.model_versions.filter(active=True)}
+    allowed = {mv.pk: mv for mv in assignment.model_versions.all()}  # its versions, superseded or not
     chosen = [allowed.get(getattr(m, "pk", m)) for m in (models or allowed.values())]
     if not chosen or None in chosen:
         raise AuditError("Choose one or more of this experiment's models.")

@@ -228,4 +228,6 @@ def model_card(request, key):
     card["show_trainer"] = model.scope != ModelVersion.Scope.CLASS or request.user.is_teacher
     # The job page is the teacher's own; everyone else sees who trained the model and when.
     card["job_is_mine"] = bool(request.user.is_teacher and card["job"] and card["job"].created_by_id == request.user.pk)
+    # Every version of this model the user may see, newest first (versions never change).
+    card["versions"] = list(visible.filter(lineage=model.lineage).order_by("-version"))
     return render(request, "classroom/model_card.html", {"model": model, **card})

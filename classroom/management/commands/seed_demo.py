@@ -14,6 +14,7 @@ from classroom.lessons import services as lesson_services
 from classroom.models import Classroom, Enrollment, User
 from classroom.services import classes, gallery, privacy, submissions
 from inference.models import ModelVersion
+from inference.services import latest_version
 from training import synthetic
 
 DEMO_CLASS = "Demo class (synthetic data)"
@@ -49,11 +50,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **opts):
-        models = list(ModelVersion.objects.filter(key__in=["demo-mlp-balanced", "demo-mlp-unbalanced"]))
+        # The newest version of each (retraining the demo adds versions, never changes one).
+        models = [m for m in map(latest_version, ("demo-mlp-balanced", "demo-mlp-unbalanced")) if m]
         if len(models) != 2:
             raise CommandError("The demo models are missing. Run `manage.py train_demo_models` first.")
         # The demo VGG-Face model is optional (train_demo_models --no-vgg skips it).
-        vgg = list(ModelVersion.objects.filter(key="demo-vgg-balanced"))
+        vgg = [m for m in [latest_version("demo-vgg-balanced")] if m]
 
         teacher, _ = User.objects.get_or_create(
             username="teacher", defaults={"role": User.Role.TEACHER, "display_name": "Demo teacher"}
