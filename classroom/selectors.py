@@ -218,6 +218,7 @@ class CardRow:
     high: float | None
     precision: float | None
     recall: float | None
+    face_found: float | None = None  # share of the group's held-out images where a face was found
 
 
 def models_in_use(families, now=None):
@@ -243,8 +244,26 @@ def card_rows(model: ModelVersion) -> list[CardRow]:
         m = per_group.get(g) or {}
         low, high = stored_interval(m)
         train = (model.composition or {}).get(g, 0)
-        rows.append(CardRow(g, train, m.get("n"), m.get("accuracy"), low, high, m.get("precision"), m.get("recall")))
+        rows.append(CardRow(g, train, m.get("n"), m.get("accuracy"), low, high, m.get("precision"), m.get("recall"),
+                            m.get("face_found")))  # fmt: skip
     return rows
+
+
+def evaluate_datasets(user, model: ModelVersion):
+    """Datasets this user may evaluate the model on: an operator (staff) any model, a teacher
+    their own; only datasets with the model's groups and held-out images."""
+    from training.models import Dataset
+
+    mine = model.scope == ModelVersion.Scope.TEACHER and model.created_by_id == user.pk
+    if not (user.is_staff or (user.is_teacher and mine)):
+        return []
+    return list(Dataset.objects.filter(label_set=model.label_set, images__split="test").distinct().order_by("name"))
+
+
+def trained_by_job(model: ModelVersion):
+    """The job that trained the model (not one that evaluated it later), if any."""
+    jobs = model.training_jobs.exclude(kind="evaluate").select_related("created_by")
+    return jobs.order_by("-created_at").first()
 
 
 def model_card(model: ModelVersion) -> dict:
@@ -267,7 +286,9 @@ def model_card(model: ModelVersion) -> dict:
         "overall": model.metrics.get("overall_accuracy"),
         "total_train": sum(r.train for r in rows),
         "params": sorted(model.training_params.items()),
-        "job": model.training_jobs.select_related("created_by").order_by("-created_at").first(),
+        "job": trained_by_job(model),
+        "evaluated_on": model.metrics.get("evaluated_on"),
+        "face_found": any(r.face_found is not None for r in rows),
         "chart": {
             "groups": labels,
             "train": [r.train for r in rows],

@@ -59,6 +59,7 @@ urlpatterns = [
     path("s/<uuid:public_id>/note/", assignments.update_note, name="update_note"),
     path("s/<uuid:public_id>/photo.jpg", assignments.submission_photo, name="submission_photo"),
     path("models/<slug:key>/", assignments.model_card, name="model_card"),
+    path("models/<slug:key>/evaluate/", assignments.evaluate_model, name="evaluate_model"),
     path("c/<uuid:public_id>/gallery/", gallery.gallery, name="gallery"),
     path("c/<uuid:public_id>/gallery/remove/", gallery.remove_gallery, name="remove_gallery"),
     path("g/<uuid:public_id>/image.jpg", gallery.gallery_image, name="gallery_image"),

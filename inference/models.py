@@ -91,6 +91,10 @@ class ModelVersion(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.lineage = self.lineage or self.key  # a first version starts its own lineage
+        super().save(*args, **kwargs)
+
     @property
     def queue(self) -> str:
         # One Celery queue per family: MLP answers never wait behind VGG work.

@@ -65,6 +65,8 @@ ROUTES = {
     "join": Route(LOGGED_IN, ANY),
     "privacy": Route(PUBLIC),
     "model_card": Route(LOGGED_IN, ANY, obj="model"),
+    # teachers only (an operator, or the model's own teacher, with a dataset of its groups: else 404)
+    "evaluate_model": Route({**ANY_TEACHER, "outsider_teacher": SCOPE}, ("POST",), obj="own_model"),
     # classes (teacher)
     "create_classroom": Route(ANY_TEACHER, ("POST",)),
     "classroom": Route(MEMBER, ANY, obj="classroom"),
@@ -228,6 +230,7 @@ def world(demo_models):
             "training_job": lambda: {"public_id": _training_job(teacher).public_id},
             "lab_model": lambda: {"public_id": _lab_row(assignment, student).public_id},
             "audit": lambda: {"public_id": _audit(assignment, student).public_id},
+            "own_model": lambda: {"key": _own_model(teacher, demo_models[0]).key},
         },
     }
 
@@ -244,6 +247,17 @@ def _gallery_image(classroom, assignment):
         classroom=classroom, label_set=assignment.label_set, label=assignment.label_set.labels[0],
         source="test", synthetic=True, photo=photo, width=120, height=100, published_by=classroom.teacher,
     )  # fmt: skip
+
+
+def _own_model(teacher, like):
+    """A model the class's teacher trained, and a dataset of its groups to evaluate it on."""
+    from inference.services import register_model_version
+    from training.importers.synthetic import import_synthetic
+
+    import_synthetic(train_per_group=1, test_per_group=1)
+    fields = {f.name: getattr(like, f.name) for f in like._meta.concrete_fields
+              if f.name not in ("id", "key", "lineage", "version", "created_at", "created_by", "scope")}  # fmt: skip
+    return register_model_version(key="teachers-own", **fields, created_by=teacher)
 
 
 def _audit(assignment, student):

@@ -30,6 +30,7 @@ QUEUES = {
     TrainingJob.Kind.VGG_HEAD: "training",
     TrainingJob.Kind.VGG_FINETUNE: "gpu",  # EmbRACE's fine-tune wants a GPU; any worker on `gpu` takes it
     TrainingJob.Kind.LAB_MLP: "training",
+    TrainingJob.Kind.EVALUATE: "training",
 }
 
 
@@ -41,6 +42,18 @@ def check_params(kind: str, params: dict) -> None:
     from .models import Dataset
 
     key = params.get("dataset")
+    if kind == TrainingJob.Kind.EVALUATE:
+        from .evaluate import check
+
+        model = ModelVersion.objects.select_related("label_set").filter(key=params.get("model")).first()
+        dataset = Dataset.objects.select_related("label_set").filter(key=key).first()
+        if model is None or dataset is None:
+            raise CompositionError(f"No model '{params.get('model')}'" if model is None else f"No dataset '{key}'.")
+        try:
+            check(model, dataset)
+        except ValueError as exc:
+            raise CompositionError(str(exc))
+        return
     if not key or key == "synthetic" or kind == TrainingJob.Kind.LAB_MLP:  # generated set; the lab plans its own
         return
     dataset = Dataset.objects.select_related("label_set").filter(key=key).first()
@@ -114,6 +127,7 @@ def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> Trainin
             TrainingJob.Kind.VGG_HEAD: _run_vgg_head,
             TrainingJob.Kind.VGG_FINETUNE: _run_vgg_finetune,
             TrainingJob.Kind.LAB_MLP: _run_lab_mlp,
+            TrainingJob.Kind.EVALUATE: _run_evaluate,
         }[job.kind]
         result, message = runner(job, report, should_stop, echo or (lambda line: log.info("job %s: %s", job.pk, line)))
     except JobCancelled as exc:
@@ -215,6 +229,21 @@ def _run_lab_mlp(job, progress, should_stop, echo):
         mv,
         f"Trained on {sum(mv.composition.values()):,} images; held-out accuracy {mv.metrics['overall_accuracy']:.0%}.",
     )
+
+
+def _run_evaluate(job, progress, should_stop, echo):
+    from .evaluate import evaluate_model
+    from .models import Dataset
+
+    params = job.params
+    mv = evaluate_model(
+        model=ModelVersion.objects.select_related("label_set", "base").get(key=params["model"]),
+        dataset=Dataset.objects.select_related("label_set").get(key=params["dataset"]),
+        per_group=params.get("test_per_group") or None, seed=params.get("seed", 0), progress=progress,
+        should_stop=should_stop,
+    )  # fmt: skip
+    m = mv.metrics
+    return mv, f"Evaluated on {m['evaluated_on']['images']:,} held-out images; accuracy {m['overall_accuracy']:.0%}."
 
 
 def _run_vgg_head(job, progress, should_stop, echo):

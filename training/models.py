@@ -12,6 +12,7 @@ class TrainingJob(models.Model):
         VGG_HEAD = "vgg_head", "VGG-Face head on cached features"
         VGG_FINETUNE = "vgg_finetune", "VGG-Face fine-tune of the last layers"
         LAB_MLP = "lab_mlp", "Small MLP trained in a student lab"
+        EVALUATE = "evaluate", "Evaluation of a model on a dataset's held-out images"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

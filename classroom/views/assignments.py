@@ -230,4 +230,30 @@ def model_card(request, key):
     card["job_is_mine"] = bool(request.user.is_teacher and card["job"] and card["job"].created_by_id == request.user.pk)
     # Every version of this model the user may see, newest first (versions never change).
     card["versions"] = list(visible.filter(lineage=model.lineage).order_by("-version"))
+    card["evaluate_datasets"] = selectors.evaluate_datasets(request.user, model)
     return render(request, "classroom/model_card.html", {"model": model, **card})
+
+
+@teacher_required
+@require_POST
+def evaluate_model(request, key):
+    """Start an evaluation job for the card's model; its page follows the job."""
+    from training.composition import CompositionError
+    from training.jobs import start_job
+    from training.models import TrainingJob
+
+    model = get_object_or_404(selectors.visible_models(request.user), key=key)
+    allowed = {d.key for d in selectors.evaluate_datasets(request.user, model)}
+    if not allowed:
+        raise Http404("Only an operator, or the teacher who trained it, can evaluate this model.")
+    if request.POST.get("dataset") not in allowed:
+        messages.error(request, "Choose one of the datasets listed: they have this model's groups.")
+        return redirect("model_card", key=key)
+    try:
+        params = {"model": model.key, "dataset": request.POST["dataset"], "test_per_group": 500}
+        job = start_job(kind=TrainingJob.Kind.EVALUATE, created_by=request.user, params=params)
+    except CompositionError as exc:
+        messages.error(request, str(exc))
+        return redirect("model_card", key=key)
+    messages.success(request, "Evaluation queued. This page follows it; the card shows the new numbers when done.")
+    return redirect("training_job", public_id=job.public_id)

@@ -83,12 +83,17 @@ def test_a_damaged_model_file_evicts_nothing(db, settings, monkeypatch):
     assert [key[0] for key in registry._cache] == [good.pk]  # still loaded
 
 
-def test_a_retrained_model_replaces_its_earlier_version_in_the_cache(db):
+def test_a_retrained_model_is_a_new_version_and_both_versions_answer(db):
     from tests.tiny_vgg import tiny_vgg_model
 
     first = tiny_vgg_model("tiny-vgg-1")
     registry.get_predictor(first)
-    again = tiny_vgg_model("tiny-vgg-1", epochs=3)  # trained again under the same key: a new file
-    assert again.pk == first.pk and again.sha256 != first.sha256
+    again = tiny_vgg_model("tiny-vgg-1", epochs=3)  # trained again under the same key: a new version
+    assert (again.key, again.version, again.lineage) == ("tiny-vgg-1-v2", 2, first.key)
+    assert again.pk != first.pk and again.sha256 != first.sha256
     registry.get_predictor(again)
-    assert list(registry._cache) == [(again.pk, again.sha256, again.base.sha256)]
+    # The first version still answers its experiments' tests; the cache holds each version once.
+    assert list(registry._cache) == [
+        (first.pk, first.sha256, first.base.sha256),
+        (again.pk, again.sha256, again.base.sha256),
+    ]

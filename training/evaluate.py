@@ -1,0 +1,76 @@
+"""Evaluate any registered model (trained here or imported) on a dataset's held-out split, and
+store the per-group numbers its card shows, with the dataset they come from."""
+
+import time
+
+import numpy as np
+from django.utils import timezone
+
+from inference.models import ModelVersion
+from inference.preprocessing import InputSpec, prepare
+
+from .datasets import held_out_set
+from .evaluation import per_group_metrics
+from .models import Dataset
+from .progress import JobCancelled
+
+BATCH = 32
+
+
+class EvaluationError(ValueError):
+    """The model cannot be evaluated on that dataset; the message says why."""
+
+
+def check(model: ModelVersion, dataset: Dataset) -> None:
+    if dataset.label_set_id != model.label_set_id:
+        raise EvaluationError(
+            f"{model.name} answers with the groups of {model.label_set.name}; {dataset.name} has "
+            f"{dataset.label_set.name}. Choose a dataset with the model's groups."
+        )
+    if not dataset.images.filter(split="test").exists():
+        raise EvaluationError(f"{dataset.name} has no held-out images to evaluate on.")
+
+
+def evaluate_model(
+    *, model: ModelVersion, dataset: Dataset, per_group: int | None = None, seed: int = 0, progress=None,
+    should_stop=None,
+) -> ModelVersion:  # fmt: skip
+    """Answer every held-out image (at most `per_group` of each group) through the same
+    preprocessing as training and serving; store the card's metrics, face-found rate per group
+    included."""
+    from inference.registry import get_predictor
+    from inference.services import in_label_set_order
+
+    check(model, dataset)
+    images = held_out_set(dataset, per_group=per_group, seed=seed)
+    spec = InputSpec.from_dict(model.input_spec)
+    predictor = get_predictor(model)
+    answers, found = [], []
+    started = time.perf_counter()
+    for start in range(0, len(images), BATCH):
+        if should_stop is not None and should_stop():
+            raise JobCancelled("Cancelled while answering the held-out images.")
+        prepared = [prepare(images.load(i), spec) for i in range(start, min(len(images), start + BATCH))]
+        probs = in_label_set_order(predictor.predict_proba(np.stack([x for x, _ in prepared])), model)
+        answers.append(probs.argmax(axis=1))
+        found += [f for _, f in prepared]
+        done = start + len(prepared)
+        if progress is not None:
+            per_image = (time.perf_counter() - started) / done
+            progress("Answering the held-out images", done / len(images), per_image * (len(images) - done))
+    labels = list(model.label_set.labels)
+    metrics = per_group_metrics(images.labels, np.concatenate(answers), labels)
+    found = np.asarray(found)
+    for i, label in enumerate(labels):
+        mine = found[images.labels == i]
+        metrics["per_group"][label]["face_found"] = round(float(mine.mean()), 4) if len(mine) else None
+    metrics["evaluated_on"] = {
+        "dataset": dataset.key,
+        "name": dataset.name,
+        "synthetic": dataset.synthetic,
+        "images": len(images),
+        "at": timezone.now().isoformat(),
+    }
+    model.metrics = metrics
+    model.save(update_fields=["metrics"])
+    return model
