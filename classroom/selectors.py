@@ -7,6 +7,7 @@ otherwise: a student of another class cannot even learn that a thing exists.
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
@@ -260,6 +261,22 @@ def evaluate_datasets(user, model: ModelVersion):
     return list(Dataset.objects.filter(label_set=model.label_set, images__split="test").distinct().order_by("name"))
 
 
+def intersectional_tables(model: ModelVersion) -> list[dict]:
+    """Accuracy by group x attribute (gender, age band; the synthetic set's made-up style and band),
+    as stored with the held-out numbers; a cell under the minimum count says "too few"."""
+    tables = []
+    for attribute in (model.metrics or {}).get("intersectional", {}).values():
+        rows = []
+        for group in model.label_set.labels:
+            cells = attribute["cells"].get(group, {})
+            rows.append({"group": group, "cells": [
+                {**cells.get(v, {"n": 0}), "few": cells.get(v, {}).get("n", 0) < settings.MIN_TESTS_PER_GROUP}
+                for v in attribute["values"]
+            ]})  # fmt: skip
+        tables.append({"name": attribute["name"], "values": attribute["values"], "rows": rows})
+    return tables
+
+
 def trained_by_job(model: ModelVersion):
     """The job that trained the model (not one that evaluated it later), if any."""
     jobs = model.training_jobs.exclude(kind="evaluate").select_related("created_by")
@@ -288,6 +305,7 @@ def model_card(model: ModelVersion) -> dict:
         "params": sorted(model.training_params.items()),
         "job": trained_by_job(model),
         "evaluated_on": model.metrics.get("evaluated_on"),
+        "intersectional": intersectional_tables(model),
         "face_found": any(r.face_found is not None for r in rows),
         "chart": {
             "groups": labels,

@@ -18,10 +18,12 @@ def image_set(dataset: Dataset, ids: list[int]) -> ImageSet:
     paths = [rows[i].path for i in ids]
     labels = dataset.label_set.labels
     root = Path(dataset.root)
+    attributes = {name: [getattr(rows[i], name) for i in ids] for name in ("gender", "age_group")}
     return ImageSet(
         ids=[f"{dataset.key}:{p}" for p in paths],
         labels=np.array([labels.index(rows[i].label) for i in ids], dtype=np.int64),
         load=lambda n: load_rgb(root / paths[n]),
+        attributes={name: values for name, values in attributes.items() if any(values)},
     )
 
 

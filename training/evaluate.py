@@ -10,7 +10,7 @@ from inference.models import ModelVersion
 from inference.preprocessing import InputSpec, prepare
 
 from .datasets import held_out_set
-from .evaluation import per_group_metrics
+from .evaluation import intersectional_metrics, per_group_metrics
 from .models import Dataset
 from .progress import JobCancelled
 
@@ -59,7 +59,11 @@ def evaluate_model(
             per_image = (time.perf_counter() - started) / done
             progress("Answering the held-out images", done / len(images), per_image * (len(images) - done))
     labels = list(model.label_set.labels)
-    metrics = per_group_metrics(images.labels, np.concatenate(answers), labels)
+    y_pred = np.concatenate(answers)
+    metrics = per_group_metrics(images.labels, y_pred, labels)
+    metrics["intersectional"] = intersectional_metrics(
+        images.labels, y_pred, labels, images.attributes, synthetic=dataset.synthetic
+    )
     found = np.asarray(found)
     for i, label in enumerate(labels):
         mine = found[images.labels == i]

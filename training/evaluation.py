@@ -4,7 +4,7 @@ accuracy by true group (and its disparity), precision and recall per group,
 
 import numpy as np
 
-from inference.stats import wilson_interval  # noqa: F401  (one definition, shared with class results)
+from inference.stats import wilson_interval  # one definition, shared with class results
 
 
 def per_group_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
@@ -46,3 +46,39 @@ def per_group_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str])
         "disparity": disparity,
         "confusion": confusion.tolist(),
     }
+
+
+# How the attributes are named on cards: a dataset's own, or the synthetic set's made-up ones.
+ATTRIBUTE_NAMES = {"gender": "Gender", "age_group": "Age band"}
+SYNTHETIC_ATTRIBUTE_NAMES = {"gender": "Style (synthetic, gender-like)", "age_group": "Band (synthetic, age-like)"}
+
+
+def intersectional_metrics(y_true, y_pred, labels: list[str], attributes: dict[str, list[str]], *,
+                           synthetic: bool = False) -> dict:  # fmt: skip
+    """Accuracy by group x attribute value (Gender Shades), each cell with its count and 95%
+    Wilson interval; images whose value is unknown ("") are left out of that attribute."""
+    y_true = np.asarray(y_true, dtype=int)
+    right = y_true == np.asarray(y_pred, dtype=int)
+    names = SYNTHETIC_ATTRIBUTE_NAMES if synthetic else ATTRIBUTE_NAMES
+    out = {}
+    for attribute, values in attributes.items():
+        values = np.asarray(values, dtype=object)
+        kinds = sorted({v for v in values if v})
+        if len(kinds) < 2:
+            continue
+        cells = {}
+        for g, label in enumerate(labels):
+            row = {}
+            for kind in kinds:
+                mask = (y_true == g) & (values == kind)
+                n, correct = int(mask.sum()), int(right[mask].sum())
+                low, high = wilson_interval(correct, n)
+                row[kind] = {
+                    "n": n,
+                    "accuracy": round(correct / n, 4) if n else None,
+                    "ci_low": None if low is None else round(low, 4),
+                    "ci_high": None if high is None else round(high, 4),
+                }
+            cells[label] = row
+        out[attribute] = {"name": names.get(attribute, attribute), "values": kinds, "cells": cells}
+    return out

@@ -208,7 +208,7 @@ def _run_mlp(job, progress, should_stop, echo):
         label_set=data.label_set, spec=spec, key=params.get("key") or f"mlp-job{job.pk}",
         name=params.get("name") or f"MLP (job {job.pk})", composition=data.train.composition(data.label_set.labels),
         data_source=data.data_source, synthetic_data=data.synthetic, seed=params.get("seed", 0),
-        created_by=job.created_by,
+        created_by=job.created_by, test_attributes=data.test.attributes,
     )  # fmt: skip
     fit, accuracy = mv.training_params["fit_seconds"], mv.metrics["overall_accuracy"]
     return mv, f"MLP trained in {fit} s; held-out accuracy {accuracy:.0%}."

@@ -14,8 +14,9 @@ from inference.services import ensure_label_set, latest_version, register_model_
 from inference.sklearn_files import SUFFIX as SKOPS
 
 from . import composition, synthetic
-from .evaluation import per_group_metrics
+from .evaluation import intersectional_metrics, per_group_metrics
 from .features import preprocess_many
+from .image_sets import synthetic_image_set
 from .trainers.mlp import DEFAULT_PARAMS, fit_mlp, save_mlp
 
 DEMO_SPEC = InputSpec(size=32, mode="rgb")
@@ -70,6 +71,7 @@ def train_demo_mlp_pair(
     pool = {g: max(m[g] for m in mixes.values()) for g in groups}
     x_pool, y_pool = _synthetic_inputs(pool, split="train", seed=seed)
     x_test, y_test = _synthetic_inputs({g: test_per_group for g in groups}, split="test", seed=seed)
+    test_attributes = synthetic_image_set(dict.fromkeys(groups, test_per_group), split="test", seed=seed).attributes
 
     registered = {}
     for kind, counts in mixes.items():
@@ -79,7 +81,7 @@ def train_demo_mlp_pair(
             x=x, y=y, x_test=x_test, y_test=y_test, label_set=label_set, spec=DEMO_SPEC,
             key=f"demo-mlp-{kind}", name=f"Demo MLP ({title}, synthetic)", composition=counts,
             data_source="Synthetic demo set (generated face-like drawings, not real people)",
-            synthetic_data=True, seed=seed,
+            synthetic_data=True, seed=seed, test_attributes=test_attributes,
         )  # fmt: skip
     return DemoPairReport(registered["balanced"], registered["unbalanced"], time.perf_counter() - started)
 
@@ -87,13 +89,19 @@ def train_demo_mlp_pair(
 def train_and_register_mlp(
     *, x, y, x_test, y_test, label_set, spec: InputSpec, key: str, name: str, composition: dict,
     data_source: str, synthetic_data: bool, seed: int = 0, created_by=None, params: dict | None = None,
-    scope: str | None = None,
+    scope: str | None = None, test_attributes: dict | None = None,
 ) -> ModelVersion:  # fmt: skip
-    """Fit an MLP, evaluate it per group on the held-out rows, save it and register it."""
+    """Fit an MLP, evaluate it per group (and, given the held-out rows' attributes, per group x
+    attribute) on the held-out rows, save it and register it."""
     started = time.perf_counter()
     model = fit_mlp(x, y, seed=seed, **(params or {}))
     fit_seconds = time.perf_counter() - started
-    metrics = per_group_metrics(y_test, model.predict(x_test), label_set.labels)
+    y_pred = model.predict(x_test)
+    metrics = per_group_metrics(y_test, y_pred, label_set.labels)
+    if test_attributes:
+        metrics["intersectional"] = intersectional_metrics(
+            y_test, y_pred, label_set.labels, test_attributes, synthetic=synthetic_data
+        )
     relative, digest = save_artifact("mlp", key, SKOPS, lambda path: save_mlp(model, path))
     return register_model_version(
         key=key, name=name, family=ModelVersion.Family.MLP, label_set=label_set, artifact_path=relative,

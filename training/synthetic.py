@@ -48,7 +48,8 @@ def generate_image(group: int, index: int, *, split: str = "train", seed: int = 
 
     light = rng.normal(1.0, 0.07)  # photo exposure: the main source of overlap
     tone = np.clip(np.array(style.tone) * light + rng.normal(0, 9, size=3), 0, 255)
-    hair = np.clip(np.array(style.hair) * rng.normal(1.0, 0.3) + rng.normal(0, 10, size=3), 0, 255)
+    shade = rng.normal(1.0, 0.3)  # hair shade
+    hair = np.clip(np.array(style.hair) * shade + rng.normal(0, 10, size=3), 0, 255)
     cx = s / 2 + rng.normal(0, 3)
     cy = s / 2 + 4 + rng.normal(0, 3)
     fw = s * 0.27 * rng.normal(1.0, 0.06)
@@ -75,6 +76,25 @@ def generate_image(group: int, index: int, *, split: str = "train", seed: int = 
     img += rng.normal(0, 10, size=img.shape)
     img = cv2.GaussianBlur(img, (3, 3), 0)
     return np.clip(img, 0, 255).astype(np.uint8)
+
+
+# Two made-up attributes of each drawing, read off its own random draws (never changing a pixel),
+# so the demo's cards and results can break accuracy down the way Gender Shades did: "Style"
+# (from the hair shade, gender-like) and "Band" (from the exposure, age-like). Synthetic, and
+# named so wherever they are shown.
+STYLE_NAMES = ("Style 1", "Style 2")
+BAND_NAMES = ("Band 1", "Band 2", "Band 3")
+
+
+def attributes(group: int, index: int, *, split: str = "train", seed: int = 0) -> dict[str, str]:
+    """{"style": ..., "band": ...} of generate_image(group, index, split=split, seed=seed)."""
+    rng = np.random.default_rng([seed, SPLIT_STREAMS[split], group, index])
+    rng.uniform(120, 235, size=3)  # the background, as generate_image draws it
+    light = rng.normal(1.0, 0.07)
+    rng.normal(0, 9, size=3)
+    shade = rng.normal(1.0, 0.3)
+    band = 0 if light < 0.97 else 1 if light < 1.03 else 2  # about a third each
+    return {"style": STYLE_NAMES[int(shade >= 1.0)], "band": BAND_NAMES[band]}
 
 
 def generate_group(group: int, count: int, *, split: str = "train", seed: int = 0, start: int = 0):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -231,6 +232,7 @@ def model_card(request, key):
     # Every version of this model the user may see, newest first (versions never change).
     card["versions"] = list(visible.filter(lineage=model.lineage).order_by("-version"))
     card["evaluate_datasets"] = selectors.evaluate_datasets(request.user, model)
+    card["min_tests"] = settings.MIN_TESTS_PER_GROUP
     return render(request, "classroom/model_card.html", {"model": model, **card})
 
 

@@ -43,6 +43,9 @@ def test_the_command_fills_an_imported_models_card(client, imported, capsys):
     assert "Evaluated on 28 held-out images" in capsys.readouterr().out
     card = client.get(reverse("model_card", args=[model.key])).content.decode()
     assert "Measured on 28 held-out images of <strong>FairFace" in card and "Face found</th>" in card
+    assert model.metrics["intersectional"]["gender"]["values"] == ["female", "male"]
+    assert "age_group" not in model.metrics["intersectional"]  # every image is 20-29: nothing to break down
+    assert "Accuracy by group and gender" in card
     assert not TrainingJob.objects.get(kind="evaluate").result.training_jobs.exclude(kind="evaluate").exists()
 
 

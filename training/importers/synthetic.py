@@ -26,7 +26,9 @@ def import_synthetic(*, train_per_group: int = 600, test_per_group: int = 100, s
                 path = folder / f"{i:05d}.png"
                 if not path.exists():
                     Image.fromarray(synthetic.generate_image(gi, i, split=stream, seed=seed)).save(path)
-                rows.append(Row(path=str(path.relative_to(root)), label=group, split=split))
+                extra = synthetic.attributes(gi, i, split=stream, seed=seed)  # made up, like the groups
+                rows.append(Row(path=str(path.relative_to(root)), label=group, split=split,
+                                gender=extra["style"], age_group=extra["band"]))  # fmt: skip
     report = ImportReport()
     store(key=KEY, name="Synthetic demo set (generated, not real people)", kind=Dataset.Kind.SYNTHETIC,
           label_set=demo_label_set(), root=root, rows=rows, report=report, synthetic=True)  # fmt: skip
