@@ -9,6 +9,25 @@ from .models import TrainingJob
 from .progress import tqdm_progress
 
 
+def start_here_or_queue(kind: str, params: dict, stdout, *, queue: bool, what: str = "job") -> TrainingJob | None:
+    """Start a job the way the page does (start_job's checks; CommandError with their message),
+    then queue it, or run it here with progress bars. Returns the finished job, or None if queued."""
+    from django.db import transaction
+
+    from .composition import CompositionError
+    from .jobs import QUEUES, start_job
+
+    with transaction.atomic():
+        try:
+            job = start_job(kind=kind, params=params, enqueue=queue)
+        except CompositionError as exc:
+            raise CommandError(str(exc))
+    if queue:
+        stdout.write(f"Queued {what} {job.pk} on the `{QUEUES[kind]}` queue (start a worker with -Q {QUEUES[kind]}).")
+        return None
+    return run_here(job, stdout)
+
+
 def run_here(job: TrainingJob, stdout) -> TrainingJob:
     """Run (or resume) a job in this process with progress bars; CommandError unless it finished."""
     progress, close = tqdm_progress()

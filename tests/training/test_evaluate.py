@@ -76,3 +76,16 @@ def test_a_dataset_with_other_groups_is_refused_with_a_message(imported, demo_mo
         call_command("evaluate_model", demo_models[0].key, "--dataset", dataset.key)
     with pytest.raises(CommandError, match="No model 'nope'"):
         call_command("evaluate_model", "nope", "--dataset", dataset.key)
+
+
+def test_the_imported_race_model_sits_beside_a_fairface_trained_model_in_one_experiment(imported, classroom):
+    from classroom.services.classes import create_assignment
+    from tests.vgg_files import TINY
+
+    race, dataset = imported
+    call_command("train_vgg_head", "--dataset", "fairface-6", "--per-group", "3", "--width", str(TINY),
+                 "--epochs", "1", "--key", "ff-head")  # fmt: skip
+    trained = ModelVersion.objects.get(key="ff-head")
+    experiment = create_assignment(classroom=classroom, title="Imported and trained", instructions="",
+                                   model_versions=[race, trained], ask_expected=False)  # fmt: skip
+    assert experiment.label_set == dataset.label_set == race.label_set == trained.label_set

@@ -1,9 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core.management.base import BaseCommand
 
-from training.cli import run_here
-from training.composition import CompositionError
-from training.jobs import start_job
+from training.cli import start_here_or_queue
 from training.models import TrainingJob
 
 
@@ -21,15 +18,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         params = {"model": opts["key"], "dataset": opts["dataset"], "test_per_group": opts["per_group"] or None}
-        with transaction.atomic():
-            try:
-                job = start_job(kind=TrainingJob.Kind.EVALUATE, params=params, enqueue=opts["queue"])
-            except CompositionError as exc:
-                raise CommandError(str(exc))
-        if opts["queue"]:
-            self.stdout.write(f"Queued evaluation job {job.pk} on the `training` queue.")
+        job = start_here_or_queue(
+            TrainingJob.Kind.EVALUATE, params, self.stdout, queue=opts["queue"], what="evaluation job"
+        )
+        if job is None:
             return
-        job = run_here(job, self.stdout)
         self.stdout.write(self.style.SUCCESS(job.message))
         for group, m in job.result.metrics["per_group"].items():
             acc = "n/a" if m["accuracy"] is None else f"{m['accuracy']:.0%}"

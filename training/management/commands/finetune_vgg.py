@@ -1,9 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core.management.base import BaseCommand
 
-from training.cli import mix_option, run_here
-from training.composition import CompositionError
-from training.jobs import start_job
+from training.cli import mix_option, start_here_or_queue
 from training.models import TrainingJob
 from training.trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS
 
@@ -41,13 +38,9 @@ class Command(BaseCommand):
                 "learning_rate", "width", "seed", "key")  # fmt: skip
         params = {k: opts[k] for k in keys}
         params["mix"] = mix_option(opts["mix"], opts["per_group"])
-        with transaction.atomic():
-            try:
-                job = start_job(kind=TrainingJob.Kind.VGG_FINETUNE, params=params, enqueue=not opts["here"])
-            except CompositionError as exc:
-                raise CommandError(str(exc))
-        if not opts["here"]:
-            self.stdout.write(f"Queued fine-tune job {job.pk} on the `gpu` queue (start a worker with -Q gpu).")
+        job = start_here_or_queue(
+            TrainingJob.Kind.VGG_FINETUNE, params, self.stdout, queue=not opts["here"], what="fine-tune job"
+        )
+        if job is None:
             return
-        job = run_here(job, self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Registered '{job.result.key}'. {job.message}"))

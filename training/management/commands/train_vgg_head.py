@@ -1,9 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core.management.base import BaseCommand
 
-from training.cli import mix_option, run_here
-from training.composition import CompositionError
-from training.jobs import start_job
+from training.cli import mix_option, start_here_or_queue
 from training.models import TrainingJob
 
 
@@ -36,15 +33,11 @@ class Command(BaseCommand):
         params = {k: opts[k] for k in ("base", "dataset", "per_group", "test_per_group", "cut", "epochs", "width",
                                        "seed", "key", "name")}  # fmt: skip
         params["mix"] = mix_option(opts["mix"], opts["per_group"])
-        with transaction.atomic():
-            try:
-                job = start_job(kind=TrainingJob.Kind.VGG_HEAD, params=params, enqueue=opts["queue"])
-            except CompositionError as exc:
-                raise CommandError(str(exc))
-        if opts["queue"]:
-            self.stdout.write(f"Queued training job {job.pk} on the `training` queue.")
+        job = start_here_or_queue(
+            TrainingJob.Kind.VGG_HEAD, params, self.stdout, queue=opts["queue"], what="training job"
+        )
+        if job is None:
             return
-        job = run_here(job, self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Registered '{job.result.key}'. {job.message}"))
         for group, m in job.result.metrics["per_group"].items():
             self.stdout.write(f"  {group:<20} {m['accuracy']:.0%} (n={m['n']})")
