@@ -65,6 +65,7 @@ urlpatterns = [
     path("g/<uuid:public_id>/image.jpg", gallery.gallery_image, name="gallery_image"),
     path("a/<uuid:public_id>/submit-gallery/", gallery.submit_gallery, name="submit_gallery"),
     path("training/", training_views.jobs, name="training_jobs"),
+    path("training/data/", training_views.models_and_data, name="models_and_data"),
     path("training/composition.json", training_views.composition_json, name="training_composition"),
     path("training/jobs/<uuid:public_id>/", training_views.job_detail, name="training_job"),
     path("training/jobs/<uuid:public_id>/status.json", training_views.job_status, name="training_job_status"),

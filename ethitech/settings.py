@@ -206,6 +206,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Photos in one form post: one for a test; an audit takes several (or a zip of up to AUDIT_MAX_IMAGES).
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("ETHITECH_MAX_FILES_PER_UPLOAD", default=50)
+# A folder on the server where an operator puts datasets and weight files; the staff page
+# "Models and data" lists and imports what is there (training/import_dir.py). Unset: no page.
+IMPORT_DIR = env.str("ETHITECH_IMPORT_DIR", default="")
 # Audits of a collection (classroom.audits): its size, and what classroom.middleware lets through
 # for the pages and API that create one (every other route keeps the one-photo limit).
 AUDIT_MAX_IMAGES = env.int("ETHITECH_AUDIT_MAX_IMAGES", default=500)

@@ -165,6 +165,8 @@ ROUTES = {
     "submit_gallery": Route(CLASS_STUDENT, ("POST",), obj="assignment"),
     # training jobs (a teacher's own)
     "training_jobs": Route(ANY_TEACHER, ANY),
+    # operators only: the matrix's class teacher is one (staff), the other teacher is not
+    "models_and_data": Route({**ANY_TEACHER, "outsider_teacher": SCOPE}, ANY),
     "training_composition": Route(ANY_TEACHER),
     "training_job": Route(CLASS_TEACHER, obj="training_job"),
     "training_job_status": Route(CLASS_TEACHER, obj="training_job"),
@@ -196,7 +198,7 @@ def test_every_route_has_an_access_rule():
 def world(demo_models):
     from classroom.services.classes import create_assignment
 
-    teacher = factories.TeacherFactory()
+    teacher = factories.TeacherFactory(is_staff=True)  # also an operator (Models and data)
     classroom = factories.ClassroomFactory(teacher=teacher)
     student = factories.enrol(classroom, factories.StudentFactory(created_by=teacher))
     classmate = factories.enrol(classroom, factories.StudentFactory(created_by=teacher))
@@ -343,6 +345,8 @@ def test_admin_is_off_unless_an_operator_switches_it_on(world):
 
 @pytest.mark.urls("tests.urls_with_admin")
 def test_when_on_the_admin_is_closed_to_teachers_and_students_and_behind_the_lockout(world, settings):
+    world["users"]["teacher"].is_staff = False  # an ordinary teacher here; operators (staff) may use the admin
+    world["users"]["teacher"].save()
     for actor in ACTORS:
         client = Client()
         if world["users"][actor]:

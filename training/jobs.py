@@ -18,7 +18,7 @@ from inference.models import BaseWeights, ModelVersion
 from inference.services import register_model_version
 
 from .models import TrainingJob
-from .progress import JobCancelled, job_progress, mark
+from .progress import JobCancelled, JobRefused, job_progress, mark
 
 # Web views import this module to start and cancel jobs: everything heavy
 # (NumPy, OpenCV, h5py, TensorFlow) is imported inside the runners below.
@@ -31,6 +31,7 @@ QUEUES = {
     TrainingJob.Kind.VGG_FINETUNE: "gpu",  # EmbRACE's fine-tune wants a GPU; any worker on `gpu` takes it
     TrainingJob.Kind.LAB_MLP: "training",
     TrainingJob.Kind.EVALUATE: "training",
+    TrainingJob.Kind.IMPORT: "training",
 }
 
 
@@ -42,6 +43,16 @@ def check_params(kind: str, params: dict) -> None:
     from .models import Dataset
 
     key = params.get("dataset")
+    if kind == TrainingJob.Kind.IMPORT:
+        from .import_dir import KIND_NAMES, ImportDirError, resolve
+
+        try:
+            resolve(params.get("item") or "")
+        except ImportDirError as exc:
+            raise CompositionError(str(exc))
+        if params.get("kind") not in KIND_NAMES:
+            raise CompositionError(f"{params.get('item')} is not something this page imports.")
+        return
     if kind == TrainingJob.Kind.EVALUATE:
         from .evaluate import check
 
@@ -128,10 +139,13 @@ def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> Trainin
             TrainingJob.Kind.VGG_FINETUNE: _run_vgg_finetune,
             TrainingJob.Kind.LAB_MLP: _run_lab_mlp,
             TrainingJob.Kind.EVALUATE: _run_evaluate,
+            TrainingJob.Kind.IMPORT: _run_import,
         }[job.kind]
         result, message = runner(job, report, should_stop, echo or (lambda line: log.info("job %s: %s", job.pk, line)))
     except JobCancelled as exc:
         mark(job, TrainingJob.Status.CANCELLED, message=str(exc))
+    except JobRefused as exc:
+        mark(job, TrainingJob.Status.FAILED, error=str(exc), stage="Failed")
     except Exception as exc:
         log.exception("Training job %s failed", job.pk)
         mark(job, TrainingJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}", stage="Failed")
@@ -229,6 +243,19 @@ def _run_lab_mlp(job, progress, should_stop, echo):
         mv,
         f"Trained on {sum(mv.composition.values()):,} images; held-out accuracy {mv.metrics['overall_accuracy']:.0%}.",
     )
+
+
+def _run_import(job, progress, should_stop, echo):
+    """The command-line importers' code, checks first; a refused import stores nothing."""
+    from inference.vggface_weights import WeightsFileError
+
+    from .import_dir import ImportDirError, run_import
+    from .importers.common import DatasetImportError
+
+    try:
+        return run_import(job.params, progress)
+    except (DatasetImportError, WeightsFileError, ImportDirError) as exc:
+        raise JobRefused(f"Nothing was imported. {exc}")
 
 
 def _run_evaluate(job, progress, should_stop, echo):

@@ -13,6 +13,7 @@ class TrainingJob(models.Model):
         VGG_FINETUNE = "vgg_finetune", "VGG-Face fine-tune of the last layers"
         LAB_MLP = "lab_mlp", "Small MLP trained in a student lab"
         EVALUATE = "evaluate", "Evaluation of a model on a dataset's held-out images"
+        IMPORT = "import", "Import of a dataset or a weights file"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

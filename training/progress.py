@@ -13,6 +13,11 @@ class JobCancelled(Exception):
     """The teacher cancelled the job; stop at the next safe point."""
 
 
+class JobRefused(Exception):
+    """The job's input is wrong (a broken CSV, a damaged weights file): its message, as it is,
+    is what the job page shows."""
+
+
 def tqdm_progress() -> tuple[ProgressFn, Callable[[], None]]:
     """A progress function drawing one tqdm bar per stage, and a closer."""
     from tqdm import tqdm

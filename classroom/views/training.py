@@ -7,8 +7,10 @@ training.jobs is imported inside the two views that write (start, cancel): a pag
 only shows jobs needs none of it.
 """
 
+from functools import wraps
+
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -156,3 +158,51 @@ def cancel_job(request, public_id):
         cancel(job=job)
         messages.success(request, "Job cancelled. A running job stops at its next checkpoint.")
     return redirect("training_job", public_id=job.public_id)
+
+
+def staff_teacher_required(view):
+    """Operators: a teacher account marked staff (manage.py set_operator)."""
+
+    @teacher_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise Http404()
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_teacher_required
+def models_and_data(request):
+    """What the import folder holds, recognised by kind, each with an Import button; and the
+    imports started so far. POST starts one as a job on the training queue."""
+    from training import import_dir
+    from training.composition import CompositionError
+    from training.jobs import start_job
+
+    items = import_dir.scan()
+    if request.method == "POST":
+        item = next((i for i in items if i.path == request.POST.get("item") and i.importable), None)
+        if item is None:
+            messages.error(request, "That item is not in the import folder, or cannot be imported as it is.")
+            return redirect("models_and_data")
+        params = {"item": item.path, "kind": item.kind}
+        if item.kind == "fairface":
+            params["merge_asian"] = request.POST.get("merge_asian") == "1"
+        if item.kind == "race_model":
+            params["labels"] = request.POST.get("labels") or item.options.get("labels", "")
+        try:
+            job = start_job(kind=TrainingJob.Kind.IMPORT, params=params, created_by=request.user)
+        except CompositionError as exc:
+            messages.error(request, str(exc))
+            return redirect("models_and_data")
+        messages.success(request, f"Import of {item.path} queued. This page follows it.")
+        return redirect("training_job", public_id=job.public_id)
+    context = {
+        "folder": import_dir.root(),
+        "items": items,
+        "imports": TrainingJob.objects.filter(kind=TrainingJob.Kind.IMPORT).order_by("-created_at")[:20],
+        "datasets": Dataset.objects.select_related("label_set").order_by("name"),
+    }
+    return render(request, "training/data.html", context)
