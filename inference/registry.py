@@ -74,7 +74,8 @@ def warm_up(model_versions) -> tuple[list[str], list[str]]:
     loaded (the worker still starts: its tasks then report the problem on the predictions)."""
     from .preprocessing import warm_up as warm_up_preprocessing
 
-    warm_up_preprocessing()
+    detectors = {(mv.input_spec or {}).get("detector", "haar") for mv in model_versions}
+    warm_up_preprocessing(detectors)
     loaded, problems, per_family = [], [], {}
     for mv in model_versions:
         if capacity(mv.family) is not None and _is_large(mv):

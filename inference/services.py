@@ -6,7 +6,7 @@ functions so the web process, which imports this module, stays light.
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -60,36 +60,44 @@ def latest_version(key: str) -> ModelVersion | None:
     return ModelVersion.objects.filter(lineage=key).order_by("-version").select_related("base", "label_set").first()
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class FacePhoto:
-    """A photo decoded and face-cropped once, ready for any number of models."""
+    """A photo decoded once, its face found once per detector, ready for any number of models
+    (models on different detectors each get the crop their training used)."""
 
     name: str
-    crop: "object"  # np.ndarray; numpy is not imported at module level here
-    face_found: bool
+    rgb: "object"  # np.ndarray; numpy is not imported at module level here
     load_ms: float
-    box: list[int]  # where the face is, [x, y, w, h], or [] when none was found
-    detected: bool = True  # False when the box was given, not looked for here
+    boxes: dict = field(default_factory=dict)  # detector -> [x, y, w, h], or [] when it found none
+    found_here: set = field(default_factory=set)  # detectors that looked in this process
+    _crops: dict = field(default_factory=dict, repr=False)
+
+    def crop(self, detector: str = "haar") -> tuple["object", bool]:
+        """(the square crop for this detector, whether it found a face)."""
+        if detector not in self._crops:
+            from . import preprocessing
+
+            if detector not in self.boxes:  # timed with the model's answer that needed it
+                self.boxes[detector] = list(preprocessing.detect_face(self.rgb, detector) or ())
+                self.found_here.add(detector)
+            self._crops[detector] = preprocessing.crop_at(self.rgb, tuple(self.boxes[detector]) or None)
+        return self._crops[detector]
 
 
-def load_face_photo(source, *, name: str = "", box: list[int] | None = None) -> FacePhoto:
-    """Decode a stored photo (path or file object) and crop its face, as every model's input starts.
-
-    `box`: where the face was already found in this photo (as FacePhoto.box): finding a face
-    in a phone photo takes longer than decoding it, and gives the same box every time."""
-    from .preprocessing import crop_at, detect_face, load_rgb
+def load_face_photo(source, *, name: str = "", boxes: dict | None = None) -> FacePhoto:
+    """Decode a stored photo (path or file object); its face is found per detector when a model
+    first needs it. `boxes`: where faces were already found in this photo ({detector: box}, as
+    FacePhoto.boxes): finding a face in a phone photo takes longer than decoding it, and gives
+    the same box every time."""
+    from .preprocessing import load_rgb
 
     started = time.perf_counter()
     rgb = load_rgb(source)
-    found = detect_face(rgb) if box is None else (tuple(box) or None)
-    crop, face_found = crop_at(rgb, found)
     return FacePhoto(
         name=name or str(getattr(source, "name", source)),
-        crop=crop,
-        face_found=face_found,
+        rgb=rgb,
         load_ms=(time.perf_counter() - started) * 1000,
-        box=list(found or ()),
-        detected=box is None,
+        boxes=dict(boxes or {}),
     )
 
 
@@ -109,7 +117,8 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
     preloaded = [isinstance(s, FacePhoto) for s in sources]
     photos = [s if pre else load_face_photo(s) for s, pre in zip(sources, preloaded, strict=True)]
     spec = InputSpec.from_dict(model_version.input_spec)
-    batch = np.stack([to_model_input(photo.crop, spec) for photo in photos])
+    crops = [photo.crop(spec.detector) for photo in photos]  # the detector the model was trained with
+    batch = np.stack([to_model_input(crop, spec) for crop, _ in crops])
     probs, maps = _answers_and_maps(predictor, batch, explain or [False] * len(photos), model_version.key)
     labels = model_version.label_set.labels
     probs = in_label_set_order(probs, model_version)
@@ -118,12 +127,12 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
         Outcome(
             label=labels[int(p.argmax())],
             probabilities={label: round(float(v), 4) for label, v in zip(labels, p, strict=True)},
-            face_found=photo.face_found,
+            face_found=found,
             # Preprocessing included, also when the photo was loaded once for several models.
             latency_ms=round(per_photo_ms + (photo.load_ms if pre else 0), 1),
             saliency=m,
         )
-        for p, photo, pre, m in zip(probs, photos, preloaded, maps, strict=True)
+        for p, photo, (_, found), pre, m in zip(probs, photos, crops, preloaded, maps, strict=True)
     ]
 
 

@@ -39,6 +39,7 @@ def extract_features(
     batch_size: int = 16,
     progress: Callable[[int, int, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    spec=VGG_SPEC,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features for every image (resuming a partial cache), and face_found flags.
 
@@ -52,12 +53,12 @@ def extract_features(
         nonlocal model
         if model is None:  # built only if something is missing from the cache
             model = load_base_features_model(base, cut)
-        prepared = [prepare(load_image(i), VGG_SPEC) for i in idx]
+        prepared = [prepare(load_image(i), spec) for i in idx]
         return model(np.stack([x for x, _ in prepared])).astype(np.float16), [f for _, f in prepared]
 
     return cached_rows(
         folder="features",
-        key=cache_key(base.sha256, cut, json.dumps(VGG_SPEC.to_dict()), image_ids),
+        key=cache_key(base.sha256, cut, json.dumps(spec.to_dict()), image_ids),
         n=len(image_ids),
         dim=channels(base.width)[13 if cut == "fc6" else 14],
         dtype=np.float16,

@@ -1,6 +1,7 @@
 """VGG-Face training workflows: random demo base, head on cached features."""
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from django.utils import timezone
@@ -58,9 +59,12 @@ def train_vgg_head(
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     created_by=None,
+    detector: str = "haar",
 ) -> ModelVersion:
-    """Extract (or reuse) frozen features, train the head, evaluate per group, register."""
+    """Extract (or reuse) frozen features, train the head, evaluate per group, register.
+    `detector`: the face detector of its input spec, used for training and serving alike."""
     labels = label_set.labels
+    spec = replace(VGG_SPEC, detector=detector)
     total_images = len(train) + len(test)
 
     def feature_progress(offset: int):
@@ -73,11 +77,11 @@ def train_vgg_head(
 
     x_train, _ = extract_features(
         base=base, image_ids=train.ids, load_image=train.load, cut=cut,
-        progress=feature_progress(0), should_stop=should_stop,
+        progress=feature_progress(0), should_stop=should_stop, spec=spec,
     )  # fmt: skip
     x_test, _ = extract_features(
         base=base, image_ids=test.ids, load_image=test.load, cut=cut,
-        progress=feature_progress(len(train)), should_stop=should_stop,
+        progress=feature_progress(len(train)), should_stop=should_stop, spec=spec,
     )  # fmt: skip
     if len(x_train) < len(train) or len(x_test) < len(test):
         raise JobCancelled("Cancelled while extracting features; the cache keeps what was done.")
@@ -108,7 +112,7 @@ def train_vgg_head(
         label_set=label_set,
         artifact_path=relative,
         sha256=digest,
-        input_spec=VGG_SPEC.to_dict(),
+        input_spec=spec.to_dict(),
         composition=train.composition(labels),
         metrics=metrics,
         training_params={

@@ -55,7 +55,7 @@ class Claimed:
     submission_id: int
     photo: str
     model_version: ModelVersion
-    face_box: list | None = None  # where a worker already found the face, if one did
+    face_box: dict | list | None = None  # where workers already found the face ({detector: box})
     explain: bool = False  # make a saliency map while the photo is here
 
     @classmethod
@@ -246,13 +246,8 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
     Fills `found` with {submission id: face box} for the photos whose face it looked for."""
     from inference.services import predict_photos  # heavy imports stay in the worker
 
-    boxes = {c.photo: c.face_box for c in claimed}
+    boxes = {c.photo: face_boxes(c.face_box) for c in claimed}
     photos = {name: _load_photo(name, box) for name, box in boxes.items()}
-    found.update(
-        (c.submission_id, photos[c.photo].box)
-        for c in claimed
-        if not isinstance(photos[c.photo], str) and photos[c.photo].detected
-    )
     by_model = defaultdict(list)
     for c in claimed:
         if not isinstance(photos[c.photo], str):
@@ -273,9 +268,20 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
             yield {c.pk: Result(error=_user_message(exc)) for c in items}
         else:
             yield {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
+        for c in items:  # the faces found here, for the other family's worker
+            photo = photos[c.photo]
+            found.setdefault(c.submission_id, {}).update({d: photo.boxes[d] for d in photo.found_here})
 
 
-def _load_photo(name: str, box: list | None = None):
+def face_boxes(stored) -> dict:
+    """A submission's face boxes by detector; a plain list is a box from before detectors were
+    named: Haar's."""
+    if isinstance(stored, list):
+        return {"haar": stored}
+    return dict(stored or {})
+
+
+def _load_photo(name: str, boxes: dict | None = None):
     """The decoded, face-cropped photo, or a message saying why there is none."""
     from inference.services import load_face_photo
 
@@ -283,7 +289,7 @@ def _load_photo(name: str, box: list | None = None):
         return PHOTO_GONE
     try:
         with default_storage.open(name, "rb") as fh:
-            return load_face_photo(fh, name=name, box=box)
+            return load_face_photo(fh, name=name, boxes=boxes)
     except SoftTimeLimitExceeded:
         raise  # the task ran out of time; the photo itself may be fine
     except Exception:
@@ -291,13 +297,21 @@ def _load_photo(name: str, box: list | None = None):
         return PHOTO_UNREADABLE
 
 
-def _keep_face_boxes(found: dict[int, list]) -> None:
-    """Record where faces were found, for the other model family's worker (one statement). Only
-    where no box is stored yet and the photo still is: the box goes with the photo."""
+def _keep_face_boxes(found: dict[int, dict]) -> None:
+    """Record where faces were found, per detector, for the other model family's worker (one
+    statement), beside the boxes already stored; only while the photo is stored: the boxes go
+    with the photo."""
+    found = {pk: boxes for pk, boxes in found.items() if boxes}
     if not found:
         return
-    boxes = Case(*(When(pk=pk, then=Value(box, output_field=JSONField())) for pk, box in found.items()))
-    Submission.objects.filter(pk__in=found, face_box__isnull=True).exclude(photo="").update(face_box=boxes)
+    with transaction.atomic():
+        stored = dict(
+            Submission.objects.select_for_update().filter(pk__in=found).exclude(photo="").values_list("pk", "face_box")
+        )
+        merged = {pk: {**face_boxes(stored[pk]), **found[pk]} for pk in stored}
+        if merged:
+            boxes = Case(*(When(pk=pk, then=Value(b, output_field=JSONField())) for pk, b in merged.items()))
+            Submission.objects.filter(pk__in=merged).update(face_box=boxes)
 
 
 def _user_message(exc: Exception) -> str:

@@ -136,7 +136,10 @@ def _saliency_base(submission) -> dict:
     if submission.gallery_image_id:
         return {"saliency_base": reverse("gallery_image", args=[submission.gallery_image.public_id])}
     if submission.photo:
-        box = submission.face_box or []
+        from ..services.predictions import face_boxes
+
+        boxes = face_boxes(submission.face_box)
+        box = boxes.get("haar") or next(iter(boxes.values()), [])
         return {
             "saliency_base": reverse("submission_photo", args=[submission.public_id]),
             "saliency_box": ",".join(str(int(v)) for v in box) if len(box) == 4 else "",

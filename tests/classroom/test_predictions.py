@@ -103,11 +103,11 @@ def test_one_task_per_queue_runs_both_mlps_on_one_decoded_photo(
 
     crops = []
     original = preprocessing.detect_face
-    monkeypatch.setattr(preprocessing, "detect_face", lambda rgb: crops.append(1) or original(rgb))
+    monkeypatch.setattr(preprocessing, "detect_face", lambda rgb, d="haar": crops.append(d) or original(rgb, d))
     with django_capture_on_commit_callbacks(execute=True):
         assert predictions.run_prediction(prediction_id=first.pk) == "done"
     assert set(sub.predictions.values_list("status", flat=True)) == {"done"}
-    assert len(crops) == 1  # decoded and face-detected once for both models
+    assert crops == ["haar"]  # decoded and face-detected once for both models (both use Haar)
     assert stored_uploads() == []
     second.refresh_from_db()
     assert second.attempts == 1 and second.latency_ms > 0
