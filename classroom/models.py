@@ -334,6 +334,10 @@ class GalleryImage(models.Model):
     )
     label_set = models.ForeignKey("inference.LabelSet", on_delete=models.PROTECT, related_name="+")
     label = models.CharField(max_length=120, help_text="The image's group in its dataset (the true label).")
+    # The dataset's gender and age band for the image, where it has them (the synthetic set's are
+    # made up: style and band): the results break gallery tests down by them (Gender Shades).
+    gender = models.CharField(max_length=16, blank=True)
+    age_group = models.CharField(max_length=16, blank=True)
     source = models.CharField(max_length=160, help_text="The dataset it was drawn from.")
     synthetic = models.BooleanField(default=False)
     photo = models.CharField(max_length=255, help_text="Storage name of the private copy.")

@@ -121,6 +121,7 @@ def publish_gallery(
                 rows.append(
                     GalleryImage(
                         classroom=classroom, dataset_image=image, label_set=dataset.label_set, label=label,
+                        gender=image.gender, age_group=image.age_group,
                         source=dataset.name, synthetic=dataset.synthetic, photo=name, width=clean.width,
                         height=clean.height, published_by=teacher,
                     )

@@ -18,6 +18,7 @@ from .. import results as res
 from .. import selectors
 from ..lab import selectors as lab_selectors
 from ..results.maps import mean_maps
+from ..results.within import breakdown
 from .access import teacher_required
 
 
@@ -44,6 +45,7 @@ def assignment_results(request, public_id):
             "data": res.as_dict(results),
             "min_tests": settings.MIN_TESTS_PER_GROUP,
             "group_maps": _group_maps(scope, results),
+            "within": breakdown(scope, [r.model for r in results.models], list(assignment.label_set.labels)),
             "outline": static("img/face-outline.svg"),
             **_lab_chart(assignment, request.user),
         },
