@@ -42,12 +42,17 @@ def held_out_set(dataset: Dataset, *, per_group: int | None = None, seed: int = 
 
 def preprocessed(images: ImageSet, spec: InputSpec, *, progress=None, should_stop=None) -> np.ndarray:
     """Model inputs for every image through the shared preprocessing, cached on disk."""
+    return preprocessed_with_faces(images, spec, progress=progress, should_stop=should_stop)[0]
+
+
+def preprocessed_with_faces(images: ImageSet, spec: InputSpec, *, progress=None, should_stop=None):
+    """(model inputs, whether the spec's detector found a face) for every image, cached on disk."""
 
     def compute(idx: range):
         prepared = [prepare(images.load(i), spec) for i in idx]
         return np.stack([x for x, _ in prepared]), [f for _, f in prepared]
 
-    rows, _ = cached_rows(
+    return cached_rows(
         folder="inputs",
         key=cache_key(str(sorted(spec.to_dict().items())), images.ids),
         n=len(images),
@@ -58,4 +63,3 @@ def preprocessed(images: ImageSet, spec: InputSpec, *, progress=None, should_sto
         progress=progress,
         should_stop=should_stop,
     )
-    return rows

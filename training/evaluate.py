@@ -17,6 +17,18 @@ from .progress import JobCancelled
 BATCH = 32
 
 
+def add_face_found(metrics: dict, labels: list[str], y_true, found) -> None:
+    """Each group's share of held-out images in which the model's detector found a face."""
+    for i, label in enumerate(labels):
+        mine = np.asarray(found)[np.asarray(y_true) == i]
+        metrics["per_group"][label]["face_found"] = round(float(mine.mean()), 4) if len(mine) else None
+
+
+def record_face_found(model: ModelVersion, y_true, found) -> None:
+    add_face_found(model.metrics, list(model.label_set.labels), y_true, found)
+    model.save(update_fields=["metrics"])
+
+
 class EvaluationError(ValueError):
     """The model cannot be evaluated on that dataset; the message says why."""
 
@@ -64,10 +76,7 @@ def evaluate_model(
     metrics["intersectional"] = intersectional_metrics(
         images.labels, y_pred, labels, images.attributes, synthetic=dataset.synthetic
     )
-    found = np.asarray(found)
-    for i, label in enumerate(labels):
-        mine = found[images.labels == i]
-        metrics["per_group"][label]["face_found"] = round(float(mine.mean()), 4) if len(mine) else None
+    add_face_found(metrics, labels, images.labels, np.asarray(found))
     metrics["evaluated_on"] = {
         "dataset": dataset.key,
         "name": dataset.name,

@@ -201,7 +201,8 @@ def _run_mlp(job, progress, should_stop, echo):
 
     from inference.preprocessing import InputSpec
 
-    from .datasets import preprocessed
+    from .datasets import preprocessed, preprocessed_with_faces
+    from .evaluate import record_face_found
     from .services import DEMO_SPEC, train_and_register_mlp
 
     params = job.params
@@ -213,8 +214,8 @@ def _run_mlp(job, progress, should_stop, echo):
         return lambda done, n, spi: progress(name, offset + share * done / n, spi * (n - done))
 
     x = preprocessed(data.train, spec, progress=stage("Preparing training images", 0, 0.7), should_stop=should_stop)
-    x_test = preprocessed(data.test, spec, progress=stage("Preparing held-out images", 0.7, 0.2),
-                          should_stop=should_stop)  # fmt: skip
+    x_test, faces = preprocessed_with_faces(data.test, spec, progress=stage("Preparing held-out images", 0.7, 0.2),
+                                            should_stop=should_stop)  # fmt: skip
     if len(x) < len(data.train) or len(x_test) < len(data.test):
         raise JobCancelled("Cancelled while preparing images; the prepared ones are cached.")
     progress("Training the MLP", 0.9, None)
@@ -225,6 +226,7 @@ def _run_mlp(job, progress, should_stop, echo):
         data_source=data.data_source, synthetic_data=data.synthetic, seed=params.get("seed", 0),
         created_by=job.created_by, test_attributes=data.test.attributes,
     )  # fmt: skip
+    record_face_found(mv, data.test.labels, np.asarray(faces))
     fit, accuracy = mv.training_params["fit_seconds"], mv.metrics["overall_accuracy"]
     return mv, f"MLP trained in {fit} s; held-out accuracy {accuracy:.0%}."
 

@@ -118,3 +118,23 @@ def test_without_an_import_folder_the_page_says_how_to_set_one(client, operator,
     settings.IMPORT_DIR = ""
     page = client.get(reverse("models_and_data")).content.decode()
     assert 'id="no-import-dir"' in page and "ETHITECH_IMPORT_DIR" in page
+
+
+def test_a_model_trained_on_the_imported_photos_uses_mtcnn_and_its_card_says_where_faces_were_found(
+    client, operator, import_dir
+):  # fmt: skip
+    from training.jobs import start_job
+
+    import_item(client, "UTKFace")
+    job = start_job(kind=TrainingJob.Kind.MLP, created_by=operator, params={
+        "dataset": "utkface", "mix": {"kind": "balanced", "per_group": 4}, "test_per_group": 2,
+        "input": {"size": 16, "mode": "gray"}, "key": "utk-mlp",
+    })  # fmt: skip
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    mv = job.result
+    assert mv.input_spec["detector"] == "mtcnn"  # real photos: MTCNN unless asked otherwise
+    assert all(0 <= g["face_found"] <= 1 for g in mv.metrics["per_group"].values())
+    card = client.get(reverse("model_card", args=[mv.key])).content.decode()
+    assert "Face found</th>" in card
