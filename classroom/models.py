@@ -255,6 +255,9 @@ class Prediction(models.Model):
     claim_token = models.CharField(
         max_length=64, blank=True, help_text="The task that last claimed it: its redelivery may re-claim it at once."
     )
+    # The worker (Celery node name) holding the claim: when it stops sending heartbeats, its
+    # claims go back to the queue (classroom.services.worker_claims), within a minute.
+    claimed_by = models.CharField(max_length=200, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When its task was last sent to a queue.")
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -23,12 +23,17 @@ log = logging.getLogger(__name__)
 )
 def run_prediction(self, prediction_id: int) -> str:
     # The task id survives redelivery after a worker dies, so the rerun can re-claim its own work.
-    return predictions.run_prediction(prediction_id=prediction_id, claim_token=self.request.id or "")
+    return predictions.run_prediction(
+        prediction_id=prediction_id, claim_token=self.request.id or "", worker=self.request.hostname or ""
+    )
 
 
 @shared_task(name="classroom.sweep_stale_predictions", ignore_result=True)
 def sweep_stale_predictions() -> dict:
-    return sweeper.requeue_stale_predictions()
+    from .services.worker_claims import release_dead_claims
+
+    released = release_dead_claims()  # the workers do this too, every heartbeat
+    return {**sweeper.requeue_stale_predictions(), "released": released}
 
 
 @shared_task(name="classroom.purge_photos", ignore_result=True)

@@ -5,7 +5,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import celeryd_after_setup, worker_process_init
+from celery.signals import celeryd_after_setup, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ethitech.settings")
 
@@ -36,3 +36,11 @@ def _preload_models(**kwargs):
         logging.getLogger(__name__).exception("Preloading models failed")
     finally:
         connections.close_all()  # never share a connection opened here with another process
+
+
+@worker_ready.connect
+def _start_heartbeat(sender, **kwargs):
+    """The main process says it is alive and releases dead workers' claims (classroom.services.worker_claims)."""
+    from classroom.services.worker_claims import start_heartbeat
+
+    start_heartbeat(sender.hostname)

@@ -263,6 +263,10 @@ MODELS_PER_WORKER = {"vgg": env.int("ETHITECH_VGG_MODELS_PER_WORKER", default=1)
 PREDICTION_TIME_LIMIT = env.int("ETHITECH_PREDICTION_TIME_LIMIT", default=300)
 # The sweeper re-queues a prediction pending (since queued) or running (since claimed) this long...
 PREDICTION_STALE_SECONDS = env.int("ETHITECH_PREDICTION_STALE_SECONDS", default=900)
+# Each worker says it is alive every WORKER_HEARTBEAT_SECONDS (in the shared cache); a worker
+# silent for WORKER_DEAD_AFTER_SECONDS is dead, and the live workers put its claims back.
+WORKER_HEARTBEAT_SECONDS = env.int("ETHITECH_WORKER_HEARTBEAT_SECONDS", default=10)
+WORKER_DEAD_AFTER_SECONDS = env.int("ETHITECH_WORKER_DEAD_AFTER_SECONDS", default=20)
 # ...and marks failed, with a message, one still unanswered this long after it was submitted.
 PREDICTION_GIVE_UP_SECONDS = env.int("ETHITECH_PREDICTION_GIVE_UP_SECONDS", default=24 * 3600)
 if PREDICTION_STALE_SECONDS <= max(PREDICTION_TIME_LIMIT, PREDICTION_LEASE_SECONDS):

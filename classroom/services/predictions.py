@@ -71,7 +71,7 @@ class Result:
     error: str = ""
 
 
-def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
+def run_prediction(*, prediction_id: int, claim_token: str = "", worker: str = "") -> str:
     """Run a prediction, its siblings on the same queue and (for VGG-Face) a batch
     of pending ones to a final state. Returns the named prediction's status."""
     token = claim_token or uuid.uuid4().hex
@@ -80,7 +80,7 @@ def run_prediction(*, prediction_id: int, claim_token: str = "") -> str:
         _release_batch_members(token, keep_submission=look.submission_id)
     if not look.work:
         return look.status
-    claimed, given_up = _claim(prediction_id, token)
+    claimed, given_up = _claim(prediction_id, token, worker)
     submission_of = {c.pk: c.submission_id for c in claimed}
     stored = finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up}, submission_of)
     pending, started, found = {}, time.monotonic(), {}
@@ -154,7 +154,7 @@ def _give_up_message() -> str:
     )
 
 
-def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
+def _claim(prediction_id: int, token: str, worker: str = "") -> tuple[list[Claimed], set[int]]:
     """Mark the predictions this task will run as running under `token`.
     Returns them, and the ids among them that have used up their attempts.
 
@@ -189,7 +189,11 @@ def _claim(prediction_id: int, token: str) -> tuple[list[Claimed], set[int]]:
         if not group:
             return [], set()
         Prediction.objects.filter(pk__in=[p.pk for p in group]).update(
-            status=Prediction.Status.RUNNING, started_at=now, claim_token=token, attempts=F("attempts") + 1
+            status=Prediction.Status.RUNNING,
+            started_at=now,
+            claim_token=token,
+            claimed_by=worker,
+            attempts=F("attempts") + 1,
         )
     given_up = {p.pk for p in group if p.attempts + 1 > settings.PREDICTION_MAX_ATTEMPTS}
     return claimed, given_up
