@@ -32,7 +32,8 @@ WIDEST = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingCl
   .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
-def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # noqa: F811
+def lesson_pages(demo_models) -> tuple[list[str], list[str]]:
+    """A class with data in every page a lesson uses: (teacher's pages, student's pages)."""
     teacher = factories.TeacherFactory(username="phone-teacher")
     classroom = factories.ClassroomFactory(teacher=teacher, name="Phone class")
     student = factories.enrol(classroom, factories.StudentFactory(username="phone-student", created_by=teacher))
@@ -74,6 +75,11 @@ def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # no
         f"/models/{card}/", "/join/", "/account/password/", f"/a/{a.public_id}/audits/",
         f"/audits/{audit.public_id}/",
     ]  # fmt: skip
+    return teacher_pages, student_pages
+
+
+def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # noqa: F811
+    teacher_pages, student_pages = lesson_pages(demo_models)
     url = live_server.url
     widths = {}
     for username, password, pages in (
