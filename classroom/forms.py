@@ -246,12 +246,15 @@ class MixForm(forms.Form):
 
 class TrainingJobForm(MixForm):
     kind = forms.ChoiceField(
-        choices=TrainingJob.Kind.choices,
+        # What a teacher trains here (lab models, evaluations and imports start elsewhere).
+        choices=[(k.value, k.label) for k in (TrainingJob.Kind.MLP, TrainingJob.Kind.VGG_HEAD,
+                                              TrainingJob.Kind.VGG_FINETUNE)],  # fmt: skip
         label="Model family",
         help_text=(
-            "MLP: quick, on the CPU. VGG-Face head: features of a frozen VGG-Face base, cached once, then a small "
-            "head (CPU). VGG-Face fine-tune: also trains fc6 and fc7; it runs on the gpu queue, so it waits "
-            "until a GPU worker is running."
+            "MLP: a small model, trained in seconds on the server's processor. VGG-Face head: reuses a large "
+            "face model as it is and trains only its last step, in minutes. VGG-Face fine-tune: also retrains the "
+            "large model's top layers; it needs a graphics card, so it waits until the server's GPU worker runs. "
+            "The model card has the technical detail."
         ),
     )
     base = forms.ModelChoiceField(

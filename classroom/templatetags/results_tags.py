@@ -117,3 +117,18 @@ def few_rate(pair, student_view):
     if student_view and hidden(count):
         return "—"
     return pct(rate)
+
+
+@register.filter
+def in_words(details: dict) -> str:
+    """An audit-log entry's details for people: "account deleted: yes", not "account_deleted: True"."""
+    def word(v):
+        return "yes" if v is True else "no" if v is False else v
+
+    return ", ".join(f"{str(k).replace('_', ' ')}: {word(v)}" for k, v in (details or {}).items())
+
+
+@register.simple_tag
+def lockout_minutes() -> int:
+    """How long a locked login waits, in whole minutes (django-axes' own value prints as PT15M)."""
+    return max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
