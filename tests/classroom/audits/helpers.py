@@ -31,3 +31,14 @@ def collection_of(counts: list[int]) -> dict[str, bytes]:
             entries[f"photos/img_{n:04d}.png"] = face_png(group, i)
             n += 1
     return entries
+
+
+def run_workers(audit, committed):
+    """What the workers do, in this process: clean the uploads, then each family's models."""
+    from classroom.audits import services
+
+    services.prepare(audit.pk)
+    for family in ("mlp", "vgg"):
+        committed(services.answer_queue, audit.pk, family)
+    audit.refresh_from_db()
+    return audit

@@ -5,21 +5,12 @@ import pytest
 
 from classroom.audits import services
 from classroom.models import CollectionAudit
-from tests.classroom.audits.helpers import collection_of, zip_upload
+from tests.classroom.audits.helpers import collection_of, run_workers, zip_upload
 from tests.helpers import media_files
 
 pytestmark = pytest.mark.usefixtures("fresh_registry")
 
 TRUTH = [0.6, 0.1, 0.1, 0.1, 0.1]
-
-
-def _run_all(audit, committed):
-    """What the workers do, in this process: clean the uploads, then each family's models."""
-    services.prepare(audit.pk)
-    for family in ("mlp", "vgg"):
-        committed(services.answer_queue, audit.pk, family)
-    audit.refresh_from_db()
-    return audit
 
 
 @pytest.fixture
@@ -37,7 +28,7 @@ def known_audit(classroom, sturdier_demo_models, committed):
     classroom.save()
     upload = zip_upload(collection_of([int(300 * t) for t in TRUTH]))
     audit = services.create_audit(assignment=assignment, user=classroom.teacher, uploads=[upload])
-    return _run_all(audit, committed)
+    return run_workers(audit, committed)
 
 
 def test_the_corrected_estimate_undoes_the_10x_models_bias(known_audit):

@@ -13,7 +13,7 @@ from classroom.audits import services
 from classroom.models import CollectionAudit, GalleryImage
 from classroom.services import gallery
 from tests import factories
-from tests.classroom.audits.helpers import face_png, zip_upload
+from tests.classroom.audits.helpers import face_png, run_workers, zip_upload
 from training.importers.synthetic import import_synthetic
 
 pytestmark = pytest.mark.usefixtures("fresh_registry")
@@ -32,14 +32,6 @@ def with_gallery(assignment):
     gallery.publish_gallery(classroom=assignment.classroom, teacher=assignment.classroom.teacher, dataset=dataset,
                             per_group=6)  # fmt: skip
     return assignment
-
-
-def run_workers(audit, committed):
-    services.prepare(audit.pk)
-    for family in ("mlp", "vgg"):
-        committed(services.answer_queue, audit.pk, family)
-    audit.refresh_from_db()
-    return audit
 
 
 def test_a_teacher_builds_a_gallery_collection_and_sees_the_real_make_up(client, with_gallery, committed):
