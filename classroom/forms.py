@@ -244,11 +244,13 @@ class MixForm(forms.Form):
         return d
 
 
+# What a teacher trains on the Training page (lab models, evaluations and imports start elsewhere).
+TEACHER_TRAINS = (TrainingJob.Kind.MLP, TrainingJob.Kind.VGG_HEAD, TrainingJob.Kind.VGG_FINETUNE)
+
+
 class TrainingJobForm(MixForm):
     kind = forms.ChoiceField(
-        # What a teacher trains here (lab models, evaluations and imports start elsewhere).
-        choices=[(k.value, k.label) for k in (TrainingJob.Kind.MLP, TrainingJob.Kind.VGG_HEAD,
-                                              TrainingJob.Kind.VGG_FINETUNE)],  # fmt: skip
+        choices=[(k.value, k.label) for k in TEACHER_TRAINS],
         label="Model family",
         help_text=(
             "MLP: a small model, trained in seconds on the server's processor. VGG-Face head: reuses a large "

@@ -122,6 +122,7 @@ def few_rate(pair, student_view):
 @register.filter
 def in_words(details: dict) -> str:
     """An audit-log entry's details for people: "account deleted: yes", not "account_deleted: True"."""
+
     def word(v):
         return "yes" if v is True else "no" if v is False else v
 
