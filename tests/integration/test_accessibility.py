@@ -38,5 +38,15 @@ def test_no_serious_or_critical_axe_violation(browser, live_server, demo_models)
                         where = "; ".join(n["target"][0] for n in v["nodes"][:3])
                         problems.append(f"{size['width']}px {username} {path}: {v['id']} ({v['impact']}) {where}")
             page.close()
+    # Keyboard: the first Tab reaches a visible skip link, which moves the focus to the content.
+    page = browser.new_page(viewport=PHONE)
+    login(page, live_server.url, "phone-student", "pw-student-123")
+    page.goto(live_server.url + student_pages[2])
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.textContent, document.activeElement.getBoundingClientRect().top]")
+    assert focused[0] == "Skip to the content" and focused[1] >= 0, focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.close()
     print(f"axe: {checked} pages checked (2 roles, 2 widths), {len(problems)} serious or critical violations")
     assert not problems, "\n".join(problems)
