@@ -27,7 +27,10 @@ import numpy as np
 
 METHODS = ("raw", "adjusted", "em")
 REDRAW_SCALE = 1  # redrawn counts are rounded at the real sample's size (see _redraw)
-NO_HELD_OUT = "This model has no held-out evaluation, so its errors are unknown: only the raw count is possible."
+NO_HELD_OUT = (
+    "This model was never tested on pictures whose groups were known, so its mistakes are unknown: "
+    "only counting its top guesses is possible."
+)
 
 
 def _quantifiers(n_classes: int):

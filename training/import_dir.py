@@ -40,8 +40,8 @@ class Item:
 
     @property
     def importable(self) -> bool:
-        # A race model of another class count can be imported once its class names are given.
-        return bool(self.kind) and (not self.problem or self.kind == "race_model")
+        # A readable race model of another class count can be imported once its class names are given.
+        return bool(self.kind) and (not self.problem or self.options.get("needs_labels", False))
 
 
 KIND_NAMES = {
@@ -96,7 +96,8 @@ def _weights(path: Path) -> Item:
         return Item(path.name, "vggface_base", f"{size}, {outputs} identities")
     labels = DEEPFACE_RACE_LABELS if outputs == 6 else ""
     problem = "" if labels else f"It has {outputs} classes: give their names in the file's order."
-    return Item(path.name, "race_model", f"{size}, {outputs} classes", {"labels": labels}, problem)
+    options = {"labels": labels, "needs_labels": not labels}
+    return Item(path.name, "race_model", f"{size}, {outputs} classes", options, problem)
 
 
 def scan() -> list[Item]:

@@ -14,7 +14,7 @@ from ..models import Assignment, CollectionAudit, GalleryImage, User
 METHOD_NAMES = {
     "raw": "Counting top guesses",
     "adjusted": "Corrected (error table)",
-    "em": "Corrected (EM)",
+    "em": "Corrected (step by step)",
 }
 
 
@@ -119,6 +119,7 @@ def report(audit: CollectionAudit) -> dict:
                 "training_total": sum(mix) if mix else None,
                 "off": off,
                 "faces_found": run.faces_found,
+                "no_face": run.done - run.faces_found,
                 "answered": run.done,
             }
         )

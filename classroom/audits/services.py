@@ -22,7 +22,6 @@ from django.utils import timezone
 from inference.models import ModelVersion
 
 from ..models import Assignment, CollectionAudit, CollectionAuditRun, GalleryImage, User
-from ..services.submissions import CONSENT_MISSING
 from . import collection
 
 log = logging.getLogger(__name__)
@@ -102,7 +101,12 @@ def create_audit(
     if gallery_counts and not user.is_teacher:
         raise AuditError("Only the teacher builds collections from the class gallery.")
     if uploads and not assignment.classroom.consent_confirmed:
-        raise AuditError(CONSENT_MISSING)
+        raise AuditError(
+            "Your teacher has not yet confirmed the school's consent policy for this class, so photos cannot be "
+            "audited yet. Please ask your teacher."
+            if not user.is_teacher
+            else "Confirm the school's consent policy on the class page first: uploaded photos need it."
+        )
     if CollectionAudit.objects.filter(created_by=user, status=Status.RUNNING).exists():
         raise AuditError("Your last audit is still running. Wait for it to finish, or cancel it, first.")
     title = (title or "").strip()[:120]
@@ -236,9 +240,14 @@ def answer_queue(audit_id: int, family: str, *, chunk: int | None = None) -> boo
                 continue
             try:
                 outcomes = predict_photos(model_version=run.model_version, sources=todo)
-            except (ModelArtifactError, OSError, ValueError, RuntimeError) as exc:
+            except (ModelArtifactError, OSError, ValueError, RuntimeError):
                 log.exception("Audit %s: model %s failed", audit_id, run.model_version.key)
-                _end_run(run, RunStatus.FAILED, error=f"This model could not answer: {exc}")
+                _end_run(
+                    run,
+                    RunStatus.FAILED,
+                    error="This model could not answer. Tell the person who runs "
+                    "the platform: its file may be missing or damaged.",
+                )  # the details are in the log
                 runs.remove(run)
                 continue
             labels = run.model_version.labels

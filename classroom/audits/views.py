@@ -57,6 +57,9 @@ def audit_settings(request, public_id):
         if assignment.audits_enabled
         else "Students can no longer start audits.",
     )
+    if assignment.audits_enabled and not assignment.classroom.consent_confirmed:
+        messages.warning(request, "Confirm the school's consent policy on the class page: until then, students "
+                         "cannot upload photos to audit.")  # fmt: skip
     return redirect("audits", public_id=public_id)
 
 

@@ -2,6 +2,8 @@
 with data in it (a lesson experiment, answered gallery tests, the lab with a trained model), in
 Debian's Chromium. Tables scroll inside their own region instead."""
 
+from unittest import mock
+
 import pytest
 
 from classroom.audits import services as audits
@@ -44,7 +46,10 @@ def lesson_pages(demo_models) -> tuple[list[str], list[str]]:
               "results_visibility": "immediate"}  # fmt: skip
     a = lesson_services.create_experiment(classroom=classroom, lesson=lesson, **fields)
     lab.configure_lab(assignment=a, enabled=True, dataset=dataset, mixes=["balanced", "k_times"], images_per_model=50)
-    trained = lab.start_lab_model(assignment=a, student=student, name="Mine", kind="balanced")
+    # Trained here, not also by a worker a previous test left running on the `training` queue: two
+    # runs of one job at once would register two versions of the model.
+    with mock.patch("training.jobs._enqueue"):
+        trained = lab.start_lab_model(assignment=a, student=student, name="Mine", kind="balanced")
     run_job(trained.job_id)
     trained.refresh_from_db()
     sub = None
