@@ -7,6 +7,17 @@ import numpy as np
 from inference.stats import wilson_interval  # one definition, shared with class results
 
 
+def accuracy_cell(correct: int, n: int) -> dict:
+    """{n, accuracy, ci_low, ci_high} of `correct` right answers out of `n` (95% Wilson interval)."""
+    low, high = wilson_interval(correct, n)
+    return {
+        "n": n,
+        "accuracy": round(correct / n, 4) if n else None,
+        "ci_low": None if low is None else round(low, 4),
+        "ci_high": None if high is None else round(high, 4),
+    }
+
+
 def per_group_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
     """Metrics per true group. `accuracy` of a group is the share of its images
     classified as that group (its recall); `precision` is the share of answers
@@ -22,12 +33,8 @@ def per_group_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str])
     groups = {}
     for i, label in enumerate(labels):
         total, correct, answered = int(confusion[i].sum()), int(confusion[i, i]), int(confusion[:, i].sum())
-        low, high = wilson_interval(correct, total)
         groups[label] = {
-            "n": total,
-            "accuracy": round(correct / total, 4) if total else None,
-            "ci_low": None if low is None else round(low, 4),
-            "ci_high": None if high is None else round(high, 4),
+            **accuracy_cell(correct, total),
             "precision": round(correct / answered, 4) if answered else None,
             "recall": round(correct / total, 4) if total else None,
         }
@@ -71,14 +78,7 @@ def intersectional_metrics(y_true, y_pred, labels: list[str], attributes: dict[s
             row = {}
             for kind in kinds:
                 mask = (y_true == g) & (values == kind)
-                n, correct = int(mask.sum()), int(right[mask].sum())
-                low, high = wilson_interval(correct, n)
-                row[kind] = {
-                    "n": n,
-                    "accuracy": round(correct / n, 4) if n else None,
-                    "ci_low": None if low is None else round(low, 4),
-                    "ci_high": None if high is None else round(high, 4),
-                }
+                row[kind] = accuracy_cell(int(right[mask].sum()), int(mask.sum()))
             cells[label] = row
         out[attribute] = {"name": names.get(attribute, attribute), "values": kinds, "cells": cells}
     return out

@@ -366,24 +366,14 @@ def purge(now) -> int:
         "pk", flat=True
     ):
         fail(audit_id, "The audit stopped before the models could answer. Start it again.")
-    try:
-        _, names = default_storage.listdir(AUDIT_DIR)
-    except FileNotFoundError:
-        return 0
-    referenced = set()
-    for files, incoming in CollectionAudit.objects.filter(status=Status.RUNNING).values_list("files", "incoming"):
-        referenced.update(files)
-        referenced.update(item["name"] for item in incoming)
-    removed = 0
-    for name in names:
-        path = f"{AUDIT_DIR}/{name}"
-        if path in referenced:
-            continue
-        try:
-            if default_storage.get_modified_time(path) > now - timedelta(minutes=10):
-                continue  # may belong to an audit being created right now
-            default_storage.delete(path)
-            removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
+    from ..services.retention import delete_unreferenced_files
+
+    def running_audits_files(paths) -> set[str]:
+        referenced = set()
+        for files, incoming in CollectionAudit.objects.filter(status=Status.RUNNING).values_list("files", "incoming"):
+            referenced.update(files)
+            referenced.update(item["name"] for item in incoming)
+        return referenced
+
+    # A file younger than ten minutes may belong to an audit being created right now.
+    return delete_unreferenced_files(AUDIT_DIR, running_audits_files, now, grace=timedelta(minutes=10))

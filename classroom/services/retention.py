@@ -60,18 +60,25 @@ def purge_photos(*, now=None) -> dict:
 
 def delete_orphan_files(folder: str, model, now) -> int:
     """Delete files in `folder` that no row of `model` refers to (by its `photo`)."""
+    return delete_unreferenced_files(
+        folder, lambda paths: set(model.objects.filter(photo__in=paths).values_list("photo", flat=True)), now
+    )
+
+
+def delete_unreferenced_files(folder: str, referenced, now, grace=ORPHAN_GRACE) -> int:
+    """Delete files in `folder` older than `grace` that are not in `referenced(paths)`."""
     try:
         _, names = default_storage.listdir(folder)
     except FileNotFoundError:
         return 0
     paths = [f"{folder}/{n}" for n in names]
-    referenced = set(model.objects.filter(photo__in=paths).values_list("photo", flat=True))
+    kept = referenced(paths)
     removed = 0
     for path in paths:
-        if path in referenced:
+        if path in kept:
             continue
         try:
-            if default_storage.get_modified_time(path) > now - ORPHAN_GRACE:
+            if default_storage.get_modified_time(path) > now - grace:
                 continue
             default_storage.delete(path)
             removed += 1
