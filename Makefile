@@ -15,7 +15,7 @@ DEMO_PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ethitech)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: venv demo test lint format browser-deps run-worker clean bench-inference bench-training bench-audit
+.PHONY: venv messages demo test lint format browser-deps run-worker clean bench-inference bench-training bench-audit
 
 venv: $(VENV_HOME)/.complete
 	@if [ "$$(readlink $(VENV) 2>/dev/null)" != "$(VENV_HOME)" ]; then rm -rf $(VENV); ln -s $(VENV_HOME) $(VENV); fi
@@ -36,7 +36,16 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-demo: venv
+# Translations: locale/*/LC_MESSAGES/*.po are the source; the .mo files are built here,
+# never committed. GNU gettext's msgfmt is installed from Debian's packages when missing.
+messages: venv
+	@if ! command -v msgfmt >/dev/null; then \
+		echo "Installing GNU gettext (msgfmt) for the translations..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	fi
+	$(MANAGE) compilemessages -v0 --ignore .venv --ignore var
+
+demo: venv messages
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) train_demo_models --skip-existing
@@ -72,7 +81,7 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv browser-deps lint
+test: venv messages browser-deps lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
 # Benchmarks print numbers; they are not tests. They need PostgreSQL and Redis.

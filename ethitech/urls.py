@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
+from django.views.decorators.http import require_POST
+from django.views.i18n import JavaScriptCatalog, set_language
 
 password_pages = [
     # Any signed-in user changes their own password (it ends their API tokens too).
@@ -18,7 +20,15 @@ password_pages = [
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]
 
+language_pages = [
+    # The switcher posts here; the choice is kept in a cookie (LANGUAGE_COOKIE_AGE).
+    path("language/", require_POST(set_language), name="set_language"),
+    # The JavaScript files' messages in the page's language (gettext() in static/js).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+]
+
 urlpatterns = [
+    *language_pages,
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     *password_pages,

@@ -53,6 +53,8 @@ class Route:
 ROUTES = {
     # accounts
     "login": Route(PUBLIC, ANY),
+    "set_language": Route(PUBLIC, ("POST",)),
+    "javascript-catalog": Route(PUBLIC),
     "password_change": Route(LOGGED_IN, ANY),
     "password_change_done": Route(LOGGED_IN),
     "password_reset": Route(PUBLIC, ANY),
