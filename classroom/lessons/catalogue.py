@@ -4,15 +4,21 @@ A lesson is a folder `<slug>/` holding `lesson.yaml` (the manifest), `student_st
 `teacher_guide.md` and `background.md`. Folders live in settings.LESSON_DIRS (the
 project's own `classroom/lessons/library/` by default). A broken template is reported by
 `manage.py check` naming its file (see checks.py); pages only ever see valid lessons.
+
+Translations: a subfolder named after a language of settings.LANGUAGES (`es/`) holds the
+same four files with only the words changed; the machine fields (models, questions' kinds,
+goals) must match the original. Pages get the lesson in the active language, or the
+original where no translation exists.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from django.conf import settings
+from django.utils.translation import get_language
 
 # What a lesson may ask for: the model roles roles.py knows how to find, and the
 # prediction questions outcomes.py knows how to check against the class's results.
@@ -63,6 +69,19 @@ class Lesson:
     perception_activity: bool = False
     audits: bool = False  # an "Audit a collection" step: students may audit (classroom.audits)
     folder: Path = field(default=Path("."), compare=False)
+    language: str = "en"  # the language of this copy's words
+    # Other languages' copies, by code (only on the original).
+    translations: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def in_language(self, code: str | None) -> "Lesson":
+        """This lesson in `code` ("es", "es-mx" -> "es"), or the original when there is no translation."""
+        if not code:
+            return self
+        return self.translations.get(code.lower().split("-")[0], self)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return (self.language, *self.translations)
 
     @property
     def allow_uploads(self) -> bool:
@@ -96,8 +115,37 @@ def _check_question(path: Path, i: int, q, roles: tuple[str, ...]) -> dict:
 
 
 def load_lesson(folder: Path) -> Lesson:
-    """Read and validate one lesson folder; raises LessonError naming the broken file."""
+    """Read and validate one lesson folder and its translations; raises LessonError naming the broken file."""
     folder = Path(folder)
+    lesson = _load_original(folder)
+    codes = [code for code, _ in settings.LANGUAGES if code != lesson.language and (folder / code).is_dir()]
+    return replace(lesson, translations={code: _load_translation(folder / code, lesson, code) for code in codes})
+
+
+# Fields a translation copies from the original: only the words may differ.
+_MACHINE_FIELDS = ("slug", "version", "duration_minutes", "models", "photo_source", "tests_goal")
+
+
+def _load_translation(folder: Path, original: Lesson, code: str) -> Lesson:
+    lesson = _load_original(folder, expected_slug=original.slug, guide_sections=None)
+    manifest = folder / "lesson.yaml"
+    for name in _MACHINE_FIELDS + ("perception_activity", "audits"):
+        if getattr(lesson, name) != getattr(original, name):
+            _fail(
+                manifest,
+                f"`{name}` must be the same as in the original lesson.yaml (a translation changes words only).",
+            )
+    kinds = [(q["kind"], q.get("model_role")) for q in lesson.prediction_questions]
+    if kinds != [(q["kind"], q.get("model_role")) for q in original.prediction_questions]:
+        _fail(manifest, "`prediction_questions` must have the same kinds, in the same order, as the original.")
+    if len(lesson.reflection_questions) != len(original.reflection_questions):
+        _fail(manifest, "`reflection_questions` must have as many questions as the original.")
+    if len(lesson.guide_sections()) != len(GUIDE_SECTIONS):
+        _fail(folder / "teacher_guide.md", f"needs the original's {len(GUIDE_SECTIONS)} `## ` sections, in order.")
+    return replace(lesson, language=code, folder=original.folder)
+
+
+def _load_original(folder: Path, expected_slug: str | None = None, guide_sections=GUIDE_SECTIONS) -> Lesson:
     for name in FILES:
         if not (folder / name).is_file():
             _fail(folder / name, "missing (a lesson needs " + ", ".join(FILES) + ").")
@@ -117,8 +165,10 @@ def load_lesson(folder: Path) -> Lesson:
     unknown = set(data) - set(REQUIRED) - {"perception_activity", "audits"}
     if unknown:
         _fail(manifest_path, f"unknown key(s) {', '.join(sorted(unknown))}.")
-    if data["slug"] != folder.name:
-        _fail(manifest_path, f"`slug` ({data['slug']!r}) must equal the folder name ({folder.name!r}).")
+    if data["slug"] != (expected_slug or folder.name):
+        _fail(
+            manifest_path, f"`slug` ({data['slug']!r}) must equal the folder name ({expected_slug or folder.name!r})."
+        )
     roles = tuple(data["models"])
     if not roles or any(r not in MODEL_ROLES for r in roles) or len(set(roles)) != len(roles):
         _fail(manifest_path, f"`models` must list distinct roles among {', '.join(MODEL_ROLES)} (got {roles}).")
@@ -135,7 +185,7 @@ def load_lesson(folder: Path) -> Lesson:
         if not text:
             _fail(folder / name, "is empty.")
     headings = [h for h, _ in re.findall(r"^## +(.+?)\s*$()", md["teacher_guide.md"], flags=re.M)]
-    if tuple(headings) != GUIDE_SECTIONS:
+    if guide_sections is not None and tuple(headings) != guide_sections:
         _fail(folder / "teacher_guide.md", f"needs exactly these `## ` sections, in order: {', '.join(GUIDE_SECTIONS)}")
     allowed = {"majority_group", "k", "groups", "tests_goal"} | {f"model:{r}" for r in roles}
     placed = [("student_steps.md", md["student_steps.md"])] + [
@@ -203,10 +253,14 @@ def _catalogue(dirs: tuple[str, ...]) -> dict[str, Lesson]:
     return lessons
 
 
-def all_lessons() -> list[Lesson]:
-    """The valid lessons, in folder order (a broken one is left out, never a 500)."""
-    return list(_catalogue(tuple(str(d) for d in settings.LESSON_DIRS)).values())
+def all_lessons(language: str | None = None) -> list[Lesson]:
+    """The valid lessons, in folder order (a broken one is left out, never a 500), in `language`
+    (default: the request's active language) where translated."""
+    language = language or get_language()
+    return [lesson.in_language(language) for lesson in _catalogue(tuple(str(d) for d in settings.LESSON_DIRS)).values()]
 
 
-def get_lesson(slug: str) -> Lesson | None:
-    return _catalogue(tuple(str(d) for d in settings.LESSON_DIRS)).get(slug or "")
+def get_lesson(slug: str, language: str | None = None) -> Lesson | None:
+    """One lesson in `language` (default: the active language) where translated, else the original."""
+    lesson = _catalogue(tuple(str(d) for d in settings.LESSON_DIRS)).get(slug or "")
+    return lesson.in_language(language or get_language()) if lesson else None

@@ -16,6 +16,7 @@ from ..views.access import teacher_required
 from . import catalogue, services
 from . import selectors as lesson_selectors
 from .forms import AssignmentForm, LessonAnswersForm
+from .localize import show_in_language
 from .roles import cast, follow
 
 # --- The lesson library (teachers) ----------------------------------------------------------
@@ -274,6 +275,7 @@ def discussion_sheet(request, public_id):
 
 
 def _lesson_page_context(request, assignment) -> dict:
+    show_in_language(assignment)
     lesson = catalogue.get_lesson(assignment.lesson_key)
     progress = lesson_selectors.progress(assignment)
     context = {

@@ -17,6 +17,7 @@ from ..forms import GalleryPickForm, NoteForm, SubmissionForm
 from ..lessons import answers as lesson_answers
 from ..lessons import catalogue
 from ..lessons import selectors as lesson_selectors
+from ..lessons.localize import show_in_language
 from ..lessons.views import answer_forms
 from ..markup import render_markdown
 from ..services import classes, submissions
@@ -48,6 +49,7 @@ def _student_context(request, assignment, gallery, form, gallery_form) -> dict:
 
 
 def _assignment_page(request, assignment, form=None, status=200, gallery_form=None, preview=False):
+    show_in_language(assignment)
     gallery = selectors.gallery_for(assignment)
     context = {
         "assignment": assignment,
@@ -109,7 +111,7 @@ def _answers(submission):
 @login_required
 def submission_detail(request, public_id):
     submission = selectors.submission_for(request.user, public_id)
-    assignment = submission.assignment
+    assignment = show_in_language(submission.assignment)
     mine = submission.student_id == request.user.pk
     progress = lesson_selectors.my_progress(assignment, request.user) if mine else None
     return render(
