@@ -28,12 +28,13 @@ def _casting(assignment: Assignment) -> Casting:
     return Casting(models={role: models[key] for role, key in keys.items() if key in models})
 
 
-def _texts(lesson: catalogue.Lesson, casting: Casting, tests_goal: int) -> dict:
+def _texts(lesson: catalogue.Lesson, casting: Casting) -> dict:
     # fill() words its defaults ("the group it saw most") in the lesson's language too.
     with translation.override(lesson.language):
 
         def f(text):
-            return fill(text, casting=casting, tests_goal=tests_goal)
+            # As experiment_defaults() filled them: with the lesson's goal, whatever the teacher set.
+            return fill(text, casting=casting, tests_goal=lesson.tests_goal)
 
         return {
             "title": f(lesson.experiment_title),
@@ -55,8 +56,8 @@ def show_in_language(assignment: Assignment, language: str | None = None) -> Ass
     if len(original.languages) < 2:
         return assignment
     casting = _casting(assignment)
-    known = [_texts(original.in_language(code), casting, assignment.tests_goal) for code in original.languages]
-    target = _texts(wanted, casting, assignment.tests_goal)
+    known = [_texts(original.in_language(code), casting) for code in original.languages]
+    target = _texts(wanted, casting)
 
     def unedited(stored, key, i=None):
         return any(_norm(stored) == _norm(t[key] if i is None else t[key][i]) for t in known)

@@ -83,27 +83,97 @@ def lesson_pages(demo_models) -> tuple[list[str], list[str]]:
     return teacher_pages, student_pages
 
 
-def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # noqa: F811
+# Routes that answer with something other than a page (files, JSON, redirects after a POST).
+NOT_PAGES = {"javascript-catalog", "set_language", "logout", "api-schema", "submission_photo", "gallery_image",
+             "answers_csv", "export_csv", "evaluate_model"}  # fmt: skip
+
+
+def every_page(demo_models) -> dict[str, list[str]]:
+    """Every page of the site, for each role that may see it: {"anonymous"|"phone-teacher"|"phone-student": paths}.
+
+    The lesson's pages with data, plus accounts, confirmations, the operator's page and the
+    public pages. test_every_page_route_is_checked fails when a new page route is missing here.
+    """
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from classroom.models import Assignment, User
+    from training.models import TrainingJob
+
     teacher_pages, student_pages = lesson_pages(demo_models)
-    url = live_server.url
-    widths = {}
-    for username, password, pages in (
-        ("phone-teacher", "pw-teacher-123", teacher_pages),
-        ("phone-student", "pw-student-123", student_pages),
-    ):
-        page = browser.new_page(viewport=PHONE)
-        login(page, url, username, password)
-        for path in pages:
+    teacher = User.objects.get(username="phone-teacher")
+    teacher.is_staff = True  # an operator too: the Models and data page
+    teacher.save(update_fields=["is_staff"])
+    student = User.objects.get(username="phone-student")
+    a = Assignment.objects.get(classroom__teacher=teacher)
+    c, job = a.classroom, TrainingJob.objects.create(kind=TrainingJob.Kind.MLP, created_by=teacher)
+    uid, token = urlsafe_base64_encode(force_bytes(teacher.pk)), default_token_generator.make_token(teacher)
+    teacher_pages += [
+        f"/c/{c.public_id}/logins/", f"/c/{c.public_id}/students/{student.public_id}/delete/",
+        f"/c/{c.public_id}/delete/", f"/a/{a.public_id}/delete/", "/training/data/",
+        f"/training/jobs/{job.public_id}/", "/account/password/", "/account/password/done/",
+        *[f"/lessons/{lesson.slug}/" for lesson in catalogue.all_lessons()],
+    ]  # fmt: skip
+    public = ["/login/", "/signup/", "/password-reset/", "/password-reset/sent/", f"/reset/{uid}/{token}/",
+              "/reset/done/", "/privacy/", "/api/docs/"]  # fmt: skip
+    return {"anonymous": public, "phone-teacher": list(dict.fromkeys(teacher_pages)), "phone-student": student_pages}
+
+
+PASSWORDS = {"phone-teacher": "pw-teacher-123", "phone-student": "pw-student-123"}
+
+
+def visit_every_page(browser, url: str, pages: dict, viewport: dict, check, locale="en-US") -> int:  # noqa: F811
+    """Open every page as its role at `viewport`, the browser asking for `locale`, and call
+    check(page, role, path); returns the count."""
+    n = 0
+    for role, paths in pages.items():
+        context = browser.new_context(viewport=viewport, locale=locale)
+        page = context.new_page()
+        if role != "anonymous":
+            login(page, url, role, PASSWORDS[role])
+        for path in paths:
             response = page.goto(url + path)
-            assert response.status == 200, (username, path, response.status)
+            assert response.status == 200, (role, path, response.status)
             page.wait_for_timeout(150)  # charts lay themselves out
-            widths[f"{username} {path}"] = page.evaluate("document.documentElement.scrollWidth")
-            # A region that scrolls sideways can be reached with the keyboard (scroll-regions.js).
-            unreachable = page.evaluate(UNREACHABLE)
-            assert not unreachable, (username, path, unreachable)
-            if widths[f"{username} {path}"] > PHONE["width"]:
-                print(path, page.evaluate(WIDEST))
-        page.close()
+            check(page, role, path)
+            n += 1
+        context.close()
+    return n
+
+
+def test_every_page_route_is_checked(demo_models):
+    """Every route that shows a page is in every_page(), so the axe and width checks reach it."""
+    from django.urls import URLResolver, get_resolver, resolve
+
+    from tests.test_access_matrix import ROUTES
+
+    def names(resolver):
+        for p in resolver.url_patterns:
+            yield from names(p) if isinstance(p, URLResolver) else [p.name]
+
+    pages = {r for r in names(get_resolver()) if r and not ROUTES[r].api and r not in NOT_PAGES}
+    pages -= {r for r in pages if ROUTES[r].methods == ("POST",)}
+    pages -= {r for r in pages if r.endswith(("_status", "_json", "_composition")) or r == "training_composition"}
+    visited = {resolve(path.split("?")[0]).url_name for paths in every_page(demo_models).values() for path in paths}
+    assert not pages - visited, f"pages no browser check visits: {sorted(pages - visited)}"
+
+
+def test_no_page_is_wider_than_a_phone(browser, live_server, demo_models):  # noqa: F811
+    widths = {}
+
+    def measure(page, role, path):
+        path = f"{path} ({page.evaluate('document.documentElement.lang')})"
+        widths[f"{role} {path}"] = page.evaluate("document.documentElement.scrollWidth")
+        # A region that scrolls sideways can be reached with the keyboard (scroll-regions.js).
+        unreachable = page.evaluate(UNREACHABLE)
+        assert not unreachable, (role, path, unreachable)
+        if widths[f"{role} {path}"] > PHONE["width"]:
+            print(path, page.evaluate(WIDEST))
+
+    pages = every_page(demo_models)
+    for locale in ("en-US", "es-ES"):  # Spanish words are longer
+        visit_every_page(browser, live_server.url, pages, PHONE, measure, locale=locale)
     too_wide = {p: w for p, w in widths.items() if w > PHONE["width"]}
     print(f"{len(widths)} pages checked at {PHONE['width']} px")
     assert not too_wide, "\n".join(f"{p}: {w}" for p, w in too_wide.items())
