@@ -4,10 +4,15 @@
 (function () {
   "use strict";
   const PALETTE = ["#2457c5", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a", "#0b7285", "#5c940d", "#e67700"];
-  const pct = (v) => (v === null || v === undefined ? "—" : Math.round(v * 100) + "%");
+  // Numbers and percentages in the page's language ("81%" in English, "81 %" in Spanish).
+  const lang = document.documentElement.lang || undefined;
+  const percent = (share, digits) => share.toLocaleString(lang, { style: "percent", maximumFractionDigits: digits });
+  const num = (n) => (typeof n === "number" ? n.toLocaleString(lang) : n);
+  const pct = (v) => (v === null || v === undefined ? "—" : percent(v, 0));
   const asPct = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
-  const percentAxis = (title) => ({ min: 0, max: 100, title: { display: true, text: title }, ticks: { callback: (v) => v + "%" } });
-  const base = () => ({ responsive: true, maintainAspectRatio: false, animation: { duration: 250 } });
+  const axisPct = (v) => percent(v / 100, 1); // axis values and asPct() are already 0..100
+  const percentAxis = (title) => ({ min: 0, max: 100, title: { display: true, text: title }, ticks: { callback: axisPct } });
+  const base = () => ({ responsive: true, maintainAspectRatio: false, animation: { duration: 250 }, locale: lang });
 
   function accuracy(model) {
     const groups = model.groups;
@@ -18,7 +23,7 @@
         datasets: [
           {
             type: "bar",
-            label: "95% interval",
+            label: interpolate(gettext("%(level)s interval"), { level: pct(0.95) }, true),
             data: groups.map((g) => (g.low === null ? null : [asPct(g.low), asPct(g.high)])),
             backgroundColor: "rgba(36, 87, 197, 0.25)",
             borderColor: "rgba(36, 87, 197, 0.7)",
@@ -27,7 +32,7 @@
           },
           {
             type: "line",
-            label: "Accuracy",
+            label: gettext("Accuracy"),
             data: groups.map((g) => asPct(g.accuracy)),
             showLine: false,
             clip: false, // a point at 0% or 100% is drawn whole
@@ -41,17 +46,19 @@
       },
       options: {
         ...base(),
-        scales: { y: percentAxis("Accuracy") },
+        scales: { y: percentAxis(gettext("Accuracy")) },
         plugins: {
           tooltip: {
             callbacks: {
               label: (ctx) => {
                 const g = groups[ctx.dataIndex];
-                return ctx.datasetIndex === 0
-                  ? `95% interval ${pct(g.low)}–${pct(g.high)}`
-                  : g.enough
-                    ? `Accuracy ${pct(g.accuracy)} (${g.images_correct} of ${g.images} images)`
-                    : `Not enough tests yet (${g.images} images)`;
+                const values = { level: pct(0.95), low: pct(g.low), high: pct(g.high), rate: pct(g.accuracy) };
+                Object.assign(values, { right: num(g.images_correct), n: num(g.images) });
+                if (ctx.datasetIndex === 0) return interpolate(gettext("%(level)s interval %(low)s–%(high)s"), values, true);
+                const format = g.enough
+                  ? ngettext("Accuracy %(rate)s (%(right)s of %(n)s image)", "Accuracy %(rate)s (%(right)s of %(n)s images)", g.images)
+                  : ngettext("Not enough tests yet (%(n)s image)", "Not enough tests yet (%(n)s images)", g.images);
+                return interpolate(format, values, true);
               },
             },
           },
@@ -68,11 +75,11 @@
       data: {
         labels: rows.map((r) => r.group),
         datasets: [
-          { label: "Share of guesses", data: rows.map((r) => share(r.predicted, model.done)), backgroundColor: PALETTE[0] },
-          { label: "Share expected", data: rows.map((r) => share(r.expected, model.with_expected)), backgroundColor: PALETTE[1] },
+          { label: gettext("Share of guesses"), data: rows.map((r) => share(r.predicted, model.done)), backgroundColor: PALETTE[0] },
+          { label: gettext("Share expected"), data: rows.map((r) => share(r.expected, model.with_expected)), backgroundColor: PALETTE[1] },
         ],
       },
-      options: { ...base(), scales: { y: percentAxis("Share of tests") } },
+      options: { ...base(), scales: { y: percentAxis(gettext("Share of tests")) } },
     };
   }
 
@@ -94,14 +101,22 @@
       options: {
         ...base(),
         scales: {
-          x: { type: "linear", min: 0, title: { display: true, text: "Tests with an expected group so far" } },
-          y: percentAxis("Accuracy so far"),
+          x: { type: "linear", min: 0, title: { display: true, text: gettext("Tests with an expected group so far") } },
+          y: percentAxis(gettext("Accuracy so far")),
         },
         plugins: {
           tooltip: {
             callbacks: {
-              title: (items) => (items.length ? `Up to ${new Date(items[0].raw.start).toLocaleString()}` : ""),
-              label: (ctx) => `${ctx.dataset.label}: ${ctx.raw.y}% after ${ctx.raw.x} tests`,
+              title: (items) =>
+                items.length
+                  ? interpolate(gettext("Up to %(time)s"), { time: new Date(items[0].raw.start).toLocaleString(lang) }, true)
+                  : "",
+              label: (ctx) =>
+                interpolate(
+                  ngettext("%(group)s: %(rate)s after %(n)s test", "%(group)s: %(rate)s after %(n)s tests", ctx.raw.x),
+                  { group: ctx.dataset.label, rate: axisPct(ctx.raw.y), n: num(ctx.raw.x) },
+                  true,
+                ),
             },
           },
         },
@@ -111,16 +126,17 @@
 
   function pair(p, models) {
     const name = (key) => (models.find((m) => m.key === key) || { name: key }).name;
+    const guessesIt = (model) => interpolate(gettext("%(model)s guesses it, the other does not"), { model }, true);
     return {
       type: "bar",
       data: {
         labels: p.groups.map((g) => (g.group === p.highlight ? `${g.group} ★` : g.group)),
         datasets: [
-          { label: `${name(p.a)} guesses it, the other does not`, data: p.groups.map((g) => g.a_only), backgroundColor: PALETTE[0] },
-          { label: `${name(p.b)} guesses it, the other does not`, data: p.groups.map((g) => g.b_only), backgroundColor: PALETTE[1] },
+          { label: guessesIt(name(p.a)), data: p.groups.map((g) => g.a_only), backgroundColor: PALETTE[0] },
+          { label: guessesIt(name(p.b)), data: p.groups.map((g) => g.b_only), backgroundColor: PALETTE[1] },
         ],
       },
-      options: { ...base(), scales: { y: { beginAtZero: true, title: { display: true, text: "Photos" }, ticks: { precision: 0 } } } },
+      options: { ...base(), scales: { y: { beginAtZero: true, title: { display: true, text: gettext("Photos") }, ticks: { precision: 0 } } } },
     };
   }
 

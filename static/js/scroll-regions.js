@@ -11,7 +11,7 @@
         if (el.tagName !== "TABLE") {
           el.setAttribute("role", "region");
           const caption = el.querySelector("caption");
-          if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+          if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", caption ? caption.textContent.trim() : gettext("Table"));
         }
       }
     });

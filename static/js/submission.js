@@ -4,7 +4,18 @@
   const root = document.getElementById("predictions");
   if (!root) return;
   const url = root.dataset.statusUrl;
+  const lang = document.documentElement.lang || undefined;
   let delay = 700;
+
+  // Appends a translated message to el, filling each %(name)s with a text or an element
+  // (the message stays one sentence for translators; nothing is parsed as HTML).
+  function appendMessage(el, format, values) {
+    for (const part of format.split(/(%\(\w+\)s)/)) {
+      const name = /^%\((\w+)\)s$/.exec(part);
+      if (name) el.append(values[name[1]] ?? "");
+      else if (part) el.append(part);
+    }
+  }
 
   function renderBars(section, probabilities) {
     const tbody = section.querySelector("table.bars tbody");
@@ -21,7 +32,7 @@
       bar.append(progress);
       const pct = document.createElement("td");
       pct.className = "num";
-      pct.textContent = Math.round(prob * 100) + "%";
+      pct.textContent = prob.toLocaleString(lang, { style: "percent", maximumFractionDigits: 0 });
       tr.append(th, bar, pct);
       tbody.append(tr);
     }
@@ -33,11 +44,10 @@
     const state = section.querySelector(".state");
     state.replaceChildren();
     if (p.status === "done") {
-      state.append("This model guesses: ");
       const strong = document.createElement("strong");
       strong.className = "label";
       strong.textContent = p.label;
-      state.append(strong);
+      appendMessage(state, gettext("This model guesses: %(label)s"), { label: strong });
       renderBars(section, p.probabilities);
       // Server-written sentences (lessons/answers.py): right or wrong, the training mix, the face finder.
       const verdict = section.querySelector(".verdict");
@@ -45,9 +55,10 @@
       if (p.verdict) {
         const mark = document.createElement("span");
         mark.className = p.correct ? "mark right" : "mark wrong";
-        mark.textContent = p.correct ? "✓ Right" : "✗ Wrong";
+        mark.textContent = p.correct ? gettext("✓ Right") : gettext("✗ Wrong");
         const label = document.getElementById("true-label")?.querySelector("strong")?.textContent || "";
-        verdict.append(mark, label ? `: the image's label is ${label}.` : "");
+        if (label) appendMessage(verdict, gettext("%(mark)s: the image's label is %(label)s."), { mark, label });
+        else verdict.append(mark);
       }
       section.querySelector(".mix").textContent = p.mix || "";
       section.querySelector(".face").textContent = p.face_note || "";

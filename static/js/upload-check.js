@@ -10,8 +10,9 @@
     input.addEventListener("change", function () {
       const file = input.files && input.files[0];
       const tooLarge = file && file.size > max;
+      const size = Math.round(max / 1048576).toLocaleString(document.documentElement.lang || undefined);
       const message = tooLarge
-        ? "This file is larger than " + Math.round(max / 1048576) + " MB. Please choose a smaller photo."
+        ? interpolate(gettext("This file is larger than %(size)s MB. Please choose a smaller photo."), { size }, true)
         : "";
       input.setCustomValidity(message);
       note.textContent = message;
