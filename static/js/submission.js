@@ -6,6 +6,20 @@
   const url = root.dataset.statusUrl;
   const lang = document.documentElement.lang || undefined;
   let delay = 700;
+  // Keyboard and screen-reader users: the first answer to arrive takes the focus, unless the
+  // person is already busy with something else on the page (the live regions announce the rest).
+  const waiting = new Set(
+    [...root.querySelectorAll("[data-model]")].filter((s) => s.dataset.status !== "done").map((s) => s.dataset.model),
+  );
+  let focusMoved = false;
+
+  function focusFirstAnswer(section) {
+    const idle = !document.activeElement || [document.body, document.getElementById("main")].includes(document.activeElement);
+    if (focusMoved || !idle) return;
+    section.tabIndex = -1;
+    section.focus();
+    focusMoved = true;
+  }
 
   // Appends a translated message to el, filling each %(name)s with a text or an element
   // (the message stays one sentence for translators; nothing is parsed as HTML).
@@ -73,6 +87,7 @@
     } else {
       state.append(p.status_display + "…");
     }
+    if (p.status === "done" && section.dataset.status !== "done" && waiting.has(p.model)) focusFirstAnswer(section);
     section.dataset.status = p.status;
   }
 
