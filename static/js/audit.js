@@ -18,6 +18,8 @@
   const root = document.getElementById("audit-progress");
   if (!root || root.dataset.final === "1") return;
   let delay = 1000;
+  const lang = document.documentElement.lang || undefined;
+  const number = (n) => Number(n).toLocaleString(lang);
   async function poll() {
     try {
       const response = await fetch(root.dataset.statusUrl, { headers: { Accept: "application/json" } });
@@ -28,12 +30,12 @@
           return;
         }
         const prepared = document.getElementById("audit-prepared");
-        if (prepared) prepared.textContent = s.prepared;
+        if (prepared) prepared.textContent = number(s.prepared);
         s.runs.forEach((r, i) => {
           const bar = root.querySelector(`[data-run="${i}"]`);
           const text = root.querySelector(`[data-run-text="${i}"]`);
           if (bar) bar.value = r.percent;
-          if (text) text.textContent = `${r.done} of ${s.images}`;
+          if (text) text.textContent = interpolate(gettext("%(done)s of %(total)s"), { done: number(r.done), total: number(s.images) }, true);
         });
         delay = 1000;
       }

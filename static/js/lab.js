@@ -3,7 +3,11 @@
 // until it finishes (then the page reloads to show its held-out numbers).
 (function () {
   "use strict";
+  const lang = document.documentElement.lang || undefined;
   const pct = (x) => Math.round(x * 100);
+  // Numbers in the page's language: "45%" in English, "45 %" in Spanish.
+  const percent = (x) => new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 }).format(x);
+  const number = (n) => n.toLocaleString(lang);
 
   function drawChart() {
     const source = document.getElementById("lab-chart-data");
@@ -12,14 +16,14 @@
     const points = JSON.parse(source.textContent).points;
     const kinds = [
       // Lower `order` is drawn on top: a student's own point never hides under a classmate's.
-      { label: "The experiment's models", test: (p) => p.reference, color: "#5b6475", shape: "rectRot", order: 2 },
-      { label: "Students' models", test: (p) => !p.reference && !p.mine, color: "#2457c5", shape: "circle", order: 1 },
-      { label: "Yours", test: (p) => p.mine, color: "#c2410c", shape: "triangle", order: 0, radius: 10 },
+      { label: gettext("The experiment's models"), test: (p) => p.reference, color: "#5b6475", shape: "rectRot", order: 2 },
+      { label: gettext("Students' models"), test: (p) => !p.reference && !p.mine, color: "#2457c5", shape: "circle", order: 1 },
+      { label: gettext("Yours"), test: (p) => p.mine, color: "#c2410c", shape: "triangle", order: 0, radius: 10 },
     ];
     const choice = document.getElementById("lab-chart-y");
     const axis = {
-      gap: { value: (p) => pct(p.gap), title: "Gap between best and worst group (points)" },
-      overall: { value: (p) => (p.overall === null ? null : pct(p.overall)), title: "Overall accuracy (%)" },
+      gap: { value: (p) => pct(p.gap), title: gettext("Gap between best and worst group (points)") },
+      overall: { value: (p) => (p.overall === null ? null : pct(p.overall)), title: gettext("Overall accuracy (%)") },
     };
     const y = () => axis[choice ? choice.value : "gap"];
     const datasets = kinds
@@ -41,8 +45,9 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        locale: lang,
         scales: {
-          x: { min: 0, max: 100, title: { display: true, text: "Share of the largest group in training (%)" } },
+          x: { min: 0, max: 100, title: { display: true, text: gettext("Share of the largest group in training (%)") } },
           y: { min: 0, max: 100, title: { display: true, text: y().title } },
         },
         plugins: {
@@ -50,8 +55,15 @@
             callbacks: {
               label: (ctx) => {
                 const p = ctx.raw.p;
-                const overall = p.overall === null ? "" : `, ${pct(p.overall)}% right overall`;
-                return `${p.label}: gap ${pct(p.gap)} points (${p.best.group} ${pct(p.best.accuracy)}%, ${p.worst.group} ${pct(p.worst.accuracy)}%)${overall}`;
+                const gap = pct(p.gap);
+                // Facts side by side, each a whole phrase: "mix: gap 12 points (A 90%, B 78%), 85% right overall".
+                const gapText = ngettext("%(label)s: gap %(gap)s point", "%(label)s: gap %(gap)s points", gap);
+                let text = interpolate(gapText, { label: p.label, gap: number(gap) }, true);
+                text += ` (${p.best.group} ${percent(p.best.accuracy)}, ${p.worst.group} ${percent(p.worst.accuracy)})`;
+                if (p.overall !== null) {
+                  text += ", " + interpolate(gettext("%(overall)s right overall"), { overall: percent(p.overall) }, true);
+                }
+                return text;
               },
             },
           },

@@ -8,6 +8,8 @@
   if (window.Chart) {
     window.Chart.defaults.font.size = 18;
   }
+  const lang = document.documentElement.lang || undefined;
+  const number = (n) => Number(n).toLocaleString(lang);
   const url = root.dataset.url;
   const status = document.getElementById("projector-status");
   let data = R.readData();
@@ -16,7 +18,9 @@
   let delay = 4000;
 
   function points(v) {
-    return v === null || v === undefined ? "—" : Math.round(v * 100) + " points";
+    if (v === null || v === undefined) return "—";
+    const n = Math.round(v * 100);
+    return interpolate(ngettext("%(n)s point", "%(n)s points", n), { n: number(n) }, true);
   }
 
   function setText(section, field, text) {
@@ -27,13 +31,17 @@
   // Same words as the server-rendered page (results_tags.rate): no percentage below the minimum.
   function rate(g, min) {
     if (!g.images) return "—";
-    if (!g.enough) return `Not enough tests yet (${g.images} of ${min})`;
+    if (!g.enough) {
+      return interpolate(gettext("Not enough tests yet (%(images)s of %(min)s)"), { images: number(g.images), min: number(min) }, true);
+    }
     return `${R.pct(g.accuracy)} (${R.pct(g.low)}–${R.pct(g.high)})`;
   }
 
   function heldOut(g) {
     const h = g.held_out;
-    return h ? `${R.pct(h.accuracy)} (${R.pct(h.low)}–${R.pct(h.high)}) of ${h.n.toLocaleString("en")}` : "—";
+    if (!h) return "—";
+    const values = { accuracy: R.pct(h.accuracy), low: R.pct(h.low), high: R.pct(h.high), n: number(h.n) };
+    return interpolate(gettext("%(accuracy)s (%(low)s–%(high)s) of %(n)s"), values, true);
   }
 
   function cell(text, className) {
@@ -48,24 +56,34 @@
     const gap = section.querySelector('[data-field="gap"]');
     if (gap) {
       const small = document.createElement("small");
-      small.textContent = d ? "largest gap" : "Not enough tests yet to compare groups";
+      small.textContent = d ? gettext("largest gap") : gettext("Not enough tests yet to compare groups");
       gap.replaceChildren(...(d ? [document.createTextNode(points(d.gap) + " "), small] : [small]));
     }
-    setText(section, "tests", String(model.with_expected));
-    setText(section, "images", String(model.images));
+    setText(section, "tests", number(model.with_expected));
+    setText(section, "images", number(model.images));
     setText(
       section,
       "gap-groups",
-      d ? `${d.best} ${R.pct(d.best_accuracy)} vs ${d.worst} ${R.pct(d.worst_accuracy)}` : "",
+      d
+        ? interpolate(
+            gettext("%(best)s %(best_accuracy)s vs %(worst)s %(worst_accuracy)s"),
+            { best: d.best, best_accuracy: R.pct(d.best_accuracy), worst: d.worst, worst_accuracy: R.pct(d.worst_accuracy) },
+            true,
+          )
+        : "",
     );
     setText(
       section,
       "caution",
       !d
-        ? `A group needs ${model.min_tests} different images tested before it gets a percentage.`
+        ? interpolate(
+            gettext("A group needs %(min_tests)s different images tested before it gets a percentage."),
+            { min_tests: number(model.min_tests) },
+            true,
+          )
         : d.overlap
-          ? "Careful: the 95% intervals of these two groups overlap, so the gap may not be real yet. More tests will tell."
-          : "The intervals do not overlap: this gap is unlikely to be chance.",
+          ? gettext("Careful: the 95% intervals of these two groups overlap, so the gap may not be real yet. More tests will tell.")
+          : gettext("The intervals do not overlap: this gap is unlikely to be chance."),
     );
     const tbody = section.querySelector('[data-field="groups"]');
     if (!tbody) return;
@@ -75,7 +93,7 @@
         const th = document.createElement("th");
         th.scope = "row";
         th.textContent = g.group;
-        tr.append(th, cell(rate(g, model.min_tests)), cell(String(g.images)), cell(heldOut(g)));
+        tr.append(th, cell(rate(g, model.min_tests)), cell(number(g.images)), cell(heldOut(g)));
         return tr;
       }),
     );
@@ -112,7 +130,7 @@
         etag = response.headers.get("ETag") || etag;
       }
       if (response.ok || response.status === 304) {
-        status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+        status.textContent = interpolate(gettext("Updated %(time)s"), { time: new Date().toLocaleTimeString(lang) }, true);
         delay = 4000;
       }
     } catch (e) {

@@ -13,7 +13,8 @@
   const start = document.getElementById("start-job");
   const canvas = document.getElementById("composition-chart");
   const field = (name) => form.elements.namedItem(name);
-  const fmt = (n) => Number(n).toLocaleString();
+  const lang = document.documentElement.lang || undefined;
+  const fmt = (n) => Number(n).toLocaleString(lang);
   let chart = null;
   let timer = null;
   let request = 0;
@@ -72,11 +73,11 @@
       labels: groups,
       datasets: [
         {
-          label: "In this mix",
+          label: gettext("In this mix"),
           data: groups.map((g) => counts[g]),
           backgroundColor: groups.map((g) => (counts[g] > (available[g] || 0) ? "#c92a2a" : "#2457c5")),
         },
-        { label: "The dataset has", data: groups.map((g) => available[g] || 0), backgroundColor: "rgba(91, 100, 117, 0.35)" },
+        { label: gettext("The dataset has"), data: groups.map((g) => available[g] || 0), backgroundColor: "rgba(91, 100, 117, 0.35)" },
       ],
     };
     if (chart) {
@@ -91,7 +92,8 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: { duration: 200 },
-        scales: { y: { beginAtZero: true, title: { display: true, text: "Training images" }, ticks: { precision: 0 } } },
+        locale: lang,
+        scales: { y: { beginAtZero: true, title: { display: true, text: gettext("Training images") }, ticks: { precision: 0 } } },
       },
     });
   }
@@ -120,7 +122,7 @@
       }
       say(data.message, response.ok && data.achievable);
     } catch (e) {
-      if (mine === request) say("Could not check the composition; the server checks it again when you start.", true);
+      if (mine === request) say(gettext("Could not check the composition; the server checks it again when you start."), true);
     }
   }
 

@@ -7,13 +7,16 @@
   const url = root.dataset.statusUrl;
   const $ = (id) => document.getElementById(id);
   let delay = 1000;
+  const lang = document.documentElement.lang || undefined;
+  // The job's percent (0-100) as the page's language writes it: "42%" in English, "42 %" in Spanish.
+  const percent = (v) => new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 }).format(Math.round(v) / 100);
 
   function render(s) {
     $("job-status").textContent = s.status_display;
-    $("job-stage").textContent = s.stage || "Waiting for a worker";
+    $("job-stage").textContent = s.stage || gettext("Waiting for a worker");
     $("job-bar").value = s.percent;
-    $("job-bar").textContent = Math.round(s.percent) + "%";
-    $("job-percent").textContent = Math.round(s.percent) + "%";
+    $("job-bar").textContent = percent(s.percent);
+    $("job-percent").textContent = percent(s.percent);
     $("job-eta").textContent = s.eta_text;
     $("job-message").textContent = s.message;
     if (s.error) {
@@ -23,7 +26,7 @@
     if (s.result) {
       const link = $("job-result-link");
       link.href = s.result.url;
-      link.textContent = "model card of " + s.result.name;
+      link.textContent = interpolate(gettext("model card of %(name)s"), { name: s.result.name }, true);
       $("job-result").hidden = false;
     }
     if (s.final) $("cancel-form").hidden = true;
