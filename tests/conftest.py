@@ -49,6 +49,17 @@ def _empty_upload_folder():
             shutil.rmtree(folder)
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in the default language: a request in another language (the test client's
+    LocaleMiddleware activates it for the thread) must not carry over into the next test."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 class _Rollback(Exception):
     pass
 

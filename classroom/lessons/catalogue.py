@@ -87,6 +87,13 @@ class Lesson:
     def allow_uploads(self) -> bool:
         return self.photo_source == "gallery-or-upload"
 
+    def guide_section(self, name: str) -> str:
+        """One section of the teacher guide by its English heading (GUIDE_SECTIONS), in any language:
+        a translation keeps the sections in the same order."""
+        sections = self.guide_sections()
+        i = GUIDE_SECTIONS.index(name)
+        return sections[i][1] if i < len(sections) else ""
+
     def guide_sections(self) -> list[tuple[str, str]]:
         """The teacher guide split at its `## ` headings: [(heading, Markdown)]."""
         parts = re.split(r"^## +(.+?)\s*$", self.teacher_guide, flags=re.M)

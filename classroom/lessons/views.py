@@ -293,4 +293,5 @@ def _lesson_page_context(request, assignment) -> dict:
     }
     if lesson:
         context.update(_lesson_context(lesson, request.user))
+        context["discussion_html"] = render_markdown(lesson.guide_section("Discussion questions"))
     return context

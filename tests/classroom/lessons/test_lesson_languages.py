@@ -75,3 +75,13 @@ def test_a_spanish_reader_sees_the_experiment_in_spanish(lesson_assignment):
     assert lesson_assignment.title in english.get(f"/a/{lesson_assignment.public_id}/").content.decode().replace(
         "&#x27;", "'"
     )
+
+
+def test_the_discussion_sheet_prints_the_guides_questions_in_the_teachers_language(lesson_assignment):
+    lesson = catalogue.get_lesson(LESSON, "en")
+    for language, guide in (("en", lesson), ("es", lesson.in_language("es"))):
+        first_question = guide.guide_section("Discussion questions").split("\n")[0].lstrip("-*0123456789. ")[:30]
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        client.force_login(lesson_assignment.classroom.teacher)
+        sheet = client.get(f"/a/{lesson_assignment.public_id}/lesson/sheet/").content.decode().replace("&#x27;", "'")
+        assert first_question and first_question in sheet, (language, first_question)
