@@ -132,3 +132,38 @@ def test_check_object_storage_without_a_bucket_says_photos_stay_on_disk():
     out = StringIO()
     call_command("check_object_storage", stdout=out)
     assert "photos stay on local disk" in out.getvalue()
+
+
+def test_moving_an_installation_to_object_storage_leaves_no_photo_on_its_disk(object_storage, settings, tmp_path):
+    from inference.artifacts import sha256_file
+    from inference.models import BaseWeights
+
+    settings.MEDIA_ROOT = tmp_path / "media"  # what an installation on local disk has kept
+    names = ["uploads/kept.jpg", "gallery/g.jpg", "audits/incoming-1"]
+    for name in names:
+        (tmp_path / "media" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "media" / name).write_bytes(name.encode())
+    settings.MODEL_STORE = tmp_path / "models"  # and a model file made before the bucket was set
+    relative = "vggface/base-0123456789ab.h5"
+    (tmp_path / "models" / "vggface").mkdir(parents=True)
+    (tmp_path / "models" / relative).write_bytes(b"weights")
+    digest = sha256_file(tmp_path / "models" / relative)
+    BaseWeights.objects.create(key="base", name="Base", artifact_path=relative, sha256=digest, source="test")
+    assert object_storage.keys() == []
+
+    out = StringIO()
+    call_command("move_to_object_storage", stdout=out)
+    assert "Moved 3 photo file(s)" in out.getvalue() and "copied 1 model file(s)" in out.getvalue()
+    assert object_storage.keys() == sorted([*(f"media/{n}" for n in names), f"models/{relative}"])
+    body = object_storage.client().get_object(Bucket=object_storage.bucket, Key="media/gallery/g.jpg")["Body"]
+    assert body.read() == b"gallery/g.jpg"
+    assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []  # no photo left on disk
+    assert (tmp_path / "models" / relative).is_file()  # this machine's copy of the model stays
+
+    call_command("move_to_object_storage", stdout=(again := StringIO()))  # safe to run again
+    assert "Moved 0 photo file(s)" in again.getvalue() and len(object_storage.keys()) == 4
+
+
+def test_moving_to_object_storage_needs_a_bucket():
+    with pytest.raises(CommandError, match="Set ETHITECH_S3_BUCKET"):
+        call_command("move_to_object_storage", stdout=StringIO())

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from classroom.services.storage_check import check_object_storage
+from classroom.services.object_storage import check_object_storage
 
 
 class Command(BaseCommand):

@@ -1,9 +1,10 @@
-"""Is the object storage fit for photos? A write, read, list and delete through the same
-storage API the app uses, on each storage (photos, model copies), and the bucket's privacy:
-no anonymous reads, no old versions kept after a delete (ethitech.private_s3)."""
+"""Object storage for an operator: is it fit for photos (a write, read, list and delete through
+the storage API the app uses, on each storage; no anonymous reads, no old versions kept after a
+delete: ethitech.private_s3), and moving an installation's files there from local disk."""
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -54,4 +55,38 @@ def check_object_storage() -> StorageReport:
                     report.problems.append(f"{alias}: a deleted file is still there.")
         if not any(p.startswith(alias) for p in report.problems):
             report.passed.append(f"{what}: write, read, list and delete work")
+    return report
+
+
+@dataclass
+class MoveReport:
+    photos: int = 0  # files moved from MEDIA_ROOT (uploads kept by teachers, gallery copies, audits)
+    models: int = 0  # model files copied to the bucket
+
+
+def move_to_object_storage() -> MoveReport:
+    """Move every file under MEDIA_ROOT to the bucket (same names; each local copy is deleted once
+    the bucket has it, so no photo is left behind on disk) and copy every registered model file
+    there (the local one stays: it is this machine's copy). Safe to run again."""
+    from inference.artifacts import publish, remote_store, store_path
+    from inference.models import BaseWeights, ModelVersion
+
+    if remote_store() is None:
+        raise ValueError("Set ETHITECH_S3_BUCKET (and the other ETHITECH_S3_* settings) first.")
+    report = MoveReport()
+    media, root = storages["default"], Path(settings.MEDIA_ROOT)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []:
+        name = path.relative_to(root).as_posix()
+        if not media.exists(name):
+            with open(path, "rb") as fh:
+                if media.save(name, fh) != name:
+                    raise RuntimeError(f"{name} was stored under another name; nothing more was moved.")
+        path.unlink()
+        report.photos += 1
+    in_use = set(ModelVersion.objects.values_list("artifact_path", flat=True))
+    in_use |= set(BaseWeights.objects.values_list("artifact_path", flat=True))
+    for relative in sorted(in_use):
+        if store_path(relative).is_file():
+            publish(relative)
+            report.models += 1
     return report
