@@ -167,3 +167,18 @@ def test_moving_an_installation_to_object_storage_leaves_no_photo_on_its_disk(ob
 def test_moving_to_object_storage_needs_a_bucket():
     with pytest.raises(CommandError, match="Set ETHITECH_S3_BUCKET"):
         call_command("move_to_object_storage", stdout=StringIO())
+
+
+def test_a_model_file_that_cannot_be_fetched_is_reported_in_words(object_storage, settings, tmp_path):
+    from ethitech.object_storage import storages_config
+    from inference.predictors import ModelArtifactError
+    from inference.registry import verified_path
+
+    settings.MODEL_STORE = tmp_path  # a machine with the wrong key
+    wrong = storages_config(
+        bucket=object_storage.bucket, endpoint_url=object_storage.endpoint_url,
+        access_key=object_storage.access_key, secret_key="not-the-key", region="us-east-1",
+    )  # fmt: skip
+    settings.STORAGES = {**settings.STORAGES, **wrong}
+    with pytest.raises(ModelArtifactError, match="could not be fetched from the object storage"):
+        verified_path("Probe", "mlp/probe-000000000000.bin", "0" * 64)
