@@ -36,13 +36,15 @@ def wait_for_audit(audit: CollectionAudit, timeout: float = 60) -> CollectionAud
 
 
 def test_a_worker_without_the_web_hosts_disk_answers_from_object_storage(
-    object_storage, worker_env, quiet_queue, tmp_path
+    object_storage, worker_env, demo_models, quiet_queue, tmp_path
 ):
-    from training.services import train_demo_mlp_pair
+    from inference.artifacts import publish
 
-    # Training on the web host: each model file gets its copy in the bucket.
-    report = train_demo_mlp_pair(total=280, test_per_group=20, k=10)
-    models = [report.balanced, report.unbalanced]
+    # The web host's model files, copied to the bucket (as training does, and move_to_object_storage
+    # for files made before the bucket was set; tests/classroom/test_object_storage.py checks both).
+    models = list(demo_models)
+    for mv in models:
+        publish(mv.artifact_path)
     assert object_storage.keys("models/") == sorted(f"models/{m.artifact_path}" for m in models)
 
     classroom = factories.ClassroomFactory()
