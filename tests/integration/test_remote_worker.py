@@ -79,7 +79,7 @@ def test_a_worker_without_the_web_hosts_disk_answers_from_object_storage(
         audit = audits.create_audit(
             assignment=assignment, user=classroom.teacher, uploads=[zip_upload(collection_of([2, 2, 1, 1, 0]))]
         )
-        assert len(object_storage.keys("media/audits/")) == 1 and media_files() == []
+        assert media_files() == []  # the zip went to the bucket (the worker may already be at it)
         audit = wait_for_audit(audit)
         assert audit.status == CollectionAudit.Status.DONE, (audit.error, worker_logs())
         assert audit.image_count == 6
