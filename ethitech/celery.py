@@ -44,3 +44,11 @@ def _start_heartbeat(sender, **kwargs):
     from classroom.services.worker_claims import start_heartbeat
 
     start_heartbeat(sender.hostname)
+
+
+@worker_ready.connect
+def _prune_model_copies(sender, **kwargs):
+    """With object storage, copies of deleted model files leave this machine too (inference.artifacts)."""
+    from inference.services import start_model_copy_pruning
+
+    start_model_copy_pruning()

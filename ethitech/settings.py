@@ -194,6 +194,22 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Optional: photos and a copy of every model file in a private S3-compatible bucket, so workers on
+# other machines need no share of this one's disk (ethitech/object_storage.py, docs/operations.md).
+S3_BUCKET = _str("ETHITECH_S3_BUCKET", "")
+if S3_BUCKET:
+    from .object_storage import storages_config
+
+    STORAGES.update(
+        storages_config(
+            bucket=S3_BUCKET,
+            endpoint_url=_str("ETHITECH_S3_ENDPOINT_URL", ""),
+            access_key=_str("ETHITECH_S3_ACCESS_KEY", ""),
+            secret_key=_str("ETHITECH_S3_SECRET_KEY", ""),
+            region=_str("ETHITECH_S3_REGION", ""),
+            addressing_style=_str("ETHITECH_S3_ADDRESSING_STYLE", ""),
+        )
+    )
 
 # --- Uploads ----------------------------------------------------------------
 # Lesson templates (classroom/lessons/catalogue.py); an operator may add a folder of their own.

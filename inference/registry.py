@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .artifacts import sha256_file, store_path
+from .artifacts import local_file, sha256_file
 from .models import ModelVersion
 from .predictors import PREDICTORS, ModelArtifactError, Predictor
 from .preprocessing import InputSpec
@@ -49,7 +49,10 @@ def get_predictor(model_version: ModelVersion) -> Predictor:
 def _is_large(model_version: ModelVersion) -> bool:
     """Whether the model's own file holds large layers (fc6 and up). A head trained on a
     base's features is small: it shares the base's layers with the other heads."""
-    path = store_path(model_version.artifact_path)
+    try:
+        path = local_file(model_version.artifact_path)
+    except Exception:  # noqa: BLE001 - not fetched: loading it says why (verified_path)
+        return False
     return path.is_file() and path.stat().st_size > LARGE_ARTIFACT_BYTES
 
 
@@ -92,8 +95,15 @@ def warm_up(model_versions) -> tuple[list[str], list[str]]:
 
 
 def verified_path(name: str, relative: str, sha256: str) -> Path:
-    """The artifact's path, after checking it exists and matches its checksum."""
-    path = store_path(relative)
+    """The artifact's path on this machine (fetched from the object storage if need be), after
+    checking it exists and matches its checksum."""
+    try:
+        path = local_file(relative)
+    except Exception as exc:  # the object storage unreachable, or refusing this machine's keys
+        raise ModelArtifactError(
+            f"The file for '{name}' could not be fetched from the object storage ({exc.__class__.__name__}). "
+            "Check that this machine reaches it with the right ETHITECH_S3_* settings."
+        ) from exc
     if not path.is_file():
         raise ModelArtifactError(
             f"The file for '{name}' is missing from the model store ({relative}). "

@@ -5,6 +5,7 @@ functions so the web process, which imports this module, stays light.
 """
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -53,6 +54,48 @@ def register_model_version(*, key: str, **fields) -> ModelVersion:
         raise ValueError(f"A model with the key {new_key} exists outside this lineage; choose another key.")
     lineage.filter(active=True).update(active=False)
     return ModelVersion.objects.create(key=new_key, lineage=key, version=version, **fields)
+
+
+def prune_model_copies() -> list[str]:
+    """With object storage: delete this machine's copies of model files that no model or base
+    uses any more (a deleted lab model's file goes from every worker's disk too)."""
+    from .artifacts import prune_cached_copies
+    from .models import BaseWeights
+
+    in_use = set(ModelVersion.objects.values_list("artifact_path", flat=True))
+    in_use |= set(BaseWeights.objects.values_list("artifact_path", flat=True))
+    removed = prune_cached_copies(in_use)
+    if removed:
+        log.info("Removed %d copied model file(s) no model uses any more", len(removed))
+    return removed
+
+
+PRUNE_EVERY_SECONDS = 600
+
+
+def start_model_copy_pruning() -> threading.Thread | None:
+    """In a worker's main process, with object storage: prune_model_copies now and every ten minutes."""
+    from django.db import close_old_connections, connection
+
+    from .artifacts import remote_store
+
+    if remote_store() is None:
+        return None
+
+    def loop():
+        while True:
+            try:
+                close_old_connections()
+                prune_model_copies()
+            except Exception:  # noqa: BLE001 - a database hiccup: try again next time
+                log.exception("Pruning copied model files failed")
+            finally:
+                connection.close()
+            time.sleep(PRUNE_EVERY_SECONDS)
+
+    thread = threading.Thread(target=loop, name="ethitech-model-prune", daemon=True)
+    thread.start()
+    return thread
 
 
 def latest_version(key: str) -> ModelVersion | None:

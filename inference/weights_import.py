@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from . import label_sets
-from .artifacts import save_artifact, store_path
+from .artifacts import delete_artifact, save_artifact
 from .models import BaseWeights, ModelVersion
 from .preprocessing import VGG_SPEC
 from .services import ensure_label_set, register_model_version
@@ -44,7 +44,7 @@ def _kept_only_if_registered(relative: str):
             or ModelVersion.objects.filter(artifact_path=relative).exists()
         )
         if not in_use:
-            store_path(relative).unlink(missing_ok=True)
+            delete_artifact(relative)
         raise
 
 

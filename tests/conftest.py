@@ -173,6 +173,19 @@ def celery_worker(worker_env):
 
 
 @pytest.fixture
+def quiet_queue():
+    """Other workers of this test session (if any are running) stop taking `mlp` tasks meanwhile."""
+    from ethitech.celery import app as celery_app
+
+    redis.Redis.from_url(os.environ["REDIS_URL"]).delete("mlp")
+    replies = celery_app.control.cancel_consumer("mlp", reply=True, timeout=2) or []
+    names = [name for reply in replies for name in reply]
+    yield
+    if names:
+        celery_app.control.add_consumer("mlp", destination=names, reply=True, timeout=2)
+
+
+@pytest.fixture
 def fresh_registry():
     """No loaded model carried from one test to the next (modules opt in with pytestmark)."""
     from inference import registry
@@ -180,3 +193,26 @@ def fresh_registry():
     registry.clear_cache()
     yield
     registry.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (SeaweedFS) on 127.0.0.1 for this run, with an empty bucket.
+    A server that cannot start fails the tests that need it; they are never skipped."""
+    from tests.object_storage import start_s3_server, stop_s3_server
+
+    try:
+        server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    stop_s3_server(server)
+
+
+@pytest.fixture
+def object_storage(s3_server, settings):
+    """This process stores photos and model copies in the S3 server, as ETHITECH_S3_* would make it."""
+    settings.STORAGES = {**settings.STORAGES, **s3_server.storages()}
+    s3_server.empty()
+    yield s3_server
+    s3_server.empty()

@@ -23,6 +23,25 @@ def test_docker_compose_defines_the_services():
         assert "image" in svc or "build" in svc, name
 
 
+def test_remote_workers_share_only_the_database_broker_and_object_storage():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["seaweedfs"]["profiles"] == ["object-storage"]
+    assert "AWS_SECRET_ACCESS_KEY" in services["seaweedfs"]["environment"]  # never an open server
+    for name in ("worker-remote", "worker-remote-gpu"):
+        worker = services[name]
+        assert worker["profiles"] == ["remote-worker"], name
+        assert "celery -A ethitech worker" in worker["command"], name
+        # On another machine: no service of this file to wait for, no share of the main machine's
+        # data volume, and the database, broker and bucket from its own .env.
+        assert "depends_on" not in worker, name
+        assert [v.split(":")[0] for v in worker["volumes"]] == ["workerdata"], name
+        assert worker["env_file"] == ".env" and set(worker["environment"]) == {"ETHITECH_DATA_DIR"}, name
+    requirements = (ROOT / "requirements.txt").read_text().splitlines()
+    cpu = next(line for line in requirements if line.startswith("tensorflow-cpu=="))
+    gpu = services["worker-remote-gpu"]["build"]["args"]["TENSORFLOW"]
+    assert gpu == "tensorflow[and-cuda]==" + cpu.split("==")[1]  # the same TensorFlow, with CUDA
+
+
 def test_env_example_documents_every_setting_variable():
     settings_src = (ROOT / "ethitech" / "settings.py").read_text()
     import re

@@ -181,7 +181,7 @@ def lab_model_for(user: User, public_id) -> LabModel:
 def delete_lab_models(lab_models) -> int:
     """Delete lab models with their jobs, their answers, their registry rows and their files (the
     files once the transaction commits). Class models never outlive their class, experiment or student."""
-    from inference.artifacts import store_path
+    from inference.artifacts import delete_artifact
     from inference.models import ModelVersion
 
     from ..models import Prediction
@@ -195,7 +195,7 @@ def delete_lab_models(lab_models) -> int:
 
     def remove():
         for name in files:
-            store_path(name).unlink(missing_ok=True)
+            delete_artifact(name)  # here and in the object storage
 
     transaction.on_commit(remove)
     return len(rows)

@@ -23,11 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import redis
 
 from classroom.models import Prediction
 from classroom.services.submissions import submit_photo
-from ethitech.celery import app as celery_app
 from tests import factories
 from tests.helpers import media_files, synthetic_upload
 
@@ -85,17 +83,6 @@ def claimed_together(prediction_id: int) -> set[int]:
 
 def statuses():
     return dict(Prediction.objects.values_list("pk", "status"))
-
-
-@pytest.fixture
-def quiet_queue():
-    """Other workers of this test session (if any are running) stop taking `mlp` tasks meanwhile."""
-    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(QUEUE)
-    replies = celery_app.control.cancel_consumer(QUEUE, reply=True, timeout=2) or []
-    names = [name for reply in replies for name in reply]
-    yield
-    if names:
-        celery_app.control.add_consumer(QUEUE, destination=names, reply=True, timeout=2)
 
 
 def test_sigkill_mid_burst_loses_no_prediction_and_runs_none_twice(
