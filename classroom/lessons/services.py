@@ -21,19 +21,22 @@ class LessonAnswerError(ValueError):
 
 
 def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    if len(items) == 1:
+        return items[0]
+    return gettext("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
 
 
 def fill(text: str, *, casting: Casting, tests_goal: int) -> str:
-    """Replace a template's [[placeholders]] with this class's models and groups."""
+    """Replace a template's [[placeholders]] with this class's models and groups (the words that
+    stand in for a missing value are in the page's language, like the lesson's text)."""
     models = casting.models
     heavy_group, k = majority_of(casting.majority_heavy)
     any_model = next(iter(models.values()), None)
     groups = list(any_model.label_set.labels) if any_model else []
     values = {
-        "majority_group": heavy_group or "the group it saw most",
-        "k": str(k or "many"),
-        "groups": _join(groups) if groups else "each group",
+        "majority_group": heavy_group or gettext("the group it saw most"),
+        "k": str(k or gettext("many")),
+        "groups": _join(groups) if groups else gettext("each group"),
         "tests_goal": str(tests_goal),
         **{f"model:{role}": m.name for role, m in models.items()},
     }
