@@ -8,6 +8,7 @@ outside that is a 404, as on the pages. Session or token authentication.
 import uuid
 
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -47,7 +48,7 @@ def _uuid_param(request, name: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise ValidationError({name: "Not a valid id."})
+        raise ValidationError({name: gettext("Not a valid id.")})
 
 
 def _filter_param(name: str, what: str) -> OpenApiParameter:
@@ -145,23 +146,23 @@ class AssignmentViewSet(
 
     def create(self, request, *args, **kwargs):
         if not request.user.is_teacher:
-            raise PermissionDenied("Only teachers create experiments.")
+            raise PermissionDenied(gettext("Only teachers create experiments."))
         data = AssignmentWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = _write_fields(request.user, data.validated_data)
         if "classroom" not in d:
-            raise ValidationError({"classroom": ["Say which class (its id)."]})
+            raise ValidationError({"classroom": [gettext("Say which class (its id).")]})
         try:
             classroom = selectors.classroom_for_teacher(request.user, d.pop("classroom"))
         except Http404:
-            raise NotFound("No such class.")
+            raise NotFound(gettext("No such class."))
         slug = d.pop("lesson", "")
         lesson = catalogue.get_lesson(slug) if slug else None
         if slug and lesson is None:
-            raise ValidationError({"lesson": ["No such lesson: see /api/lessons/."]})
+            raise ValidationError({"lesson": [gettext("No such lesson: see /api/lessons/.")]})
         fields = {**lessons.experiment_fields(lesson, request.user), **d}
         if not fields["title"].strip():
-            raise ValidationError({"title": ["Give the experiment a title."]})
+            raise ValidationError({"title": [gettext("Give the experiment a title.")]})
         assignment = _service_errors(lambda: lessons.create_experiment(classroom=classroom, lesson=lesson, **fields))
         return self._read(assignment, status=201)
 
@@ -174,7 +175,7 @@ class AssignmentViewSet(
         d = _write_fields(request.user, data.validated_data)
         fixed = sorted(set(d) & {"classroom", "lesson"})
         if fixed:
-            raise ValidationError({name: ["Cannot change: create a new experiment."] for name in fixed})
+            raise ValidationError({name: [gettext("Cannot change: create a new experiment.")] for name in fixed})
         if "model_versions" in d:
             d["model_roles"] = follow(d["model_versions"], assignment.model_roles)
         _service_errors(lambda: classes.update_assignment(assignment=assignment, **d))
@@ -214,7 +215,7 @@ class AssignmentViewSet(
     def _visible(self):
         assignment = self.get_object()
         if not selectors.results_visible(self.request.user, assignment):
-            raise NotFound("Results are not shared yet.")
+            raise NotFound(gettext("Results are not shared yet."))
         return assignment
 
     @extend_schema(
@@ -284,7 +285,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     def create(self, request, *args, **kwargs):
         if not request.user.is_student:
-            raise PermissionDenied("Only students submit photos.")
+            raise PermissionDenied(gettext("Only students submit photos."))
         data = s.SubmissionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data

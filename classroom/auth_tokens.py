@@ -7,11 +7,12 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
-EXPIRED = "This API token has expired. Get a new one from /api/token/."
+EXPIRED = gettext_lazy("This API token has expired. Get a new one from /api/token/.")
 
 
 def expired(token: Token, now=None) -> bool:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext
 
 from inference.intake import too_large_message
 
@@ -102,7 +103,7 @@ class PrivateResponsesMiddleware:
 
         if request.path.startswith("/api/") and isinstance(exception, SuspiciousOperation):
             # e.g. TooManyFilesSent: a plain answer, not an HTML page and a logged traceback.
-            response = JsonResponse({"detail": str(exception) or "The request was refused."}, status=400)
+            response = JsonResponse({"detail": str(exception) or gettext("The request was refused.")}, status=400)
             response["Cache-Control"] = "no-store"
             return response
         return None

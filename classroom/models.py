@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 # No 0/O or 1/I/L: join codes are read aloud and typed by children.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -20,8 +21,8 @@ def new_join_code() -> str:
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        TEACHER = "teacher", "Teacher"
-        STUDENT = "student", "Student"
+        TEACHER = "teacher", _("Teacher")
+        STUDENT = "student", _("Student")
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
     # What URLs use for a user (e.g. a teacher resetting a student's password): never the guessable pk.
@@ -69,7 +70,7 @@ class Classroom(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     consent_policy = models.CharField(
-        max_length=300, blank=True, help_text="The school's policy the teacher confirmed (name or link)."
+        max_length=300, blank=True, help_text=_("The school's policy the teacher confirmed (name or link).")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     students = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Enrollment", related_name="enrolled_classes")
@@ -101,14 +102,14 @@ class Assignment(models.Model):
     """A bias experiment: which models the class compares, and how."""
 
     class ResultsVisibility(models.TextChoices):
-        IMMEDIATE = "immediate", "At once"
-        AFTER_DUE = "after_due", "After the due date"
-        ON_RELEASE = "on_release", "When I release them"
+        IMMEDIATE = "immediate", _("At once")
+        AFTER_DUE = "after_due", _("After the due date")
+        ON_RELEASE = "on_release", _("When I release them")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="assignments")
     title = models.CharField(max_length=200)
-    instructions = models.TextField(blank=True, help_text="Markdown.")
+    instructions = models.TextField(blank=True, help_text=_("Markdown."))
     model_versions = models.ManyToManyField("inference.ModelVersion", related_name="assignments")
     label_set = models.ForeignKey("inference.LabelSet", on_delete=models.PROTECT, related_name="+")
     ask_expected = models.BooleanField(default=True)
@@ -116,7 +117,7 @@ class Assignment(models.Model):
     # are opt-in; without a gallery for the experiment's groups, uploads are the only
     # source and stay open whatever this says (see selectors.uploads_allowed).
     allow_uploads = models.BooleanField(
-        default=True, help_text="Students may upload their own photos (besides the class's test gallery)."
+        default=True, help_text=_("Students may upload their own photos (besides the class's test gallery).")
     )
     opens_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)
@@ -132,7 +133,7 @@ class Assignment(models.Model):
     lesson_version = models.PositiveSmallIntegerField(null=True, blank=True)
     # Predict -> test -> observe -> explain. Each question: {"kind", "text"[, "model_role"]}; the
     # structured kinds (fairer_model, worst_group, higher_overall) are checked against the results.
-    ask_predictions = models.BooleanField(default=True, help_text="Students answer the predictions before testing.")
+    ask_predictions = models.BooleanField(default=True, help_text=_("Students answer the predictions before testing."))
     prediction_questions = models.JSONField(default=list, blank=True)
     reflection_questions = models.JSONField(default=list, blank=True)
     # Lesson roles of the chosen models ({"balanced": "<model key>", ...}): what questions refer to.
@@ -140,7 +141,7 @@ class Assignment(models.Model):
     tests_goal = models.PositiveSmallIntegerField(
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(200)],
-        help_text="Tests each student is asked to do.",
+        help_text=_("Tests each student is asked to do."),
     )
     # "Who decides the label?": students record the group they perceive, with "Not sure" and
     # "More than one group" as answers, and the lesson page measures how often they agree.
@@ -151,7 +152,7 @@ class Assignment(models.Model):
     lab_dataset = models.ForeignKey(
         "training.Dataset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    lab_mixes = models.JSONField(default=list, blank=True, help_text='Allowed: "balanced", "k_times", "counts".')
+    lab_mixes = models.JSONField(default=list, blank=True, help_text=_('Allowed: "balanced", "k_times", "counts".'))
     lab_max_k = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1), MaxValueValidator(50)])
     lab_images_per_model = models.PositiveIntegerField(
         default=600, validators=[MinValueValidator(50), MaxValueValidator(5000)]
@@ -168,7 +169,7 @@ class Assignment(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_KEEP_PHOTOS_DAYS)],
-        help_text="Keep photos this many days after the models answer, then delete them.",
+        help_text=_("Keep photos this many days after the models answer, then delete them."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -191,7 +192,7 @@ class Submission(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
-    photo = models.CharField(max_length=255, blank=True, help_text="Storage name; blank once deleted.")
+    photo = models.CharField(max_length=255, blank=True, help_text=_("Storage name; blank once deleted."))
     photo_deleted_at = models.DateTimeField(null=True, blank=True)
     # Set when the assignment keeps photos: the periodic purge deletes it then.
     photo_delete_after = models.DateTimeField(null=True, blank=True)
@@ -231,10 +232,10 @@ class Prediction(models.Model):
     """One model's answer for one submission."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     FINAL = (Status.DONE, Status.FAILED)
 
@@ -251,14 +252,14 @@ class Prediction(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last claimed it.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text=_("When a worker last claimed it."))
     claim_token = models.CharField(
-        max_length=64, blank=True, help_text="The task that last claimed it: its redelivery may re-claim it at once."
+        max_length=64, blank=True, help_text=_("The task that last claimed it: its redelivery may re-claim it at once.")
     )
     # The worker (Celery node name) holding the claim: when it stops sending heartbeats, its
     # claims go back to the queue (classroom.services.worker_claims), within a minute.
     claimed_by = models.CharField(max_length=200, blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True, help_text="When its task was last sent to a queue.")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text=_("When its task was last sent to a queue."))
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -294,21 +295,21 @@ class AuditLog(models.Model):
     """
 
     class Action(models.TextChoices):
-        STUDENTS_CREATED = "students_created", "Created student accounts"
-        PASSWORD_RESET = "password_reset", "Reset a student's password"
-        STUDENT_EXPORTED = "student_exported", "Exported a student's data"
-        STUDENT_DELETED = "student_deleted", "Deleted a student's data"
-        CLASS_DELETED = "class_deleted", "Deleted a class"
-        CONSENT_CONFIRMED = "consent_confirmed", "Confirmed the school's consent policy"
-        PHOTOS_KEPT = "photos_kept", "Chose to keep photos"
-        EXPERIMENT_DELETED = "experiment_deleted", "Deleted an experiment and its tests"
+        STUDENTS_CREATED = "students_created", _("Created student accounts")
+        PASSWORD_RESET = "password_reset", _("Reset a student's password")
+        STUDENT_EXPORTED = "student_exported", _("Exported a student's data")
+        STUDENT_DELETED = "student_deleted", _("Deleted a student's data")
+        CLASS_DELETED = "class_deleted", _("Deleted a class")
+        CONSENT_CONFIRMED = "consent_confirmed", _("Confirmed the school's consent policy")
+        PHOTOS_KEPT = "photos_kept", _("Chose to keep photos")
+        EXPERIMENT_DELETED = "experiment_deleted", _("Deleted an experiment and its tests")
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     actor_username = models.CharField(max_length=150)
     action = models.CharField(max_length=32, choices=Action.choices)
     classroom = models.ForeignKey(Classroom, null=True, on_delete=models.SET_NULL, related_name="audit_log")
     classroom_name = models.CharField(max_length=120, blank=True)
-    subject = models.UUIDField(null=True, blank=True, help_text="Public id of the student concerned.")
+    subject = models.UUIDField(null=True, blank=True, help_text=_("Public id of the student concerned."))
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -336,14 +337,14 @@ class GalleryImage(models.Model):
         "training.DatasetImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     label_set = models.ForeignKey("inference.LabelSet", on_delete=models.PROTECT, related_name="+")
-    label = models.CharField(max_length=120, help_text="The image's group in its dataset (the true label).")
+    label = models.CharField(max_length=120, help_text=_("The image's group in its dataset (the true label)."))
     # The dataset's gender and age band for the image, where it has them (the synthetic set's are
     # made up: style and band): the results break gallery tests down by them (Gender Shades).
     gender = models.CharField(max_length=16, blank=True)
     age_group = models.CharField(max_length=16, blank=True)
-    source = models.CharField(max_length=160, help_text="The dataset it was drawn from.")
+    source = models.CharField(max_length=160, help_text=_("The dataset it was drawn from."))
     synthetic = models.BooleanField(default=False)
-    photo = models.CharField(max_length=255, help_text="Storage name of the private copy.")
+    photo = models.CharField(max_length=255, help_text=_("Storage name of the private copy."))
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     published_by = models.ForeignKey(
@@ -370,8 +371,8 @@ class LessonResponse(models.Model):
     too, so an answer keeps its meaning if the teacher edits the question later."""
 
     class Kind(models.TextChoices):
-        PREDICTION = "prediction", "Prediction"
-        REFLECTION = "reflection", "Reflection"
+        PREDICTION = "prediction", _("Prediction")
+        REFLECTION = "reflection", _("Reflection")
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="responses")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_responses")
@@ -420,8 +421,8 @@ class LabModel(models.Model):
     trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_models")
     team = models.ForeignKey(LabTeam, null=True, blank=True, on_delete=models.SET_NULL, related_name="models")
     name = models.CharField(max_length=60)
-    mix = models.JSONField(help_text="The mix as asked (training.composition's form).")
-    counts = models.JSONField(help_text="Training images per group.")
+    mix = models.JSONField(help_text=_("The mix as asked (training.composition's form)."))
+    counts = models.JSONField(help_text=_("Training images per group."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -443,14 +444,14 @@ class CollectionAudit(models.Model):
     its images, so its true make-up can be shown beside the estimates."""
 
     class Source(models.TextChoices):
-        UPLOAD = "upload", "Uploaded images"
-        GALLERY = "gallery", "Images from the class gallery"
+        UPLOAD = "upload", _("Uploaded images")
+        GALLERY = "gallery", _("Images from the class gallery")
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="collection_audits")
@@ -488,11 +489,11 @@ class CollectionAuditRun(models.Model):
     """One model's pass over an audit's collection, and its estimates."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     FINAL = (Status.DONE, Status.FAILED, Status.CANCELLED)
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inference.models import ModelVersion
 from training.models import TrainingJob
@@ -119,7 +120,7 @@ def models_by_keys(user: User, keys: list[str]) -> list[ModelVersion]:
     found = {m.key: m for m in usable_models(user).filter(key__in=keys)}
     missing = [k for k in keys if k not in found]
     if missing:
-        raise ValueError(f"No such model: {', '.join(missing)}.")
+        raise ValueError(gettext("No such model: %(keys)s.") % {"keys": ", ".join(missing)})
     return [found[k] for k in dict.fromkeys(keys)]
 
 
@@ -273,7 +274,8 @@ def intersectional_tables(model: ModelVersion) -> list[dict]:
                 {**cells.get(v, {"n": 0}), "few": cells.get(v, {}).get("n", 0) < settings.MIN_TESTS_PER_GROUP}
                 for v in attribute["values"]
             ]})  # fmt: skip
-        tables.append({"name": attribute["name"], "values": attribute["values"], "rows": rows})
+        # The name is stored in English with the metrics (training.evaluation): shown translated.
+        tables.append({"name": gettext(attribute["name"]), "values": attribute["values"], "rows": rows})
     return tables
 
 

@@ -1,6 +1,7 @@
 """REST API representations. Ids are the public UUIDs; nothing class-wide names a student."""
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -140,7 +141,7 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
     def validate(self, data):
         if ("photo" in data) == ("gallery_image" in data):
-            raise serializers.ValidationError("Send a photo or a gallery image (one of them).")
+            raise serializers.ValidationError(gettext("Send a photo or a gallery image (one of them)."))
         return data
 
 

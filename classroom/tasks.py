@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from .services import predictions, retention, sweeper
 
@@ -59,7 +60,10 @@ def prepare_audit(audit_id: int) -> None:
         audits.prepare(audit_id)
     except Exception:
         log.exception("Audit %s: preparing the images failed", audit_id)
-        audits.fail(audit_id, "The images could not be prepared. Try again, or tell the person who runs the platform.")
+        audits.fail(
+            audit_id,
+            gettext_noop("The images could not be prepared. Try again, or tell the person who runs the platform."),
+        )
 
 
 @shared_task(name="classroom.answer_audit", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
@@ -71,7 +75,9 @@ def answer_audit(audit_id: int, family: str) -> None:
         more = audits.answer_queue(audit_id, family, chunk=settings.AUDIT_IMAGES_PER_TASK.get(family))
     except Exception:
         log.exception("Audit %s: the %s models failed", audit_id, family)
-        audits.fail(audit_id, "The models could not answer. Try again, or tell the person who runs the platform.")
+        audits.fail(
+            audit_id, gettext_noop("The models could not answer. Try again, or tell the person who runs the platform.")
+        )
         return
     if more:  # the rest goes to the back of the queue: tests that arrived meanwhile go first
         answer_audit.apply_async(args=[audit_id, family], queue=family)

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 
 import pillow_heif
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from .stored_text import declare
 
 log = logging.getLogger(__name__)
 
@@ -27,31 +30,68 @@ pillow_heif.register_heif_opener()
 # Pillow decoder ids we let open a file -> how the format is named to users.
 # The JPEG decoder also opens multi-picture JPEGs (format "MPO").
 DECODERS = ("JPEG", "PNG", "WEBP", "HEIF")
-ACCEPTED_NAMES = "JPEG, PNG, WebP or HEIC"
 MIN_SIDE = 32  # smaller images cannot show a face the models could look at
 MAX_ASPECT = 10  # longer and thinner than 10:1 is a banner, not a photo
 
 # Recognisable files outside the allow-list get a message that names them.
 _SIGNATURES = [
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"BM", "a BMP image"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive or office document"),
-    (b"\x00\x00\x01\x00", "an icon file"),
-    (b"8BPS", "a Photoshop file"),
-    (b"\x7fELF", "a program"),
-    (b"MZ", "a program"),
+    (b"GIF87a", gettext_noop("a GIF image")),
+    (b"GIF89a", gettext_noop("a GIF image")),
+    (b"BM", gettext_noop("a BMP image")),
+    (b"II*\x00", gettext_noop("a TIFF image")),
+    (b"MM\x00*", gettext_noop("a TIFF image")),
+    (b"%PDF", gettext_noop("a PDF document")),
+    (b"PK\x03\x04", gettext_noop("a ZIP archive or office document")),
+    (b"\x00\x00\x01\x00", gettext_noop("an icon file")),
+    (b"8BPS", gettext_noop("a Photoshop file")),
+    (b"\x7fELF", gettext_noop("a program")),
+    (b"MZ", gettext_noop("a program")),
 ]
 _TEXT_SIGNATURES = [
-    (b"<svg", "an SVG drawing"),
-    (b"<?xml", "an XML or SVG file"),
-    (b"<!doctype html", "a web page"),
-    (b"<html", "a web page"),
-    (b"<script", "a script"),
+    (b"<svg", gettext_noop("an SVG drawing")),
+    (b"<?xml", gettext_noop("an XML or SVG file")),
+    (b"<!doctype html", gettext_noop("a web page")),
+    (b"<html", gettext_noop("a web page")),
+    (b"<script", gettext_noop("a script")),
 ]
+_AVIF = gettext_noop("an AVIF image")
+
+# What a student reads; an audit's worker stores them in English, its page translates them
+# (inference.stored_text).
+TOO_LARGE = declare(gettext_noop("This file is larger than %(size)s. Please choose a smaller photo."))
+EMPTY = gettext_noop("The file is empty. Please choose a photo (JPEG, PNG, WebP or HEIC).")
+NOT_ACCEPTED_KIND = declare(
+    gettext_noop(
+        "This file is %(what)s, not a JPEG, PNG, WebP or HEIC photo. Please choose a photo in one of those formats."
+    ),
+    nested=("what",),
+)
+NOT_ACCEPTED = gettext_noop(
+    "This file is not a JPEG, PNG, WebP or HEIC image (it may be a different file type renamed). "
+    "Please choose a photo in one of those formats."
+)
+TOO_MANY_PIXELS = declare(
+    gettext_noop(
+        "This image is %(width)sx%(height)s pixels, more than we accept (%(megapixels)s megapixels). "
+        "Please use a smaller photo."
+    )
+)
+TOO_SMALL = declare(
+    gettext_noop(
+        "This image is only %(width)sx%(height)s pixels. The models need at least %(min_side)s pixels "
+        "on each side; please use a larger photo."
+    )
+)
+TOO_THIN = declare(
+    gettext_noop(
+        "This image is %(width)sx%(height)s pixels: too long and thin to be a photo of a face. "
+        "Crop it closer to the face and try again."
+    )
+)
+BOMB = gettext_noop("This image has too many pixels to process safely. Please use a smaller photo.")
+NO_MEMORY = gettext_noop("This image is too large to process. Please use a smaller photo.")
+DAMAGED = gettext_noop("This image file is damaged or incomplete. Please choose another photo.")
+COLOURS = gettext_noop("This image uses a colour format we cannot convert. Please save it as JPEG and retry.")
 
 
 class IntakeError(ValueError):
@@ -72,7 +112,7 @@ def _human_mb(n: int) -> str:
 
 def too_large_message(max_bytes: int | None = None) -> str:
     max_bytes = max_bytes or settings.UPLOAD_MAX_BYTES
-    return f"This file is larger than {_human_mb(max_bytes)}. Please choose a smaller photo."
+    return gettext(TOO_LARGE) % {"size": _human_mb(max_bytes)}
 
 
 def clean_upload(fileobj, *, size: int | None = None) -> CleanImage:
@@ -84,7 +124,7 @@ def clean_upload(fileobj, *, size: int | None = None) -> CleanImage:
     if len(raw) > max_bytes:
         raise IntakeError(too_large_message(max_bytes))
     if not raw:
-        raise IntakeError(f"The file is empty. Please choose a photo ({ACCEPTED_NAMES}).")
+        raise IntakeError(gettext(EMPTY))
     return clean_bytes(raw, max_pixels=settings.UPLOAD_MAX_PIXELS)
 
 
@@ -95,33 +135,21 @@ def _not_accepted(raw: bytes) -> IntakeError:
         text = raw[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
         what = next((name for sig, name in _TEXT_SIGNATURES if text.startswith(sig)), None)
     if what is None and head[4:12] in (b"ftypavif", b"ftypavis"):
-        what = "an AVIF image"
+        what = _AVIF
     if what:
-        return IntakeError(
-            f"This file is {what}, not a {ACCEPTED_NAMES} photo. Please choose a photo in one of those formats."
-        )
-    return IntakeError(
-        f"This file is not a {ACCEPTED_NAMES} image (it may be a different file type renamed). "
-        "Please choose a photo in one of those formats."
-    )
+        return IntakeError(gettext(NOT_ACCEPTED_KIND) % {"what": gettext(what)})
+    return IntakeError(gettext(NOT_ACCEPTED))
 
 
 def _check_geometry(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise IntakeError(
-            f"This image is {width}x{height} pixels, more than we accept "
-            f"({max_pixels // 1_000_000} megapixels). Please use a smaller photo."
+            gettext(TOO_MANY_PIXELS) % {"width": width, "height": height, "megapixels": max_pixels // 1_000_000}
         )
     if min(width, height) < MIN_SIDE:
-        raise IntakeError(
-            f"This image is only {width}x{height} pixels. The models need at least {MIN_SIDE} pixels "
-            "on each side; please use a larger photo."
-        )
+        raise IntakeError(gettext(TOO_SMALL) % {"width": width, "height": height, "min_side": MIN_SIDE})
     if max(width, height) > MAX_ASPECT * min(width, height):
-        raise IntakeError(
-            f"This image is {width}x{height} pixels: too long and thin to be a photo of a face. "
-            "Crop it closer to the face and try again."
-        )
+        raise IntakeError(gettext(TOO_THIN) % {"width": width, "height": height})
 
 
 def _decode(raw: bytes, max_pixels: int) -> tuple[Image.Image, str]:
@@ -148,15 +176,15 @@ def clean_bytes(raw: bytes, *, max_pixels: int) -> CleanImage:
     except IntakeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise IntakeError("This image has too many pixels to process safely. Please use a smaller photo.")
+        raise IntakeError(gettext(BOMB))
     except UnidentifiedImageError:
         raise _not_accepted(raw)
     except MemoryError:
-        raise IntakeError("This image is too large to process. Please use a smaller photo.")
+        raise IntakeError(gettext(NO_MEMORY))
     except Exception as exc:  # any decoder failure on hostile input is a damaged file, never a crash
         if not isinstance(exc, (OSError, SyntaxError, ValueError, EOFError)):
             log.warning("Unexpected %s while decoding an upload: %s", type(exc).__name__, exc)
-        raise IntakeError("This image file is damaged or incomplete. Please choose another photo.")
+        raise IntakeError(gettext(DAMAGED))
 
     try:
         img = ImageOps.exif_transpose(img)
@@ -166,7 +194,7 @@ def clean_bytes(raw: bytes, *, max_pixels: int) -> CleanImage:
         img = to_rgb(img)
     except Exception as exc:
         log.warning("Could not convert a %s %s upload: %s", source_format, img.mode, exc)
-        raise IntakeError("This image uses a colour format we cannot convert. Please save it as JPEG and retry.")
+        raise IntakeError(gettext(COLOURS))
     limit = settings.UPLOAD_STORE_MAX_SIDE
     if max(img.size) > limit:
         img.thumbnail((limit, limit), Image.Resampling.LANCZOS)

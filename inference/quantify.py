@@ -24,10 +24,12 @@ group for the held-out set.
 """
 
 import numpy as np
+from django.utils.translation import gettext_noop
 
 METHODS = ("raw", "adjusted", "em")
 REDRAW_SCALE = 1  # redrawn counts are rounded at the real sample's size (see _redraw)
-NO_HELD_OUT = (
+# Stored with the estimates (in English): the audit page translates it (inference.stored_text).
+NO_HELD_OUT = gettext_noop(
     "This model was never tested on pictures whose groups were known, so its mistakes are unknown: "
     "only counting its top guesses is possible."
 )

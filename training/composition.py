@@ -1,5 +1,8 @@
 """Training-set mixes: how many images of each group a model is trained on."""
 
+from django.utils import formats
+from django.utils.translation import gettext
+
 
 def balanced(groups: list[str], total: int) -> dict[str, int]:
     """Equal counts per group; the remainder goes to the first groups."""
@@ -40,6 +43,11 @@ def available(dataset, split: str = "train") -> dict[str, int]:
     return {g: rows.get(g, 0) for g in dataset.label_set.labels}
 
 
+def number(n: int) -> str:
+    """A count as people read it in the page's language ("1,000" in English)."""
+    return formats.number_format(n, force_grouping=True)
+
+
 def plan(mix: dict, avail: dict[str, int]) -> dict:
     """Counts per group for `mix`, and whether the dataset can supply them.
 
@@ -53,37 +61,56 @@ def plan(mix: dict, avail: dict[str, int]) -> dict:
         most = min(avail.values())
         per = int(mix.get("per_group") or most)
         counts = dict.fromkeys(groups, per)
-        best = f"balanced allows at most {most:,} per group"
+        short_message = gettext("Not achievable (%(detail)s); balanced allows at most %(most)s per group.")
+        values = {"most": number(most)}
     elif kind == "k_times":
         major, k = mix.get("majority"), int(mix.get("k", 10))
         if major not in avail:
-            raise CompositionError(f"Unknown group {major!r}; choose one of {groups}.")
+            raise CompositionError(
+                gettext("Unknown group %(group)r; choose one of %(groups)s.") % {"group": major, "groups": groups}
+            )
         if k < 1:
-            raise CompositionError("k must be at least 1.")
+            raise CompositionError(gettext("k must be at least 1."))
         most = min(min(n for g, n in avail.items() if g != major), avail[major] // k)
         per = int(mix.get("per_minority") or most)
         counts = {g: per * k if g == major else per for g in groups}
-        best = f"{k}x {major} allows about {most:,} of each other group ({most * k:,} {major})"
+        short_message = gettext(
+            "Not achievable (%(detail)s); %(k)sx %(group)s allows about %(most)s of each other group "
+            "(%(most_k)s %(group)s)."
+        )
+        values = {"k": k, "group": major, "most": number(most), "most_k": number(most * k)}
     elif kind == "counts":
         unknown = set(mix.get("counts", {})) - set(groups)
         if unknown:
-            raise CompositionError(f"Unknown group(s) {sorted(unknown)}; the groups are {groups}.")
+            raise CompositionError(
+                gettext("Unknown group(s) %(unknown)s; the groups are %(groups)s.")
+                % {"unknown": sorted(unknown), "groups": groups}
+            )
         counts = {g: int(mix["counts"].get(g, 0)) for g in groups}
-        best = "the dataset has " + ", ".join(f"{g}: {n:,}" for g, n in avail.items())
+        short_message = gettext("Not achievable (%(detail)s); the dataset has %(available)s.")
+        values = {"available": ", ".join(f"{g}: {number(n)}" for g, n in avail.items())}
     elif kind == "cap":
         cap = int(mix["cap"])
         counts = {g: min(cap, n) for g, n in avail.items()}
-        best = f"a cap of {cap:,} per group"
+        short_message = gettext("Not achievable (%(detail)s); a cap of %(cap)s per group.")
+        values = {"cap": number(cap)}
     else:
-        raise CompositionError(f"Unknown mix kind {kind!r}.")
+        raise CompositionError(gettext("Unknown mix kind %(kind)r.") % {"kind": kind})
     if any(n < 0 for n in counts.values()):
-        raise CompositionError("Counts cannot be negative.")
+        raise CompositionError(gettext("Counts cannot be negative."))
     short = {g: (counts[g], avail[g]) for g in groups if counts[g] > avail[g]}
     if short:
-        detail = ", ".join(f"{g}: asked {want:,}, has {have:,}" for g, (want, have) in short.items())
-        message = f"Not achievable ({detail}); {best}."
+        detail = ", ".join(
+            gettext("%(group)s: asked %(asked)s, has %(has)s")
+            % {"group": g, "asked": number(want), "has": number(have)}
+            for g, (want, have) in short.items()
+        )
+        message = short_message % {"detail": detail, **values}
     else:
-        message = f"{sum(counts.values()):,} images: {describe(counts)}."
+        message = gettext("%(total)s images: %(counts)s.") % {
+            "total": number(sum(counts.values())),
+            "counts": describe(counts),
+        }
     return {"counts": counts, "available": avail, "achievable": not short, "message": message}
 
 

@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from inference.models import ModelVersion
 from inference.preprocessing import InputSpec, prepare
@@ -36,11 +37,19 @@ class EvaluationError(ValueError):
 def check(model: ModelVersion, dataset: Dataset) -> None:
     if dataset.label_set_id != model.label_set_id:
         raise EvaluationError(
-            f"{model.name} answers with the groups of {model.label_set.name}; {dataset.name} has "
-            f"{dataset.label_set.name}. Choose a dataset with the model's groups."
+            gettext(
+                "%(model)s answers with the groups of %(model_groups)s; %(dataset)s has %(dataset_groups)s. "
+                "Choose a dataset with the model's groups."
+            )
+            % {
+                "model": model.name,
+                "model_groups": model.label_set.name,
+                "dataset": dataset.name,
+                "dataset_groups": dataset.label_set.name,
+            }
         )
     if not dataset.images.filter(split="test").exists():
-        raise EvaluationError(f"{dataset.name} has no held-out images to evaluate on.")
+        raise EvaluationError(gettext("%(dataset)s has no held-out images to evaluate on.") % {"dataset": dataset.name})
 
 
 def evaluate_model(
@@ -61,7 +70,7 @@ def evaluate_model(
     started = time.perf_counter()
     for start in range(0, len(images), BATCH):
         if should_stop is not None and should_stop():
-            raise JobCancelled("Cancelled while answering the held-out images.")
+            raise JobCancelled(gettext_noop("Cancelled while answering the held-out images."))
         prepared = [prepare(images.load(i), spec) for i in range(start, min(len(images), start + BATCH))]
         probs = in_label_set_order(predictor.predict_proba(np.stack([x for x, _ in prepared])), model)
         answers.append(probs.argmax(axis=1))
@@ -69,7 +78,9 @@ def evaluate_model(
         done = start + len(prepared)
         if progress is not None:
             per_image = (time.perf_counter() - started) / done
-            progress("Answering the held-out images", done / len(images), per_image * (len(images) - done))
+            progress(
+                gettext_noop("Answering the held-out images"), done / len(images), per_image * (len(images) - done)
+            )
     labels = list(model.label_set.labels)
     y_pred = np.concatenate(answers)
     metrics = per_group_metrics(images.labels, y_pred, labels)

@@ -3,6 +3,7 @@ accuracy by true group (and its disparity), precision and recall per group,
 95% Wilson intervals, and the confusion matrix."""
 
 import numpy as np
+from django.utils.translation import gettext_noop
 
 from inference.stats import wilson_interval  # one definition, shared with class results
 
@@ -55,9 +56,13 @@ def per_group_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str])
     }
 
 
-# How the attributes are named on cards: a dataset's own, or the synthetic set's made-up ones.
-ATTRIBUTE_NAMES = {"gender": "Gender", "age_group": "Age band"}
-SYNTHETIC_ATTRIBUTE_NAMES = {"gender": "Style (synthetic, gender-like)", "age_group": "Band (synthetic, age-like)"}
+# How the attributes are named on cards: a dataset's own, or the synthetic set's made-up ones. Stored
+# with the metrics in English; the card translates them.
+ATTRIBUTE_NAMES = {"gender": gettext_noop("Gender"), "age_group": gettext_noop("Age band")}
+SYNTHETIC_ATTRIBUTE_NAMES = {
+    "gender": gettext_noop("Style (synthetic, gender-like)"),
+    "age_group": gettext_noop("Band (synthetic, age-like)"),
+}
 
 
 def intersectional_metrics(y_true, y_pred, labels: list[str], attributes: dict[str, list[str]], *,

@@ -11,9 +11,12 @@ complete race model weights file (HDF5 with a handful of outputs: deepface's is 
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from .importers.utkface import NAME_RE
 
@@ -45,11 +48,11 @@ class Item:
 
 
 KIND_NAMES = {
-    "utkface": "UTKFace images",
-    "utkface_archive": "UTKFace archive",
-    "fairface": "FairFace images and labels",
-    "vggface_base": "VGG-Face weights (base for training)",
-    "race_model": "Race model weights (complete model)",
+    "utkface": gettext_lazy("UTKFace images"),
+    "utkface_archive": gettext_lazy("UTKFace archive"),
+    "fairface": gettext_lazy("FairFace images and labels"),
+    "vggface_base": gettext_lazy("VGG-Face weights (base for training)"),
+    "race_model": gettext_lazy("Race model weights (complete model)"),
 }
 
 
@@ -62,12 +65,12 @@ def resolve(relative: str) -> Path:
     """An item's path, which must lie inside the import folder (no `..`, no link out of it)."""
     base = root()
     if base is None:
-        raise ImportDirError("No import folder is set (ETHITECH_IMPORT_DIR).")
+        raise ImportDirError(gettext("No import folder is set (ETHITECH_IMPORT_DIR)."))
     path = (base / relative).resolve()
     if base != path and base not in path.parents:
-        raise ImportDirError(f"{relative} is outside the import folder.")
+        raise ImportDirError(gettext("%(item)s is outside the import folder.") % {"item": relative})
     if not path.exists():
-        raise ImportDirError(f"{relative} is no longer in the import folder.")
+        raise ImportDirError(gettext("%(item)s is no longer in the import folder.") % {"item": relative})
     return path
 
 
@@ -89,15 +92,21 @@ def _weights(path: Path) -> Item:
     try:
         shapes = layer_shapes(path)
     except WeightsFileError as exc:
-        return Item(path.name, "race_model", "HDF5 file", problem=str(exc))
+        return Item(path.name, "race_model", gettext("HDF5 file"), problem=str(exc))
     outputs = shapes[-1][1][-1][-1] if shapes and shapes[-1][1] else 0
-    size = f"{path.stat().st_size / 1e6:,.0f} MB"
+    size = _megabytes(path)
     if outputs == IDENTITIES:
-        return Item(path.name, "vggface_base", f"{size}, {outputs} identities")
+        return Item(path.name, "vggface_base", gettext("%(size)s, %(n)s identities") % {"size": size, "n": outputs})
     labels = DEEPFACE_RACE_LABELS if outputs == 6 else ""
-    problem = "" if labels else f"It has {outputs} classes: give their names in the file's order."
+    problem = "" if labels else gettext("It has %(n)s classes: give their names in the file's order.") % {"n": outputs}
     options = {"labels": labels, "needs_labels": not labels}
-    return Item(path.name, "race_model", f"{size}, {outputs} classes", options, problem)
+    what = gettext("%(size)s, %(n)s classes") % {"size": size, "n": outputs}
+    return Item(path.name, "race_model", what, options, problem)
+
+
+def _megabytes(path: Path) -> str:
+    size = Decimal(f"{path.stat().st_size / 1e6:.0f}")  # rounded as before; number_format alone truncates
+    return gettext("%(size)s MB") % {"size": formats.number_format(size, 0, force_grouping=True)}
 
 
 def scan() -> list[Item]:
@@ -112,20 +121,25 @@ def scan() -> list[Item]:
             continue
         if path.is_dir():
             if (path / "fairface_label_train.csv").is_file() and (path / "fairface_label_val.csv").is_file():
-                items.append(Item(name, "fairface", "label CSVs for train and val", {"merge_asian": True}))
+                items.append(Item(name, "fairface", gettext("label CSVs for train and val"), {"merge_asian": True}))
                 continue
             named, seen = _utk_count(path)
             if named:
-                items.append(Item(name, "utkface", f"{named} of the first {seen} files are named like UTKFace's"))
+                what = gettext("%(named)s of the first %(seen)s files are named like UTKFace's") % {
+                    "named": named,
+                    "seen": seen,
+                }
+                items.append(Item(name, "utkface", what))
             else:
-                items.append(Item(name, "", "folder", problem="Neither UTKFace (age_gender_race_datetime.jpg names) "
-                                  "nor FairFace (fairface_label_train.csv and fairface_label_val.csv)."))  # fmt: skip
+                items.append(Item(name, "", gettext("folder"), problem=gettext(
+                    "Neither UTKFace (age_gender_race_datetime.jpg names) nor FairFace (fairface_label_train.csv "
+                    "and fairface_label_val.csv).")))  # fmt: skip
         elif name.lower().endswith(UTK_ARCHIVES):
-            items.append(Item(name, "utkface_archive", f"{path.stat().st_size / 1e6:,.0f} MB archive"))
+            items.append(Item(name, "utkface_archive", gettext("%(size)s archive") % {"size": _megabytes(path)}))
         elif name.lower().endswith((".h5", ".hdf5")):
             items.append(_weights(path))
         else:
-            items.append(Item(name, "", "file", problem="Not a kind this page imports."))
+            items.append(Item(name, "", gettext("file"), problem=gettext("Not a kind this page imports.")))
     return items
 
 
@@ -137,7 +151,7 @@ def _unpack(archive: Path, progress) -> Path:
     if done.exists():
         return target
     target.mkdir(parents=True, exist_ok=True)
-    progress("Unpacking the archive", 0.05, None)
+    progress(gettext_noop("Unpacking the archive"), 0.05, None)
     try:
         if archive.name.lower().endswith(".zip"):
             with zipfile.ZipFile(archive) as z:
@@ -163,25 +177,25 @@ def run_import(params: dict, progress) -> tuple[object, str]:
     from .importers.utkface import import_utkface
 
     path, kind = resolve(params["item"]), params["kind"]
-    progress("Checking the files", 0.1, None)
+    progress(gettext_noop("Checking the files"), 0.1, None)
     if kind in ("utkface", "utkface_archive"):
         folder = _unpack(path, progress) if kind == "utkface_archive" else path
-        progress("Checking every image", 0.3, None)
+        progress(gettext_noop("Checking every image"), 0.3, None)
         report = import_utkface(folder)
         return None, report_text(report)
     if kind == "fairface":
-        progress("Checking every image and label", 0.3, None)
+        progress(gettext_noop("Checking every image and label"), 0.3, None)
         report = import_fairface(path, train_labels=path / "fairface_label_train.csv",
                                  val_labels=path / "fairface_label_val.csv",
                                  merge_asian=bool(params.get("merge_asian")))  # fmt: skip
         return None, report_text(report)
     if kind == "vggface_base":
-        progress("Checking and copying the weights", 0.3, None)
+        progress(gettext_noop("Checking and copying the weights"), 0.3, None)
         base = import_vggface_weights(path=path)
         return None, f"Imported the VGG-Face base '{base.key}' (sha256 {base.sha256[:12]}…)."
     if kind == "race_model":
         labels = [label.strip() for label in (params.get("labels") or "").split(",") if label.strip()]
-        progress("Checking and copying the weights", 0.3, None)
+        progress(gettext_noop("Checking and copying the weights"), 0.3, None)
         mv = import_race_model(path=path, labels=labels)
         return mv, f"Imported '{mv.name}' as {mv.key}, groups of {mv.label_set.name}. Evaluate it from its card."
     raise ImportDirError(f"Unknown kind of import: {kind}.")

@@ -13,9 +13,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from inference.models import BaseWeights, ModelVersion
 from inference.services import register_model_version
+from inference.stored_text import declare
 
 from .models import TrainingJob
 from .progress import JobCancelled, JobRefused, job_progress, mark
@@ -24,6 +26,20 @@ from .progress import JobCancelled, JobRefused, job_progress, mark
 # (NumPy, OpenCV, h5py, TensorFlow) is imported inside the runners below.
 
 log = logging.getLogger(__name__)
+
+# What a finished job says on its page: stored in English by the worker, translated where it is
+# shown (inference.stored_text). Fixed stages and messages are marked with gettext_noop below.
+MLP_DONE = declare(gettext_noop("MLP trained in %(seconds)s s; held-out accuracy %(accuracy)s."))
+LAB_DONE = declare(gettext_noop("Trained on %(images)s images; held-out accuracy %(accuracy)s."))
+EVALUATED = declare(gettext_noop("Evaluated on %(images)s held-out images; accuracy %(accuracy)s."))
+HEAD_DONE = declare(gettext_noop("Head trained; held-out accuracy %(accuracy)s."))
+FINETUNED = declare(
+    gettext_noop(
+        "Fine-tuned %(epochs)s epochs (resumed from epoch %(resumed)s), %(seconds)s s per epoch; "
+        "held-out accuracy %(accuracy)s."
+    )
+)
+NOTHING_IMPORTED = declare(gettext_noop("Nothing was imported. %(reason)s"), nested=("reason",))
 
 QUEUES = {
     TrainingJob.Kind.MLP: "training",
@@ -51,7 +67,9 @@ def check_params(kind: str, params: dict) -> None:
         except ImportDirError as exc:
             raise CompositionError(str(exc))
         if params.get("kind") not in KIND_NAMES:
-            raise CompositionError(f"{params.get('item')} is not something this page imports.")
+            raise CompositionError(
+                gettext("%(item)s is not something this page imports.") % {"item": params.get("item")}
+            )
         return
     if kind == TrainingJob.Kind.EVALUATE:
         from .evaluate import check
@@ -59,7 +77,11 @@ def check_params(kind: str, params: dict) -> None:
         model = ModelVersion.objects.select_related("label_set").filter(key=params.get("model")).first()
         dataset = Dataset.objects.select_related("label_set").filter(key=key).first()
         if model is None or dataset is None:
-            raise CompositionError(f"No model '{params.get('model')}'" if model is None else f"No dataset '{key}'.")
+            raise CompositionError(
+                gettext("No model '%(model)s'.") % {"model": params.get("model")}
+                if model is None
+                else gettext("No dataset '%(dataset)s'.") % {"dataset": key}
+            )
         try:
             check(model, dataset)
         except ValueError as exc:
@@ -69,16 +91,16 @@ def check_params(kind: str, params: dict) -> None:
         return
     dataset = Dataset.objects.select_related("label_set").filter(key=key).first()
     if dataset is None:
-        raise CompositionError(f"No dataset '{key}' has been imported.")
+        raise CompositionError(gettext("No dataset '%(dataset)s' has been imported.") % {"dataset": key})
     if params.get("mix"):
         p = plan(params["mix"], available(dataset))
         if not p["achievable"]:
             raise CompositionError(p["message"])
         if not sum(p["counts"].values()):
-            raise CompositionError("This mix has no images to train on.")
+            raise CompositionError(gettext("This mix has no images to train on."))
     # test_per_group is "at most" (commands default to 10 on any set); the page asks for exact numbers.
     if not any(available(dataset, split="test").values()):
-        raise CompositionError("This dataset has no held-out images to evaluate the model on.")
+        raise CompositionError(gettext("This dataset has no held-out images to evaluate the model on."))
 
 
 def start_job(*, kind: str, params: dict, created_by=None, enqueue: bool = True) -> TrainingJob:
@@ -99,7 +121,7 @@ def _enqueue(job_id: int, queue: str) -> None:
 def cancel_job(*, job: TrainingJob) -> None:
     """The running job stops at its next check; a queued one never starts."""
     TrainingJob.objects.filter(pk=job.pk).exclude(status__in=TrainingJob.FINAL).update(
-        status=TrainingJob.Status.CANCELLED, finished_at=timezone.now(), stage="Cancelled"
+        status=TrainingJob.Status.CANCELLED, finished_at=timezone.now(), stage=gettext_noop("Cancelled")
     )
 
 
@@ -124,7 +146,7 @@ def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> Trainin
         return job
     resumed = job.status == TrainingJob.Status.RUNNING  # a previous run of this job was interrupted
     mark(job, TrainingJob.Status.RUNNING, started_at=job.started_at or timezone.now(),
-         message="Resumed after an interruption." if resumed else "")  # fmt: skip
+         message=gettext_noop("Resumed after an interruption.") if resumed else "")  # fmt: skip
     db_progress, should_stop = job_progress(job)
 
     def report(stage, fraction, eta):
@@ -145,12 +167,20 @@ def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> Trainin
     except JobCancelled as exc:
         mark(job, TrainingJob.Status.CANCELLED, message=str(exc))
     except JobRefused as exc:
-        mark(job, TrainingJob.Status.FAILED, error=str(exc), stage="Failed")
+        mark(job, TrainingJob.Status.FAILED, error=str(exc), stage=gettext_noop("Failed"))
     except Exception as exc:
         log.exception("Training job %s failed", job.pk)
-        mark(job, TrainingJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}", stage="Failed")
+        mark(job, TrainingJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}", stage=gettext_noop("Failed"))
     else:
-        mark(job, TrainingJob.Status.DONE, result=result, percent=100, eta_seconds=0, stage="Done", message=message)
+        mark(
+            job,
+            TrainingJob.Status.DONE,
+            result=result,
+            percent=100,
+            eta_seconds=0,
+            stage=gettext_noop("Done"),
+            message=message,
+        )
     job.refresh_from_db()
     return job
 
@@ -213,12 +243,13 @@ def _run_mlp(job, progress, should_stop, echo):
     def stage(name, offset, share):
         return lambda done, n, spi: progress(name, offset + share * done / n, spi * (n - done))
 
-    x = preprocessed(data.train, spec, progress=stage("Preparing training images", 0, 0.7), should_stop=should_stop)
-    x_test, faces = preprocessed_with_faces(data.test, spec, progress=stage("Preparing held-out images", 0.7, 0.2),
-                                            should_stop=should_stop)  # fmt: skip
+    preparing_train = stage(gettext_noop("Preparing training images"), 0, 0.7)
+    preparing_test = stage(gettext_noop("Preparing held-out images"), 0.7, 0.2)
+    x = preprocessed(data.train, spec, progress=preparing_train, should_stop=should_stop)
+    x_test, faces = preprocessed_with_faces(data.test, spec, progress=preparing_test, should_stop=should_stop)
     if len(x) < len(data.train) or len(x_test) < len(data.test):
-        raise JobCancelled("Cancelled while preparing images; the prepared ones are cached.")
-    progress("Training the MLP", 0.9, None)
+        raise JobCancelled(gettext_noop("Cancelled while preparing images; the prepared ones are cached."))
+    progress(gettext_noop("Training the MLP"), 0.9, None)
     mv = train_and_register_mlp(
         x=np.asarray(x), y=data.train.labels, x_test=np.asarray(x_test), y_test=data.test.labels,
         label_set=data.label_set, spec=spec, key=params.get("key") or f"mlp-job{job.pk}",
@@ -228,7 +259,7 @@ def _run_mlp(job, progress, should_stop, echo):
     )  # fmt: skip
     record_face_found(mv, data.test.labels, np.asarray(faces))
     fit, accuracy = mv.training_params["fit_seconds"], mv.metrics["overall_accuracy"]
-    return mv, f"MLP trained in {fit} s; held-out accuracy {accuracy:.0%}."
+    return mv, MLP_DONE % {"seconds": fit, "accuracy": f"{accuracy:.0%}"}
 
 
 def detector_for(params: dict, data: JobData) -> str:
@@ -248,10 +279,8 @@ def _run_lab_mlp(job, progress, should_stop, echo):
         name=params.get("name") or f"Lab model (job {job.pk})", created_by=job.created_by,
         seed=params.get("seed", 0), progress=progress,
     )  # fmt: skip
-    return (
-        mv,
-        f"Trained on {sum(mv.composition.values()):,} images; held-out accuracy {mv.metrics['overall_accuracy']:.0%}.",
-    )
+    accuracy = mv.metrics["overall_accuracy"]
+    return mv, LAB_DONE % {"images": f"{sum(mv.composition.values()):,}", "accuracy": f"{accuracy:.0%}"}
 
 
 def _run_import(job, progress, should_stop, echo):
@@ -264,7 +293,7 @@ def _run_import(job, progress, should_stop, echo):
     try:
         return run_import(job.params, progress)
     except (DatasetImportError, WeightsFileError, ImportDirError) as exc:
-        raise JobRefused(f"Nothing was imported. {exc}")
+        raise JobRefused(NOTHING_IMPORTED % {"reason": exc})
 
 
 def _run_evaluate(job, progress, should_stop, echo):
@@ -279,7 +308,7 @@ def _run_evaluate(job, progress, should_stop, echo):
         should_stop=should_stop,
     )  # fmt: skip
     m = mv.metrics
-    return mv, f"Evaluated on {m['evaluated_on']['images']:,} held-out images; accuracy {m['overall_accuracy']:.0%}."
+    return mv, EVALUATED % {"images": f"{m['evaluated_on']['images']:,}", "accuracy": f"{m['overall_accuracy']:.0%}"}
 
 
 def _run_vgg_head(job, progress, should_stop, echo):
@@ -298,7 +327,7 @@ def _run_vgg_head(job, progress, should_stop, echo):
         progress=progress, should_stop=should_stop, created_by=job.created_by,
         detector=detector_for(params, data),
     )  # fmt: skip
-    return mv, f"Head trained; held-out accuracy {mv.metrics['overall_accuracy']:.0%}."
+    return mv, HEAD_DONE % {"accuracy": f"{mv.metrics['overall_accuracy']:.0%}"}
 
 
 def _run_vgg_finetune(job, progress, should_stop, echo):
@@ -334,7 +363,9 @@ def _run_vgg_finetune(job, progress, should_stop, echo):
         base=base, data_source=data.data_source, synthetic=data.synthetic,
         pretrained=base.pretrained, active=True, created_by=job.created_by,
     )  # fmt: skip
-    return mv, (
-        f"Fine-tuned {params['epochs']} epochs (resumed from epoch {timing['resumed_from_epoch']}), "
-        f"{timing['seconds_per_epoch']} s per epoch; held-out accuracy {metrics['overall_accuracy']:.0%}."
-    )
+    return mv, FINETUNED % {
+        "epochs": params["epochs"],
+        "resumed": timing["resumed_from_epoch"],
+        "seconds": timing["seconds_per_epoch"],
+        "accuracy": f"{metrics['overall_accuracy']:.0%}",
+    }

@@ -10,6 +10,7 @@ inside the functions that fit.
 """
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
 from . import composition
 from .models import Dataset
@@ -37,7 +38,7 @@ def lab_mix(kind: str, groups: list[str], images: int, *, majority: str = "", k:
         return {"kind": "k_times", "majority": majority, "k": k, "per_minority": per_minority}
     if kind == "counts":
         return {"kind": "counts", "counts": {g: int((counts or {}).get(g, 0)) for g in groups}}
-    raise composition.CompositionError(f"Unknown mix {kind!r}.")
+    raise composition.CompositionError(gettext("Unknown mix %(kind)r.") % {"kind": kind})
 
 
 def plan_lab_mix(dataset: Dataset, mix: dict, *, cap: int) -> dict:
@@ -47,17 +48,23 @@ def plan_lab_mix(dataset: Dataset, mix: dict, *, cap: int) -> dict:
     p = composition.plan(mix, pool)
     total = sum(p["counts"].values())
     if mix["kind"] == "counts" and total > cap:
-        return {**p, "achievable": False, "message": f"At most {cap:,} images per model: this mix has {total:,}."}
+        message = gettext("At most %(cap)s images per model: this mix has %(total)s.") % {
+            "cap": composition.number(cap),
+            "total": composition.number(total),
+        }
+        return {**p, "achievable": False, "message": message}
     if not total:
-        return {**p, "achievable": False, "message": "Give at least one group some images."}
+        return {**p, "achievable": False, "message": gettext("Give at least one group some images.")}
     if not p["achievable"] and mix["kind"] in ("balanced", "k_times"):
         # The largest version of the same mix that the pool can supply.
         largest = composition.plan({k: v for k, v in mix.items() if k not in ("per_group", "per_minority")}, pool)
         if sum(largest["counts"].values()):
-            p["message"] = (
-                f"Not enough images for that: the largest version of this mix has "
-                f"{sum(largest['counts'].values()):,} images ({composition.describe(largest['counts'])})."
-            )
+            p["message"] = gettext(
+                "Not enough images for that: the largest version of this mix has %(total)s images (%(counts)s)."
+            ) % {
+                "total": composition.number(sum(largest["counts"].values())),
+                "counts": composition.describe(largest["counts"]),
+            }
             p["largest"] = largest["counts"]
     return p
 
@@ -102,12 +109,12 @@ def train_lab_model(*, dataset: Dataset, mix: dict, cap: int, key: str, name: st
     p = plan_lab_mix(dataset, mix, cap=cap)
     if not p["achievable"]:
         raise composition.CompositionError(p["message"])
-    progress("Reading the prepared images", 0.1, None)
+    progress(gettext_noop("Reading the prepared images"), 0.1, None)
     x_pool, y_pool = _pool_arrays(dataset, "train")
     x_test, y_test = _pool_arrays(dataset, "test")
     labels = list(dataset.label_set.labels)
     rows = _draw(y_pool, [p["counts"][g] for g in labels], seed)
-    progress("Training", 0.3, None)
+    progress(gettext_noop("Training"), 0.3, None)
     return train_and_register_mlp(
         x=x_pool[rows], y=y_pool[rows], x_test=x_test, y_test=y_test, label_set=dataset.label_set,
         spec=InputSpec.from_dict(LAB_INPUT), key=key, name=name, composition=p["counts"],

@@ -4,23 +4,24 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TrainingJob(models.Model):
     class Kind(models.TextChoices):
-        MLP = "mlp", "MLP"
-        VGG_HEAD = "vgg_head", "VGG-Face head on cached features"
-        VGG_FINETUNE = "vgg_finetune", "VGG-Face fine-tune of the last layers"
-        LAB_MLP = "lab_mlp", "Small MLP trained in a student lab"
-        EVALUATE = "evaluate", "Evaluation of a model on a dataset's held-out images"
-        IMPORT = "import", "Import of a dataset or a weights file"
+        MLP = "mlp", _("MLP")
+        VGG_HEAD = "vgg_head", _("VGG-Face head on cached features")
+        VGG_FINETUNE = "vgg_finetune", _("VGG-Face fine-tune of the last layers")
+        LAB_MLP = "lab_mlp", _("Small MLP trained in a student lab")
+        EVALUATE = "evaluate", _("Evaluation of a model on a dataset's held-out images")
+        IMPORT = "import", _("Import of a dataset or a weights file")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     FINAL = (Status.DONE, Status.FAILED, Status.CANCELLED)
 
@@ -34,7 +35,7 @@ class TrainingJob(models.Model):
     eta_seconds = models.FloatField(null=True, blank=True)
     message = models.TextField(blank=True)
     error = models.TextField(blank=True)
-    checkpoint_dir = models.CharField(max_length=255, blank=True, help_text="Relative to MODEL_STORE.")
+    checkpoint_dir = models.CharField(max_length=255, blank=True, help_text=_("Relative to MODEL_STORE."))
     result = models.ForeignKey(
         "inference.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="training_jobs"
     )
@@ -63,7 +64,7 @@ class Dataset(models.Model):
     class Kind(models.TextChoices):
         UTKFACE = "utkface", "UTKFace"
         FAIRFACE = "fairface", "FairFace"
-        SYNTHETIC = "synthetic", "Synthetic demo"
+        SYNTHETIC = "synthetic", _("Synthetic demo")
 
     key = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=160)
@@ -71,7 +72,7 @@ class Dataset(models.Model):
     label_set = models.ForeignKey("inference.LabelSet", on_delete=models.PROTECT, related_name="datasets")
     root = models.CharField(max_length=500)
     synthetic = models.BooleanField(default=False)
-    report = models.JSONField(default=dict, help_text="Counts per group and split, skipped files.")
+    report = models.JSONField(default=dict, help_text=_("Counts per group and split, skipped files."))
     imported_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
@@ -80,11 +81,11 @@ class Dataset(models.Model):
 
 class DatasetImage(models.Model):
     class Split(models.TextChoices):
-        TRAIN = "train", "Training"
-        TEST = "test", "Held out"
+        TRAIN = "train", _("Training")
+        TEST = "test", _("Held out")
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="images")
-    path = models.CharField(max_length=500, help_text="Relative to the dataset root.")
+    path = models.CharField(max_length=500, help_text=_("Relative to the dataset root."))
     label = models.CharField(max_length=120)
     split = models.CharField(max_length=8, choices=Split.choices)
     age = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -4,9 +4,20 @@ import time
 from collections.abc import Callable
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from inference.stored_text import declare
 
 # progress(stage, fraction 0..1, eta seconds or None)
 ProgressFn = Callable[[str, float, float | None], None]
+
+# A job's stage, message and error are stored in English (a worker serves no request) and
+# translated where they are shown (inference.stored_text). Fixed ones are marked with
+# gettext_noop where they are written; these have values.
+FINETUNE_EPOCH = declare(gettext_noop("Fine-tuning (epoch %(epoch)s of %(epochs)s)"))
+CANCELLED_IN_EPOCH = declare(
+    gettext_noop("Cancelled during epoch %(epoch)s; the checkpoint after epoch %(kept)s is kept.")
+)
 
 
 class JobCancelled(Exception):

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import BaseWeights, LabelSet, ModelVersion
@@ -71,7 +72,7 @@ def train_vgg_head(
         def report(done: int, n: int, sec_per_image: float) -> None:
             if progress:
                 remaining = total_images - offset - done
-                progress("Extracting features", (offset + done) / total_images, remaining * sec_per_image)
+                progress(gettext_noop("Extracting features"), (offset + done) / total_images, remaining * sec_per_image)
 
         return report
 
@@ -84,13 +85,13 @@ def train_vgg_head(
         progress=feature_progress(len(train)), should_stop=should_stop, spec=spec,
     )  # fmt: skip
     if len(x_train) < len(train) or len(x_test) < len(test):
-        raise JobCancelled("Cancelled while extracting features; the cache keeps what was done.")
+        raise JobCancelled(gettext_noop("Cancelled while extracting features; the cache keeps what was done."))
 
     def on_epoch(epoch: int, total: int) -> None:
         if progress:
-            progress("Training the head", epoch / total, None)
+            progress(gettext_noop("Training the head"), epoch / total, None)
         if should_stop and should_stop():
-            raise JobCancelled("Cancelled while training the head.")
+            raise JobCancelled(gettext_noop("Cancelled while training the head."))
 
     epochs = epochs or auto_epochs(len(x_train))
     head = fit_head(

@@ -20,12 +20,19 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext, gettext_noop
 
 from inference.intake import IntakeError, clean_upload
+from inference.stored_text import declare
 
 # A single photo never compresses 100:1; a bomb does (ZIP's deflate tops out near 1000:1).
 MAX_RATIO = 100
 MAX_SKIPPED_LISTED = 20
+
+# Why a file was skipped: written by a worker in English, translated on the audit's page
+# (inference.stored_text), like the intake's own reasons.
+PASSWORD_PROTECTED = gettext_noop("It is password-protected.")
+NOT_UNPACKED = declare(gettext_noop("It could not be unpacked (%(error)s)."))
 
 
 class CollectionError(ValueError):
@@ -53,7 +60,7 @@ class Cleaned:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB"
+    return gettext("%(size)s MB") % {"size": f"{n / (1024 * 1024):.0f}"}
 
 
 def _is_zip(upload) -> bool:
@@ -82,27 +89,38 @@ def _zip_entries(upload) -> list[zipfile.ZipInfo]:
     try:
         archive = zipfile.ZipFile(upload)
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise CollectionError(f"{upload.name} is not a zip file we can open (it may be damaged). Make it again.")
+        raise CollectionError(
+            gettext("%(file)s is not a zip file we can open (it may be damaged). Make it again.")
+            % {"file": upload.name}
+        )
     with archive:
         infos = archive.infolist()
     for info in infos:
         if _path_trick(info):
             raise CollectionError(
-                f"{upload.name} was refused: its entry \u201c{info.filename[:80]}\u201d points outside the zip. "
-                "Make a new zip of just the photos."
+                gettext(
+                    "%(file)s was refused: its entry “%(entry)s” points outside the zip. "
+                    "Make a new zip of just the photos."
+                )
+                % {"file": upload.name, "entry": info.filename[:80]}
             )
     entries = [i for i in infos if not _ignored(i.filename)]
     unpacked = sum(i.file_size for i in entries)
     if unpacked > settings.AUDIT_MAX_BYTES:
         raise CollectionError(
-            f"{upload.name} would unpack to {_mb(unpacked)}; a collection can be at most "
-            f"{_mb(settings.AUDIT_MAX_BYTES)}. Use fewer or smaller photos."
+            gettext(
+                "%(file)s would unpack to %(size)s; a collection can be at most %(max)s. Use fewer or smaller photos."
+            )
+            % {"file": upload.name, "size": _mb(unpacked), "max": _mb(settings.AUDIT_MAX_BYTES)}
         )
     for info in entries:
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise CollectionError(
-                f"{upload.name} was refused: \u201c{info.filename[:80]}\u201d unpacks to {MAX_RATIO} times its "
-                "packed size or more, which photos never do (this is how a \u201czip bomb\u201d works)."
+                gettext(
+                    "%(file)s was refused: “%(entry)s” unpacks to %(ratio)s times its packed size or "
+                    "more, which photos never do (this is how a “zip bomb” works)."
+                )
+                % {"file": upload.name, "entry": info.filename[:80], "ratio": MAX_RATIO}
             )
     return entries
 
@@ -110,11 +128,12 @@ def _zip_entries(upload) -> list[zipfile.ZipInfo]:
 def accept(uploads: list, *, prefix: str) -> Accepted:
     """Check the uploaded files (photos and zips) and store them as they came under `prefix`."""
     if not uploads:
-        raise CollectionError("Choose some photos, or one zip file of photos.")
+        raise CollectionError(gettext("Choose some photos, or one zip file of photos."))
     total = sum(u.size for u in uploads)
     if total > settings.AUDIT_MAX_BYTES:
         raise CollectionError(
-            f"These files add up to {_mb(total)}; a collection can be at most {_mb(settings.AUDIT_MAX_BYTES)}."
+            gettext("These files add up to %(size)s; a collection can be at most %(max)s.")
+            % {"size": _mb(total), "max": _mb(settings.AUDIT_MAX_BYTES)}
         )
     count = 0
     kinds = []
@@ -124,11 +143,11 @@ def accept(uploads: list, *, prefix: str) -> Accepted:
         kinds.append(is_zip)
     if count > settings.AUDIT_MAX_IMAGES:
         raise CollectionError(
-            f"This collection has {count} files; an audit takes at most {settings.AUDIT_MAX_IMAGES} images. "
-            "Choose fewer."
+            gettext("This collection has %(n)s files; an audit takes at most %(max)s images. Choose fewer.")
+            % {"n": count, "max": settings.AUDIT_MAX_IMAGES}
         )
     if count == 0:
-        raise CollectionError("The zip file holds no files. Put the photos in a zip and try again.")
+        raise CollectionError(gettext("The zip file holds no files. Put the photos in a zip and try again."))
     stored = []
     try:
         for upload, is_zip in zip(uploads, kinds, strict=True):
@@ -155,13 +174,13 @@ def _entries(stored: list[dict], cleaned: Cleaned) -> Iterator[tuple[str, bytes]
                         continue
                     name = posixpath.basename(info.filename) or info.filename
                     if info.flag_bits & 0x1:
-                        cleaned.skip(name, "It is password-protected.")
+                        cleaned.skip(name, PASSWORD_PROTECTED)
                         continue
                     try:
                         with archive.open(info) as entry:
                             data = entry.read(limit + 1)  # never more, whatever the header claims
                     except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
-                        cleaned.skip(name, f"It could not be unpacked ({exc.__class__.__name__}).")
+                        cleaned.skip(name, NOT_UNPACKED % {"error": exc.__class__.__name__})
                         continue
                     yield name, data
 

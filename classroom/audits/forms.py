@@ -3,6 +3,8 @@ teacher, also a draw of the class gallery with a chosen number of each group).""
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from inference.models import ModelVersion
 
@@ -25,28 +27,24 @@ class AuditForm(forms.Form):
     title = forms.CharField(
         max_length=120,
         required=False,
-        label="Name (optional)",
-        help_text="For example: \u201cOur school's posters\u201d.",
+        label=_("Name (optional)"),
+        help_text=_("For example: “Our school's posters”."),
     )
     models = forms.ModelMultipleChoiceField(
         queryset=ModelVersion.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        label="Models that look at the collection",
-        help_text="Choose two, such as the balanced and the unbalanced model, to compare them.",
+        label=_("Models that look at the collection"),
+        help_text=_("Choose two, such as the balanced and the unbalanced model, to compare them."),
     )
     source = forms.ChoiceField(
-        choices=[("upload", "Photos I upload"), ("gallery", "Images from the class gallery")],
+        choices=[("upload", _("Photos I upload")), ("gallery", _("Images from the class gallery"))],
         widget=forms.RadioSelect,
         initial="upload",
-        label="The collection",
+        label=_("The collection"),
     )
     files = MultipleFileField(
         required=False,
-        label="Photos, or one zip file of photos",
-        help_text=(
-            f"JPEG, PNG, WebP or HEIC, or a .zip of them: at most {settings.AUDIT_MAX_IMAGES} images and "
-            f"{settings.AUDIT_MAX_BYTES // (1024 * 1024)} MB in all. Files that are not photos are skipped and listed."
-        ),
+        label=_("Photos, or one zip file of photos"),
     )
 
     def __init__(self, *args, assignment: Assignment, teacher: bool, **kwargs):
@@ -56,6 +54,10 @@ class AuditForm(forms.Form):
         self.fields["models"].queryset = qs
         self.fields["models"].initial = list(qs.values_list("pk", flat=True))
         self.fields["files"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp,image/heic,.heic,.zip"
+        self.fields["files"].help_text = gettext(
+            "JPEG, PNG, WebP or HEIC, or a .zip of them: at most %(images)s images and %(mb)s MB in all. "
+            "Files that are not photos are skipped and listed."
+        ) % {"images": settings.AUDIT_MAX_IMAGES, "mb": settings.AUDIT_MAX_BYTES // (1024 * 1024)}
         self.gallery_fields = []
         if not teacher:
             del self.fields["source"]
@@ -65,7 +67,12 @@ class AuditForm(forms.Form):
             have = gallery.filter(label=label).count()
             name = f"count_{i}"
             self.fields[name] = forms.IntegerField(
-                min_value=0, max_value=have, required=False, initial=0, label=label, help_text=f"{have} in the gallery"
+                min_value=0,
+                max_value=have,
+                required=False,
+                initial=0,
+                label=label,
+                help_text=gettext("%(n)s in the gallery") % {"n": have},
             )
             self.gallery_fields.append((self[name], label))
 
@@ -75,11 +82,11 @@ class AuditForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("source", "upload") == "upload" and not data.get("files"):
-            self.add_error("files", "Choose some photos, or one zip file of photos.")
+            self.add_error("files", gettext("Choose some photos, or one zip file of photos."))
         if data.get("source") == "gallery" and not any(self.gallery_counts().values()):
-            self.add_error(None, "Choose how many images of each group the collection should have.")
+            self.add_error(None, gettext("Choose how many images of each group the collection should have."))
         return data
 
 
 class AuditSettingsForm(forms.Form):
-    enabled = forms.BooleanField(required=False, label="Students can audit collections of their own photos")
+    enabled = forms.BooleanField(required=False, label=_("Students can audit collections of their own photos"))

@@ -8,13 +8,16 @@ from collections import Counter
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Assignment, CollectionAudit, GalleryImage, User
+from ..stored_text import translated
 
 METHOD_NAMES = {
-    "raw": "Counting top guesses",
-    "adjusted": "Corrected (error table)",
-    "em": "Corrected (step by step)",
+    "raw": _("Counting top guesses"),
+    "adjusted": _("Corrected (error table)"),
+    "em": _("Corrected (step by step)"),
 }
 
 
@@ -41,6 +44,14 @@ def audit_for(user: User, public_id) -> CollectionAudit:
     return audit
 
 
+def in_reader_language(audit: CollectionAudit) -> CollectionAudit:
+    """The audit as its page shows it: the error and skipped files' reasons its worker stored in
+    English, translated (on this instance only: never saved)."""
+    audit.error = translated(audit.error)
+    audit.skipped = [{**s, "reason": translated(s.get("reason", ""))} for s in audit.skipped or []]
+    return audit
+
+
 def true_mix(audit: CollectionAudit) -> list[float] | None:
     """A gallery collection's real make-up (share per group, label-set order)."""
     if audit.source != CollectionAudit.Source.GALLERY or not audit.gallery_ids:
@@ -62,7 +73,7 @@ def status(audit: CollectionAudit) -> dict:
         "preparing": preparing,
         "prepared": audit.prepared,
         "images": audit.image_count,
-        "error": audit.error,
+        "error": translated(audit.error),
         "runs": [
             {
                 "model": r.model_version.name,
@@ -94,6 +105,7 @@ def report(audit: CollectionAudit) -> dict:
     truth = true_mix(audit)
     models = []
     for run in audit.runs.select_related("model_version").order_by("model_version__family", "model_version__key"):
+        run.error = translated(run.error)  # stored in English by the worker; never saved from here
         est = run.estimates or {}
         methods = est.get("methods") or {}
         mix = est.get("training_mix")
@@ -114,7 +126,7 @@ def report(audit: CollectionAudit) -> dict:
                 "run": run,
                 "model": run.model_version,
                 "rows": rows if methods else [],
-                "why_not": (est.get("why_not") or {}).get("adjusted", ""),
+                "why_not": translated((est.get("why_not") or {}).get("adjusted", "")),
                 "held_out_images": est.get("held_out_images", 0),
                 "training_total": sum(mix) if mix else None,
                 "off": off,
@@ -135,7 +147,7 @@ def report(audit: CollectionAudit) -> dict:
     return {
         "labels": labels,
         "truth": truth,
-        "methods": list(METHOD_NAMES.values()),
+        "methods": [str(name) for name in METHOD_NAMES.values()],
         "models": models,
         "compared": [m["model"] for m in done],
         "side_by_side": side_by_side if len(done) > 1 else [],
@@ -159,5 +171,5 @@ def per_image(audit: CollectionAudit) -> list[dict]:
                 answers.append(labels[max(range(len(probs)), key=probs.__getitem__)])
             else:
                 answers.append("")
-        rows.append({"image": image, "label": image.label if image else "(removed)", "answers": answers})
+        rows.append({"image": image, "label": image.label if image else gettext("(removed)"), "answers": answers})
     return rows

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop
 
 from inference.models import ModelVersion
 
@@ -55,7 +57,7 @@ def _chosen_models(assignment: Assignment, models) -> list[ModelVersion]:
     allowed = {mv.pk: mv for mv in assignment.model_versions.all()}  # its versions, superseded or not
     chosen = [allowed.get(getattr(m, "pk", m)) for m in (models or allowed.values())]
     if not chosen or None in chosen:
-        raise AuditError("Choose one or more of this experiment's models.")
+        raise AuditError(gettext("Choose one or more of this experiment's models."))
     return chosen
 
 
@@ -64,21 +66,29 @@ def _gallery_pick(assignment: Assignment, counts: dict[str, int]) -> list[Galler
     labels = list(assignment.label_set.labels)
     unknown = set(counts) - set(labels)
     if unknown:
-        raise AuditError(f"Unknown group {sorted(unknown)[0]!r}; this experiment's groups are {', '.join(labels)}.")
+        raise AuditError(
+            gettext("Unknown group %(group)r; this experiment's groups are %(groups)s.")
+            % {"group": sorted(unknown)[0], "groups": ", ".join(labels)}
+        )
     gallery = GalleryImage.objects.filter(classroom=assignment.classroom, label_set=assignment.label_set)
     picked = []
     for label in labels:
         want = int(counts.get(label) or 0)
         if want < 0:
-            raise AuditError("The number of images of a group cannot be negative.")
+            raise AuditError(gettext("The number of images of a group cannot be negative."))
         have = list(gallery.filter(label=label).values_list("pk", flat=True))
         if want > len(have):
-            raise AuditError(f"The class gallery has {len(have)} images of {label}, not {want}.")
+            raise AuditError(
+                gettext("The class gallery has %(n)s images of %(group)s, not %(asked)s.")
+                % {"n": len(have), "group": label, "asked": want}
+            )
         picked += random.sample(have, want)
     if not picked:
-        raise AuditError("Choose how many images of each group the collection should have.")
+        raise AuditError(gettext("Choose how many images of each group the collection should have."))
     if len(picked) > settings.AUDIT_MAX_IMAGES:
-        raise AuditError(f"An audit takes at most {settings.AUDIT_MAX_IMAGES} images; choose fewer.")
+        raise AuditError(
+            gettext("An audit takes at most %(max)s images; choose fewer.") % {"max": settings.AUDIT_MAX_IMAGES}
+        )
     random.shuffle(picked)  # the order says nothing about the groups
     return picked
 
@@ -94,28 +104,32 @@ def create_audit(
 ) -> CollectionAudit:
     """An audit of uploaded photos (or zips of them), or of a gallery subset (teachers only)."""
     if not can_audit(user, assignment):
-        raise PermissionError("Audits are not switched on for this experiment.")
+        raise PermissionError(gettext("Audits are not switched on for this experiment."))
     chosen = _chosen_models(assignment, models)
     if (not uploads) == (not gallery_counts):
-        raise AuditError("Choose the collection: upload photos (or a zip), or pick images from the class gallery.")
+        raise AuditError(
+            gettext("Choose the collection: upload photos (or a zip), or pick images from the class gallery.")
+        )
     if gallery_counts and not user.is_teacher:
-        raise AuditError("Only the teacher builds collections from the class gallery.")
+        raise AuditError(gettext("Only the teacher builds collections from the class gallery."))
     if uploads and not assignment.classroom.consent_confirmed:
         raise AuditError(
-            "Your teacher has not yet confirmed the school's consent policy for this class, so photos cannot be "
-            "audited yet. Please ask your teacher."
+            gettext(
+                "Your teacher has not yet confirmed the school's consent policy for this class, so photos cannot be "
+                "audited yet. Please ask your teacher."
+            )
             if not user.is_teacher
-            else "Confirm the school's consent policy on the class page first: uploaded photos need it."
+            else gettext("Confirm the school's consent policy on the class page first: uploaded photos need it.")
         )
     if CollectionAudit.objects.filter(created_by=user, status=Status.RUNNING).exists():
-        raise AuditError("Your last audit is still running. Wait for it to finish, or cancel it, first.")
+        raise AuditError(gettext("Your last audit is still running. Wait for it to finish, or cancel it, first."))
     title = (title or "").strip()[:120]
     if gallery_counts:
         gallery_ids = _gallery_pick(assignment, gallery_counts)
         with transaction.atomic():
             audit = CollectionAudit.objects.create(
                 assignment=assignment, created_by=user, source=CollectionAudit.Source.GALLERY,
-                title=title or f"{len(gallery_ids)} images from the class gallery",
+                title=title or gettext("%(n)s images from the class gallery") % {"n": len(gallery_ids)},
                 gallery_ids=gallery_ids, image_count=len(gallery_ids),
             )  # fmt: skip
             _create_runs(audit, chosen)
@@ -129,7 +143,7 @@ def create_audit(
         with transaction.atomic():
             audit = CollectionAudit.objects.create(
                 assignment=assignment, created_by=user, source=CollectionAudit.Source.UPLOAD,
-                title=title or f"Uploaded photos, {timezone.localtime():%-d %b %H:%M}", incoming=accepted.stored,
+                title=title or _upload_title(), incoming=accepted.stored,
                 image_count=accepted.image_count,
             )  # fmt: skip
             _create_runs(audit, chosen)
@@ -138,6 +152,12 @@ def create_audit(
         collection.discard([s["name"] for s in accepted.stored])
         raise
     return audit
+
+
+def _upload_title() -> str:
+    """An uploaded collection's default name, e.g. "Uploaded photos, 3 Mar 10:42", in the page's language."""
+    when = date_format(timezone.localtime(), "j M H:i")
+    return gettext("Uploaded photos, %(when)s") % {"when": when}
 
 
 def _create_runs(audit: CollectionAudit, chosen: list[ModelVersion]) -> None:
@@ -184,7 +204,7 @@ def prepare(audit_id: int) -> None:
             collection.discard(cleaned.files)
         elif not cleaned.files:
             audit.status, audit.finished_at = Status.FAILED, timezone.now()
-            audit.error = "None of the files could be used as a photo: see the list of skipped files."
+            audit.error = gettext_noop("None of the files could be used as a photo: see the list of skipped files.")
             audit.runs.update(status=RunStatus.CANCELLED)
         else:
             audit.files, audit.image_count = cleaned.files, len(cleaned.files)
@@ -245,8 +265,10 @@ def answer_queue(audit_id: int, family: str, *, chunk: int | None = None) -> boo
                 _end_run(
                     run,
                     RunStatus.FAILED,
-                    error="This model could not answer. Tell the person who runs "
-                    "the platform: its file may be missing or damaged.",
+                    error=gettext_noop(
+                        "This model could not answer. Tell the person who runs the platform: its file may be "
+                        "missing or damaged."
+                    ),
                 )  # the details are in the log
                 runs.remove(run)
                 continue
@@ -302,7 +324,9 @@ def finish_if_complete(audit_id: int) -> None:
             return
         audit.status = Status.DONE if RunStatus.DONE in statuses else Status.FAILED
         if audit.status == Status.FAILED:
-            audit.error = "No model could answer. Try again later, or tell the person who runs the platform."
+            audit.error = gettext_noop(
+                "No model could answer. Try again later, or tell the person who runs the platform."
+            )
         _close(audit)
 
 
@@ -321,7 +345,7 @@ def fail(audit_id: int, error: str) -> None:
 
 def cancel_audit(*, audit: CollectionAudit, user: User) -> CollectionAudit:
     if user.pk not in (audit.created_by_id, audit.assignment.classroom.teacher_id):
-        raise PermissionError("Only the person who started an audit, or the teacher, can cancel it.")
+        raise PermissionError(gettext("Only the person who started an audit, or the teacher, can cancel it."))
     with transaction.atomic():
         audit = CollectionAudit.objects.select_for_update().get(pk=audit.pk)
         if audit.status != Status.RUNNING:
@@ -336,7 +360,7 @@ def cancel_audit(*, audit: CollectionAudit, user: User) -> CollectionAudit:
 
 def delete_audit(*, audit: CollectionAudit, user: User) -> None:
     if user.pk not in (audit.created_by_id, audit.assignment.classroom.teacher_id):
-        raise PermissionError("Only the person who started an audit, or the teacher, can delete it.")
+        raise PermissionError(gettext("Only the person who started an audit, or the teacher, can delete it."))
     if audit.status == Status.RUNNING:
         audit = cancel_audit(audit=audit, user=user)
     audit.delete()
@@ -365,7 +389,7 @@ def purge(now) -> int:
     for audit_id in CollectionAudit.objects.filter(status=Status.RUNNING, created_at__lt=now - STALE_AFTER).values_list(
         "pk", flat=True
     ):
-        fail(audit_id, "The audit stopped before the models could answer. Start it again.")
+        fail(audit_id, gettext_noop("The audit stopped before the models could answer. Start it again."))
     from ..services.retention import delete_unreferenced_files
 
     def running_audits_files(paths) -> set[str]:

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors
@@ -32,7 +33,7 @@ def audits(request, public_id):
         except services.AuditError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "The audit has started. This page shows its progress.")
+            messages.success(request, gettext("The audit has started. This page shows its progress."))
             return redirect("audit", public_id=audit.public_id)
     context = {
         "assignment": assignment,
@@ -53,20 +54,25 @@ def audit_settings(request, public_id):
     services.set_enabled(assignment=assignment, enabled=form.cleaned_data.get("enabled", False))
     messages.success(
         request,
-        "Students can now audit collections: they see an \u201cAudit a collection\u201d link on the experiment page."
+        gettext("Students can now audit collections: they see an “Audit a collection” link on the experiment page.")
         if assignment.audits_enabled
-        else "Students can no longer start audits.",
+        else gettext("Students can no longer start audits."),
     )
     if assignment.audits_enabled and not assignment.classroom.consent_confirmed:
-        messages.warning(request, "Confirm the school's consent policy on the class page: until then, students "
-                         "cannot upload photos to audit.")  # fmt: skip
+        messages.warning(
+            request,
+            gettext(
+                "Confirm the school's consent policy on the class page: until then, students cannot upload photos "
+                "to audit."
+            ),
+        )
     return redirect("audits", public_id=public_id)
 
 
 @login_required
 @require_GET
 def audit_detail(request, public_id):
-    audit = audit_selectors.audit_for(request.user, public_id)
+    audit = audit_selectors.in_reader_language(audit_selectors.audit_for(request.user, public_id))
     teacher = request.user.is_teacher
     context = {
         "audit": audit,
@@ -94,7 +100,7 @@ def cancel_audit(request, public_id):
         services.cancel_audit(audit=audit, user=request.user)
     except PermissionError:
         raise Http404()
-    messages.success(request, "Audit cancelled. Its photos have been deleted.")
+    messages.success(request, gettext("Audit cancelled. Its photos have been deleted."))
     return redirect("audit", public_id=public_id)
 
 
@@ -107,5 +113,5 @@ def delete_audit(request, public_id):
         services.delete_audit(audit=audit, user=request.user)
     except PermissionError:
         raise Http404()
-    messages.success(request, "Audit deleted, with everything the models answered.")
+    messages.success(request, gettext("Audit deleted, with everything the models answered."))
     return redirect("audits", public_id=assignment_id)

@@ -1,6 +1,8 @@
 """Lab forms: the teacher's settings (dataset, mixes, bounds, teams) and a student's mix."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from training.models import Dataset
 
@@ -11,39 +13,41 @@ MAX_GROUPS = 16
 
 
 class LabSettingsForm(forms.Form):
-    enabled = forms.BooleanField(required=False, label="Students train their own models in this experiment")
+    enabled = forms.BooleanField(required=False, label=_("Students train their own models in this experiment"))
     dataset = forms.ModelChoiceField(
         queryset=Dataset.objects.none(),
         required=False,
         to_field_name="key",
-        label="Dataset students train on",
-        help_text="Only datasets with this experiment's groups. Synthetic ones are drawings, not people.",
+        label=_("Dataset students train on"),
+        help_text=_("Only datasets with this experiment's groups. Synthetic ones are drawings, not people."),
     )
     mixes = forms.MultipleChoiceField(
         choices=list(MIX_NAMES.items()),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Mixes students may choose",
+        label=_("Mixes students may choose"),
     )
     max_k = forms.IntegerField(
-        min_value=1, max_value=50, initial=10, label='Most "times as many" a student may choose (e.g. 10)'
+        min_value=1, max_value=50, initial=10, label=_('Most "times as many" a student may choose (e.g. 10)')
     )
     images_per_model = forms.IntegerField(
         min_value=50,
         max_value=5000,
         initial=300,
-        label="Training images per model",
-        help_text="A few hundred train in seconds. Students choosing their own counts may use up to this many.",
+        label=_("Training images per model"),
+        help_text=_("A few hundred train in seconds. Students choosing their own counts may use up to this many."),
     )
     models_per_student = forms.IntegerField(
-        min_value=1, max_value=20, initial=3, label="Models each student (or team) may train"
+        min_value=1, max_value=20, initial=3, label=_("Models each student (or team) may train")
     )
     teams = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Teams (optional)",
-        help_text="One team per line: a team name, a colon, then usernames separated by commas, e.g. "
-        "\u201cRed: student01, student02\u201d. A team shares its models. Leave empty: everyone trains alone.",
+        label=_("Teams (optional)"),
+        help_text=_(
+            "One team per line: a team name, a colon, then usernames separated by commas, e.g. "
+            "“Red: student01, student02”. A team shares its models. Leave empty: everyone trains alone."
+        ),
     )
 
     def __init__(self, *args, assignment: Assignment, **kwargs):
@@ -59,11 +63,16 @@ class LabSettingsForm(forms.Form):
                 continue
             name, colon, members = line.partition(":")
             if not colon or not name.strip():
-                raise forms.ValidationError(f"Line {n}: write a team name, a colon, then usernames.")
+                raise forms.ValidationError(
+                    gettext("Line %(line)s: write a team name, a colon, then usernames.") % {"line": n}
+                )
             names = [m.strip() for m in members.split(",") if m.strip()]
             unknown = [m for m in names if m not in students]
             if unknown:
-                raise forms.ValidationError(f"Line {n}: not in this class: {', '.join(unknown)}.")
+                raise forms.ValidationError(
+                    gettext("Line %(line)s: not in this class: %(usernames)s.")
+                    % {"line": n, "usernames": ", ".join(unknown)}
+                )
             teams[name.strip()] = [students[m] for m in names]
         return teams
 
@@ -80,11 +89,11 @@ class LabModelForm(forms.Form):
     the live chart and table (static/js/training-form.js)."""
 
     name = forms.CharField(
-        max_length=60, label="Name your model", help_text="Not your own name: classmates may see the chart."
+        max_length=60, label=_("Name your model"), help_text=_("Not your own name: classmates may see the chart.")
     )
-    mix_kind = forms.ChoiceField(label="Mix")
-    majority = forms.ChoiceField(required=False, label="The group it sees more of")
-    k = forms.IntegerField(required=False, min_value=1, initial=10, label="How many times as many pictures")
+    mix_kind = forms.ChoiceField(label=_("Mix"))
+    majority = forms.ChoiceField(required=False, label=_("The group it sees more of"))
+    k = forms.IntegerField(required=False, min_value=1, initial=10, label=_("How many times as many pictures"))
 
     def __init__(self, *args, assignment: Assignment, **kwargs):
         super().__init__(*args, **kwargs)

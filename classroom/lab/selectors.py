@@ -5,6 +5,8 @@ it gets most and least right."""
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext
 
 from inference.models import ModelVersion
 from training.models import TrainingJob
@@ -18,13 +20,23 @@ def mix_words(counts: dict[str, int]) -> str:
     """ "Group A 210, others 21 each" or "60 of each group" or every count."""
     values = list(counts.values())
     if values and len(set(values)) == 1:
-        return f"{values[0]:,} of each group"
+        return gettext("%(n)s of each group") % {"n": _n(values[0])}
     top = max(counts, key=counts.get)
     rest = [n for g, n in counts.items() if g != top]
     if rest and len(set(rest)) == 1:
-        times = f" ({counts[top] / rest[0]:.0f}\u00d7)" if rest[0] else ""
-        return f"{top} {counts[top]:,}{times}, the others {rest[0]:,} each"
-    return ", ".join(f"{g} {n:,}" for g, n in counts.items())
+        if rest[0]:
+            return gettext("%(group)s %(n)s (%(times)s×), the others %(each)s each") % {
+                "group": top,
+                "n": _n(counts[top]),
+                "times": f"{counts[top] / rest[0]:.0f}",
+                "each": _n(rest[0]),
+            }
+        return gettext("%(group)s %(n)s, the others %(each)s each") % {"group": top, "n": _n(counts[top]), "each": 0}
+    return ", ".join(f"{g} {_n(n)}" for g, n in counts.items())
+
+
+def _n(n: int) -> str:
+    return formats.number_format(n, force_grouping=True)
 
 
 @dataclass

@@ -7,6 +7,7 @@ import uuid
 from functools import partial
 
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from training import lab
 from training.composition import CompositionError
@@ -18,9 +19,9 @@ from ..selectors import lab_team_of as team_of
 from ..services.submissions import assignment_is_open
 
 MIX_NAMES = {
-    "balanced": "Balanced: the same number of every group",
-    "k_times": "k times as many of one group",
-    "counts": "Choose the number of each group",
+    "balanced": gettext_lazy("Balanced: the same number of every group"),
+    "k_times": gettext_lazy("k times as many of one group"),
+    "counts": gettext_lazy("Choose the number of each group"),
 }
 
 
@@ -47,15 +48,18 @@ def configure_lab(
 ) -> Assignment:
     if enabled:
         if dataset is None:
-            raise LabError("Choose the dataset students train on.")
+            raise LabError(gettext("Choose the dataset students train on."))
         if dataset.label_set_id != assignment.label_set_id:
             raise LabError(
-                f"The lab's dataset must have this experiment's groups ({', '.join(assignment.label_set.labels)}), "
-                "so students' models can be compared with the experiment's models."
+                gettext(
+                    "The lab's dataset must have this experiment's groups (%(groups)s), so students' models can be "
+                    "compared with the experiment's models."
+                )
+                % {"groups": ", ".join(assignment.label_set.labels)}
             )
         mixes = [m for m in lab.LAB_MIX_KINDS if m in (mixes or [])]
         if not mixes:
-            raise LabError("Allow at least one kind of mix.")
+            raise LabError(gettext("Allow at least one kind of mix."))
     assignment.lab_enabled = enabled
     if enabled:
         assignment.lab_dataset = dataset
@@ -78,29 +82,32 @@ def set_teams(*, assignment: Assignment, teams: dict[str, list[User]]) -> None:
     for members in teams.values():
         for s in members:
             if s.pk not in enrolled:
-                raise LabError(f"Teams: {s.username} is not in this class.")
+                raise LabError(gettext("Teams: %(username)s is not in this class.") % {"username": s.username})
             if s.pk in seen:
-                raise LabError(f"Teams: {s.username} is in two teams. Put each student in one team.")
+                raise LabError(
+                    gettext("Teams: %(username)s is in two teams. Put each student in one team.")
+                    % {"username": s.username}
+                )
             seen.add(s.pk)
     assignment.lab_teams.all().delete()
     for name, members in teams.items():
         if members:
-            team = LabTeam.objects.create(assignment=assignment, name=name.strip()[:60] or "Team")
+            team = LabTeam.objects.create(assignment=assignment, name=name.strip()[:60] or gettext("Team"))
             team.members.set(members)
 
 
 def plan(assignment: Assignment, *, kind: str, majority: str = "", k: int = 1, counts=None) -> dict:
     """The mix a student asks for, checked against what the lab allows and the dataset has."""
     if kind not in (assignment.lab_mixes or []):
-        raise LabError("Your teacher has not allowed that kind of mix.")
+        raise LabError(gettext("Your teacher has not allowed that kind of mix."))
     groups = list(assignment.label_set.labels)
     if kind == "k_times":
         if majority not in groups:
-            raise LabError("Choose the group the model sees more of.")
+            raise LabError(gettext("Choose the group the model sees more of."))
         if not 1 <= k <= assignment.lab_max_k:
-            raise LabError(f"Choose how many times as many: from 1 to {assignment.lab_max_k}.")
+            raise LabError(gettext("Choose how many times as many: from 1 to %(max)s.") % {"max": assignment.lab_max_k})
     if kind == "counts" and any(int(n) < 0 for n in (counts or {}).values()):
-        raise LabError("Counts cannot be negative.")
+        raise LabError(gettext("Counts cannot be negative."))
     mix = lab.lab_mix(kind, groups, assignment.lab_images_per_model, majority=majority, k=k, counts=counts)
     try:
         return {"mix": mix, **lab.plan_lab_mix(assignment.lab_dataset, mix, cap=assignment.lab_images_per_model)}
@@ -114,21 +121,33 @@ def start_lab_model(
     """Queue a student's model. Refused before anything is queued when the lab is off, the
     quota is used, or the mix is not achievable (the message names the largest that is)."""
     if not assignment.lab_enabled or assignment.lab_dataset is None:
-        raise LabError("The lab is not switched on for this experiment.")
+        raise LabError(gettext("The lab is not switched on for this experiment."))
     if not assignment_is_open(assignment):
-        raise LabError("This experiment is closed: no more models can be trained.")
+        raise LabError(gettext("This experiment is closed: no more models can be trained."))
     if not assignment.classroom.enrollments.filter(student=student).exists():
-        raise PermissionError("Only students of this class train models here.")
+        raise PermissionError(gettext("Only students of this class train models here."))
     name = " ".join((name or "").split())[:60]
     if not name:
-        raise LabError("Give your model a name (not your own name: classmates may see it).")
+        raise LabError(gettext("Give your model a name (not your own name: classmates may see it)."))
     team = team_of(assignment, student)
     used = models_of(assignment, student).exclude(
         job__status__in=[TrainingJob.Status.FAILED, TrainingJob.Status.CANCELLED]
     )
     if used.count() >= assignment.lab_models_per_student:
-        who = "Your team has" if team else "You have"
-        raise LabError(f"{who} trained {assignment.lab_models_per_student} models, the most your teacher allows.")
+        n = assignment.lab_models_per_student
+        if team:
+            message = ngettext(
+                "Your team has trained %(n)s model, the most your teacher allows.",
+                "Your team has trained %(n)s models, the most your teacher allows.",
+                n,
+            )
+        else:
+            message = ngettext(
+                "You have trained %(n)s model, the most your teacher allows.",
+                "You have trained %(n)s models, the most your teacher allows.",
+                n,
+            )
+        raise LabError(message % {"n": n})
     p = plan(assignment, kind=kind, majority=majority, k=k, counts=counts)
     if not p["achievable"]:
         raise LabError(p["message"])

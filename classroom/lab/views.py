@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from .. import selectors
 from ..models import LabModel
 from ..views.access import teacher_required
-from ..views.training import job_state
+from ..views.training import in_reader_language, job_state
 from . import selectors as lab_selectors
 from . import services
 from .forms import LabModelForm, LabSettingsForm, teams_text
@@ -44,12 +45,13 @@ def lab_settings(request, public_id):
         else:
             if d["enabled"] and not was_on:
                 messages.success(
-                    request, "Lab switched on: students see an \u201cOpen the lab\u201d button on the experiment page."
+                    request,
+                    gettext("Lab switched on: students see an “Open the lab” button on the experiment page."),
                 )
             elif was_on and not d["enabled"]:
-                messages.success(request, "Lab switched off: students' models stay on the chart.")
+                messages.success(request, gettext("Lab switched off: students' models stay on the chart."))
             else:
-                messages.success(request, "Lab settings saved.")
+                messages.success(request, gettext("Lab settings saved."))
             return redirect("lab", public_id=public_id)
     return render(
         request,
@@ -84,15 +86,20 @@ def lab(request, public_id):
         except services.LabError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Your model is in the queue. This page shows its progress.")
+            messages.success(request, gettext("Your model is in the queue. This page shows its progress."))
             return redirect(f"{reverse('lab', args=[public_id])}#my-models")
     context.update(
         form=form,
         team=services.team_of(assignment, request.user),
-        mine=lab_selectors.my_models(assignment, request.user),
+        mine=[_shown(row) for row in lab_selectors.my_models(assignment, request.user)],
         composition_url=reverse("lab_composition", args=[public_id]),
     )
     return render(request, "classroom/lab/lab.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _shown(row: lab_selectors.MyLabModel) -> lab_selectors.MyLabModel:
+    in_reader_language(row.job)  # the stage its worker stored, in the page's language
+    return row
 
 
 @login_required
@@ -102,11 +109,11 @@ def lab_composition(request, public_id):
     and whether it is achievable (the message names the largest that is, when it is not)."""
     assignment = selectors.assignment_for(request.user, public_id)
     if not assignment.lab_enabled or assignment.lab_dataset is None:
-        return JsonResponse({"achievable": False, "message": "The lab is not switched on."})
+        return JsonResponse({"achievable": False, "message": gettext("The lab is not switched on.")})
     form = LabModelForm({**request.GET.dict(), "name": "-"}, assignment=assignment)  # the name is not checked here
     if not form.is_valid():
         errors = [str(e) for errs in form.errors.values() for e in errs]
-        return JsonResponse({"achievable": False, "message": " ".join(errors) or "Check the mix."})
+        return JsonResponse({"achievable": False, "message": " ".join(errors) or gettext("Check the mix.")})
     try:
         p = services.plan(assignment, **form.choice())
     except services.LabError as exc:  # a mix that cannot be drawn is an answer, not an error (200)
@@ -122,8 +129,8 @@ def lab_model_state(m: LabModel) -> dict:
     return {
         **{key: state[key] for key in ("status", "status_display", "stage", "percent", "eta_text", "final")},
         "place": place,
-        "waiting": f"Number {place} in the queue" if place else "",
-        "error": "Training failed. Try again, or ask your teacher." if state["status"] == "failed" else "",
+        "waiting": gettext("Number %(place)s in the queue") % {"place": place} if place else "",
+        "error": gettext("Training failed. Try again, or ask your teacher.") if state["status"] == "failed" else "",
         "model_card": state["result"]["url"] if state["result"] else None,
     }
 

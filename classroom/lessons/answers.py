@@ -1,8 +1,11 @@
 """What the answer page says about each model's guess: right or wrong, and the training mix behind it."""
 
+from django.utils import formats
+from django.utils.translation import gettext, gettext_lazy, pgettext
+
 from ..models import Prediction, Submission
 
-NO_FACE = (
+NO_FACE = gettext_lazy(
     "The face finder could not find a face in this photo, so the model looked at the middle of the photo "
     "instead. Its guess may be about the background, hair or clothes rather than a face: treat it with extra care."
 )
@@ -13,6 +16,19 @@ def verdict(prediction: Prediction, submission: Submission) -> bool | None:
     if prediction.status != Prediction.Status.DONE or not submission.true_label:
         return None
     return prediction.label == submission.true_label
+
+
+def _saw(comp: dict[str, int], shown: list[str]) -> str:
+    """ "In training, this model saw 1,000 Group A and 100 Group C images." (one to three groups)"""
+    values = {}
+    for i, g in enumerate(shown, 1):
+        values[f"n{i}"] = formats.number_format(comp[g], force_grouping=True)
+        values[f"g{i}"] = g
+    if len(shown) == 1:
+        return gettext("In training, this model saw %(n1)s %(g1)s images.") % values
+    if len(shown) == 2:
+        return gettext("In training, this model saw %(n1)s %(g1)s and %(n2)s %(g2)s images.") % values
+    return gettext("In training, this model saw %(n1)s %(g1)s, %(n2)s %(g2)s and %(n3)s %(g3)s images.") % values
 
 
 def mix_sentence(prediction: Prediction, submission: Submission) -> str:
@@ -26,34 +42,42 @@ def mix_sentence(prediction: Prediction, submission: Submission) -> str:
         truth = ""
     most = max(comp, key=lambda g: comp[g])
     shown = [g for g in dict.fromkeys([most, truth, guess]) if g and g in comp]
-    parts = [f"{comp[g]:,} {g}" for g in shown]
-    sentence = "In training, this model saw " + (
-        ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
-    )
-    sentence += " images."
+    sentences = [_saw(comp, shown)]
     if truth and truth != most and comp.get(truth):
         times = comp[most] / comp[truth]
         if times >= 1.5:
-            sentence += f" That is {times:.0f} times more {most} than {truth}."
+            sentences.append(
+                gettext("That is %(times)s times more %(most)s than %(truth)s.")
+                % {"times": f"{times:.0f}", "most": most, "truth": truth}
+            )
             if guess != truth:
-                sentence += f" A model that rarely saw {truth} learns less about it, and is wrong about it more often."
+                sentences.append(
+                    gettext("A model that rarely saw %(truth)s learns less about it, and is wrong about it more often.")
+                    % {"truth": truth}
+                )
     elif truth and all(n == comp[truth] for n in comp.values()):
-        sentence = f"In training, this model saw the same number of images of every group ({comp[truth]:,} each)."
-    return sentence
+        return gettext("In training, this model saw the same number of images of every group (%(n)s each).") % {
+            "n": formats.number_format(comp[truth], force_grouping=True)
+        }
+    return " ".join(sentences)
 
 
 def face_note(prediction: Prediction, submission: Submission) -> str:
     """Only uploads are searched for a face: a gallery image is already a face crop."""
     if submission.gallery_image_id or submission.true_label or prediction.face_found is not False:
         return ""
-    return NO_FACE
+    return str(NO_FACE)
 
 
 def explain(prediction: Prediction, submission: Submission) -> dict:
     right = verdict(prediction, submission)
+    if right is None:
+        said = ""
+    else:
+        said = pgettext("a model's answer", "Right") if right else pgettext("a model's answer", "Wrong")
     return {
         "correct": right,
-        "verdict": "" if right is None else ("Right" if right else "Wrong"),
+        "verdict": said,
         "mix": mix_sentence(prediction, submission),
         "face_note": face_note(prediction, submission),
     }

@@ -2,6 +2,7 @@
 and a class's progress (teachers). Thin adapters over lessons.services and lessons.selectors;
 scoping as on the pages (a wrong role or another class is a 404)."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -46,7 +47,7 @@ class LessonViewSet(viewsets.ViewSet):
         self._teacher(request)
         lesson = catalogue.get_lesson(slug)
         if lesson is None:
-            raise NotFound("No such lesson.")
+            raise NotFound(gettext("No such lesson."))
         return Response(s.LessonSerializer(lesson, context={"request": request}).data)
 
 
@@ -55,11 +56,11 @@ def _answers_payload(assignment, user, kind) -> dict:
     if kind == LessonResponse.Kind.PREDICTION:
         questions = list(assignment.prediction_questions)
         mine = progress.predictions
-        editable, why_not = progress.tests == 0, services.PREDICTIONS_LOCKED
+        editable, why_not = progress.tests == 0, gettext(services.PREDICTIONS_LOCKED)
     else:
         questions = [{"kind": "text", "text": t} for t in assignment.reflection_questions]
         mine = progress.reflections
-        editable, why_not = progress.can_reflect, services.TOO_EARLY_TO_REFLECT
+        editable, why_not = progress.can_reflect, gettext(services.TOO_EARLY_TO_REFLECT)
     rows = []
     for i, q in enumerate(questions):
         choices = services.question_choices(assignment, q) if kind == LessonResponse.Kind.PREDICTION else None

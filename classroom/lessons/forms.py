@@ -2,6 +2,8 @@
 editable) and a student's answers to the prediction and reflection questions."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from inference.models import ModelVersion
 
@@ -19,10 +21,17 @@ def _lines(text: str) -> list[str]:
 
 
 QUESTION_KIND_HELP = {
-    "fairer_model": "Students choose a model; checked against the class results (smaller gap between groups).",
-    "higher_overall": "Students choose a model; checked against the class results (higher overall accuracy).",
-    "worst_group": "Students choose a group; checked against the class results for the named model.",
-    "text": "Free text.",
+    "fairer_model": _(
+        "Students choose a model; checked against the class results (smaller gap between groups). "
+        "Leave empty to drop it."
+    ),
+    "higher_overall": _(
+        "Students choose a model; checked against the class results (higher overall accuracy). Leave empty to drop it."
+    ),
+    "worst_group": _(
+        "Students choose a group; checked against the class results for the named model. Leave empty to drop it."
+    ),
+    "text": _("Free text. Leave empty to drop it."),
 }
 
 
@@ -30,86 +39,97 @@ class AssignmentForm(forms.Form):
     """An experiment: blank, or pre-filled from a lesson template (every text stays editable)."""
 
     lesson = forms.CharField(required=False, widget=forms.HiddenInput)
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, label=_("Title"))
     instructions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 10}),
         required=False,
-        label="Instructions for students",
-        help_text="Markdown. Students see this at the top of the experiment.",
+        label=_("Instructions for students"),
+        help_text=_("Markdown. Students see this at the top of the experiment."),
     )
     model_versions = ModelChoiceField(
         queryset=ModelVersion.objects.filter(active=True).select_related("label_set"),
         widget=forms.CheckboxSelectMultiple,
-        label="Models to compare",
+        label=_("Models to compare"),
     )
     ask_expected = forms.BooleanField(
-        required=False, initial=True, label="Let students say which group they expect (always optional for them)"
+        required=False, initial=True, label=_("Let students say which group they expect (always optional for them)")
     )
     allow_uploads = forms.BooleanField(
         required=False,
         initial=True,
-        label="Let students upload their own photos",
-        help_text=(
+        label=_("Let students upload their own photos"),
+        help_text=_(
             "Off by default once the class has a test gallery: students then pick labelled gallery images, "
             "so nobody needs photos of real people and accuracy needs no guessing. Without a gallery for "
             "the chosen models' groups, students always upload (public figures or stock images only)."
         ),
     )
     opens_at = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), help_text="Empty: now."
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        label=_("Opens at"),
+        help_text=_("Empty: now."),
     )
-    due_at = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    due_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label=_("Due at")
+    )
     results_visibility = forms.ChoiceField(
-        choices=Assignment.ResultsVisibility.choices, label="Students see class results"
+        choices=Assignment.ResultsVisibility.choices, label=_("Students see class results")
     )
     keep_photos = forms.BooleanField(
         required=False,
         initial=False,
-        label="Keep photos for a while after the models answer (off: each photo is deleted at once)",
-        help_text="Only if your school's consent policy allows it. Photos are never shown to anyone.",
+        label=_("Keep photos for a while after the models answer (off: each photo is deleted at once)"),
+        help_text=_("Only if your school's consent policy allows it. Photos are never shown to anyone."),
     )
     keep_photos_days = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_KEEP_PHOTOS_DAYS, label="Days to keep photos (1 to 30)"
+        required=False, min_value=1, max_value=MAX_KEEP_PHOTOS_DAYS, label=_("Days to keep photos (1 to 30)")
     )
     tests_goal = forms.IntegerField(
-        required=False, min_value=1, max_value=200, initial=10, label="Tests each student is asked to do",
-        help_text="Students see \"7 of the 10 tests your teacher asked for\".",
+        required=False, min_value=1, max_value=200, initial=10, label=_("Tests each student is asked to do"),
+        help_text=_("Students see \"7 of the 10 tests your teacher asked for\"."),
     )  # fmt: skip
     ask_predictions = forms.BooleanField(
         required=False,
         initial=True,
-        label="Students answer the prediction questions before their first test",
-        help_text="Predict, test, observe, explain: a prediction made first is what makes the results surprising.",
+        label=_("Students answer the prediction questions before their first test"),
+        help_text=_("Predict, test, observe, explain: a prediction made first is what makes the results surprising."),
     )
     extra_predictions = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="More prediction questions (free text, one per line)",
+        label=_("More prediction questions (free text, one per line)"),
     )
     reflection_questions = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Reflection questions (one per line)",
-        help_text="Students answer these after they have seen answers and results.",
+        label=_("Reflection questions (one per line)"),
+        help_text=_("Students answer these after they have seen answers and results."),
     )
     perception_activity = forms.BooleanField(
         required=False,
-        label='"Who decides the label?" activity: students record the group they perceive before the models answer',
-        help_text='Adds "Not sure" and "More than one group" to the choices; your lesson page shows how often '
-        "the class agreed with each other and with the dataset's labels.",
+        label=_('"Who decides the label?" activity: students record the group they perceive before the models answer'),
+        help_text=_(
+            'Adds "Not sure" and "More than one group" to the choices; your lesson page shows how often '
+            "the class agreed with each other and with the dataset's labels."
+        ),
     )
     explain_answers = forms.BooleanField(
         required=False,
         initial=True,
-        label='Show "what the model looked at" for uploaded photos too',
-        help_text="A small map per answer, made while the photo still exists and kept as numbers, never as an "
-        "image. Gallery tests always get one.",
+        label=_('Show "what the model looked at" for uploaded photos too'),
+        help_text=_(
+            "A small map per answer, made while the photo still exists and kept as numbers, never as an "
+            "image. Gallery tests always get one."
+        ),
     )
     audits_enabled = forms.BooleanField(
         required=False,
-        label="Students can audit collections of photos",
-        help_text="They upload photos (or a zip) and see how many of each group the models estimate, counted and "
-        "corrected for each model's mistakes. You can always run audits yourself, also on a gallery draw.",
+        label=_("Students can audit collections of photos"),
+        help_text=_(
+            "They upload photos (or a zip) and see how many of each group the models estimate, counted and "
+            "corrected for each model's mistakes. You can always run audits yourself, also on a gallery draw."
+        ),
     )
     field_order = [
         "lesson", "title", "instructions", "model_versions", "ask_predictions", "extra_predictions",
@@ -140,15 +160,17 @@ class AssignmentForm(forms.Form):
                 required=False,
                 max_length=500,
                 initial=q.get("text", ""),
-                label=f"Prediction question {i + 1}",
-                help_text=QUESTION_KIND_HELP.get(q.get("kind"), "") + " Leave empty to drop it.",
+                label=gettext("Prediction question %(n)s") % {"n": i + 1},
+                help_text=QUESTION_KIND_HELP.get(q.get("kind")) or gettext("Leave empty to drop it."),
             )
         if questions and not self.is_bound:
             free = [q["text"] for q in questions if q.get("kind") == "text"]
             self.initial.setdefault("extra_predictions", "\n".join(free))
         if models_locked:
             self.fields["model_versions"].disabled = True
-            self.fields["model_versions"].help_text = "Students have tested photos, so the models cannot change."
+            self.fields["model_versions"].help_text = gettext(
+                "Students have tested photos, so the models cannot change."
+            )
 
     def question_fields(self):
         return [(self[f"pq_{i}"], q) for i, q in enumerate(self.structured)]
@@ -173,17 +195,20 @@ class AssignmentForm(forms.Form):
         data = super().clean()
         keep, days = data.get("keep_photos"), data.get("keep_photos_days")
         if keep and not days:
-            self.add_error("keep_photos_days", f"Say how many days to keep photos (1 to {MAX_KEEP_PHOTOS_DAYS}).")
+            self.add_error(
+                "keep_photos_days",
+                gettext("Say how many days to keep photos (1 to %(max)s).") % {"max": MAX_KEEP_PHOTOS_DAYS},
+            )
         elif days and not keep:
-            self.add_error("keep_photos", "Tick this box to keep photos, or leave the number of days empty.")
+            self.add_error("keep_photos", gettext("Tick this box to keep photos, or leave the number of days empty."))
         models = data.get("model_versions")
         if models and len({m.label_set_id for m in models}) > 1:
-            raise forms.ValidationError("The models you compare must use the same list of groups.")
+            raise forms.ValidationError(gettext("The models you compare must use the same list of groups."))
         opens, due = data.get("opens_at"), data.get("due_at")
         if opens and due and due <= opens:
-            self.add_error("due_at", "The due date must be after the opening date.")
+            self.add_error("due_at", gettext("The due date must be after the opening date."))
         if data.get("results_visibility") == Assignment.ResultsVisibility.AFTER_DUE and not due:
-            self.add_error("due_at", "Set a due date, or choose another time for students to see results.")
+            self.add_error("due_at", gettext("Set a due date, or choose another time for students to see results."))
         return data
 
 

@@ -7,6 +7,9 @@ so) when it has nothing else.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from inference.models import ModelVersion
 
 # A training mix counts as "majority-heavy" when one group has at least this many times the
@@ -15,9 +18,9 @@ HEAVY_RATIO = 3.0
 BALANCED_RATIO = 1.2
 
 ROLE_NAMES = {
-    "balanced": "trained on the same number of images of every group",
-    "majority-heavy": "trained on many more images of one group",
-    "transfer": "VGG-Face transfer learning",
+    "balanced": _("trained on the same number of images of every group"),
+    "majority-heavy": _("trained on many more images of one group"),
+    "transfer": _("VGG-Face transfer learning"),
 }
 
 
@@ -56,12 +59,12 @@ class Casting:
     def note(self) -> str:
         if self.missing:
             names = ", ".join(f"{r} ({ROLE_NAMES[r]})" for r in self.missing)
-            return (
-                f"No installed model plays this lesson's role(s): {names}. An operator can install the demo "
+            return gettext(
+                "No installed model plays this lesson's role(s): %(roles)s. An operator can install the demo "
                 "models with `manage.py train_demo_models`, or train one on the Training page."
-            )
+            ) % {"roles": names}
         if self.synthetic:
-            return (
+            return gettext(
                 "Real models are not installed, so this lesson uses the synthetic demo models: generated drawings "
                 "in made-up groups (Group A–E), not people and not races. The lesson works the same way."
             )

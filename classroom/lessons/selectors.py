@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext, ngettext
 
 from .. import results as res
 from .. import selectors
@@ -127,55 +128,90 @@ class PredictionSummary:
     def headline(self) -> str:
         """ "14 of 22 predicted Model B would be the fairer: it was." """
         if self.outcome is None:
-            return f"{self.total} answer{'s' if self.total != 1 else ''}."
+            return ngettext("%(n)s answer.", "%(n)s answers.", self.total) % {"n": self.total}
         if not self.outcome.answer:
-            return f"{self.total} predicted. {self.outcome.sentence}"
-        return f"{self.right} of {self.total} predicted right. {self.outcome.sentence}"
+            return gettext("%(n)s predicted. %(outcome)s") % {"n": self.total, "outcome": self.outcome.sentence}
+        return gettext("%(right)s of %(n)s predicted right. %(outcome)s") % {
+            "right": self.right,
+            "n": self.total,
+            "outcome": self.outcome.sentence,
+        }
 
 
 def _pts(x: float) -> str:
     return f"{x * 100:.0f}"
 
 
+def _and(names: list[str]) -> str:
+    """ "A and B" (and "A and B and C"), in the page's language."""
+    out = names[0] if names else ""
+    for name in names[1:]:
+        out = gettext("%(first)s and %(next)s") % {"first": out, "next": name}
+    return out
+
+
 def _fairer(results) -> Outcome:
     models = results.models
     if any(r.disparity is None for r in models) or len(models) < 2:
-        return Outcome(set(), "Not enough tests yet to tell: every model needs two groups with enough tests.")
+        return Outcome(set(), gettext("Not enough tests yet to tell: every model needs two groups with enough tests."))
     gaps = {r.model.key: r.disparity.gap for r in models}
     best = min(gaps.values())
     winners = {k for k, g in gaps.items() if abs(g - best) < 1e-9}
-    names = " and ".join(r.model.name for r in models if r.model.key in winners)
-    detail = ", ".join(f"{r.model.name} {_pts(r.disparity.gap)} points" for r in models)
-    return Outcome(winners, f"The smaller gap between best and worst group: {names} ({detail}).")
+    names = _and([r.model.name for r in models if r.model.key in winners])
+    detail = ", ".join(
+        gettext("%(model)s %(points)s points") % {"model": r.model.name, "points": _pts(r.disparity.gap)}
+        for r in models
+    )
+    return Outcome(
+        winners,
+        gettext("The smaller gap between best and worst group: %(models)s (%(detail)s).")
+        % {"models": names, "detail": detail},
+    )
 
 
 def _higher_overall(results) -> Outcome:
     models = results.models
     if any(not r.enough for r in models) or len(models) < 2:
-        return Outcome(set(), "Not enough tests yet to tell.")
+        return Outcome(set(), gettext("Not enough tests yet to tell."))
     accs = {r.model.key: r.accuracy for r in models}
     best = max(accs.values())
     winners = {k for k, a in accs.items() if abs(a - best) < 1e-9}
     ranked = sorted(models, key=lambda r: -r.accuracy)
     sure = len(ranked) >= 2 and ranked[0].interval[0] > ranked[1].interval[1]
-    names = " and ".join(r.model.name for r in models if r.model.key in winners)
+    names = _and([r.model.name for r in models if r.model.key in winners])
     detail = ", ".join(f"{r.model.name} {r.accuracy * 100:.0f}%" for r in models)
-    return Outcome(winners, f"Higher overall accuracy: {names} ({detail}).", sure)
+    return Outcome(
+        winners,
+        gettext("Higher overall accuracy: %(models)s (%(detail)s).") % {"models": names, "detail": detail},
+        sure,
+    )
 
 
 def _worst_group(results, model_key: str | None) -> Outcome:
     r = results.by_key.get(model_key or "")
     if r is None:
-        return Outcome(set(), "This question's model is not part of the experiment any more.")
+        return Outcome(set(), gettext("This question's model is not part of the experiment any more."))
     tested = r.tested_groups
     if len(tested) < 2:
-        return Outcome(set(), f"Not enough tests yet to tell which group {r.model.name} gets wrong most.")
+        return Outcome(
+            set(),
+            gettext("Not enough tests yet to tell which group %(model)s gets wrong most.") % {"model": r.model.name},
+        )
     worst = min(g.accuracy for g in tested)
     groups = [g for g in tested if abs(g.accuracy - worst) < 1e-9]
     short = [g.group for g in r.short_groups]
-    note = f" ({', '.join(short)}: not enough tests yet.)" if short else ""
-    names = " and ".join(f"{g.group} ({g.accuracy * 100:.0f}% right)" for g in groups)
-    return Outcome({g.group for g in groups}, f"{r.model.name} was wrong most often for {names}.{note}")
+    names = _and(
+        [
+            gettext("%(group)s (%(percent)s%% right)") % {"group": g.group, "percent": f"{g.accuracy * 100:.0f}"}
+            for g in groups
+        ]
+    )
+    values = {"model": r.model.name, "groups": names, "short": ", ".join(short)}
+    if short:
+        sentence = gettext("%(model)s was wrong most often for %(groups)s. (%(short)s: not enough tests yet.)")
+    else:
+        sentence = gettext("%(model)s was wrong most often for %(groups)s.")
+    return Outcome({g.group for g in groups}, sentence % values)
 
 
 def prediction_summaries(assignment: Assignment, results=None) -> list[PredictionSummary]:

@@ -3,6 +3,7 @@
 import re
 
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from ..models import Assignment, Classroom, LessonResponse, Prediction, Submission, User
 from ..services import classes
@@ -11,8 +12,8 @@ from .catalogue import MODEL_ROLES, QUESTION_KINDS, Lesson
 from .roles import Casting, cast, follow, majority_of
 
 MAX_ANSWER = 2000
-PREDICTIONS_LOCKED = "Your predictions are locked: you have already started testing."
-TOO_EARLY_TO_REFLECT = "Reflect after you have seen some answers: test an image first."
+PREDICTIONS_LOCKED = gettext_noop("Your predictions are locked: you have already started testing.")
+TOO_EARLY_TO_REFLECT = gettext_noop("Reflect after you have seen some answers: test an image first.")
 
 
 class LessonAnswerError(ValueError):
@@ -20,19 +21,22 @@ class LessonAnswerError(ValueError):
 
 
 def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    if len(items) == 1:
+        return items[0]
+    return gettext("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
 
 
 def fill(text: str, *, casting: Casting, tests_goal: int) -> str:
-    """Replace a template's [[placeholders]] with this class's models and groups."""
+    """Replace a template's [[placeholders]] with this class's models and groups (the words that
+    stand in for a missing value are in the page's language, like the lesson's text)."""
     models = casting.models
     heavy_group, k = majority_of(casting.majority_heavy)
     any_model = next(iter(models.values()), None)
     groups = list(any_model.label_set.labels) if any_model else []
     values = {
-        "majority_group": heavy_group or "the group it saw most",
-        "k": str(k or "many"),
-        "groups": _join(groups) if groups else "each group",
+        "majority_group": heavy_group or gettext("the group it saw most"),
+        "k": str(k or gettext("many")),
+        "groups": _join(groups) if groups else gettext("each group"),
         "tests_goal": str(tests_goal),
         **{f"model:{role}": m.name for role, m in models.items()},
     }
@@ -121,12 +125,21 @@ def clean_prediction_questions(questions: list[dict]) -> list[dict]:
     for i, q in enumerate(questions, 1):
         kind, text = q.get("kind"), (q.get("text") or "").strip()
         if kind not in QUESTION_KINDS:
-            raise ValueError(f"Prediction question {i}: the kind must be one of {', '.join(QUESTION_KINDS)}.")
+            raise ValueError(
+                gettext("Prediction question %(n)s: the kind must be one of %(kinds)s.")
+                % {"n": i, "kinds": ", ".join(QUESTION_KINDS)}
+            )
         if not text or len(text) > MAX_QUESTION:
-            raise ValueError(f"Prediction question {i}: write a question of 1 to {MAX_QUESTION} characters.")
+            raise ValueError(
+                gettext("Prediction question %(n)s: write a question of 1 to %(max)s characters.")
+                % {"n": i, "max": MAX_QUESTION}
+            )
         role = q.get("model_role") or ""
         if role and role not in MODEL_ROLES:
-            raise ValueError(f"Prediction question {i}: the model role must be one of {', '.join(MODEL_ROLES)}.")
+            raise ValueError(
+                gettext("Prediction question %(n)s: the model role must be one of %(roles)s.")
+                % {"n": i, "roles": ", ".join(MODEL_ROLES)}
+            )
         out.append({"kind": kind, "text": text, **({"model_role": role} if role else {})})
     return out
 
@@ -139,9 +152,9 @@ def question_choices(assignment: Assignment, question: dict, models=None) -> lis
     kind = question.get("kind")
     if kind in ("fairer_model", "higher_overall"):
         models = models if models is not None else list(assignment.model_versions.order_by("family", "key"))
-        return [(m.key, m.name) for m in models] + [(NOT_SURE, NOT_SURE)]
+        return [(m.key, m.name) for m in models] + [(NOT_SURE, gettext(NOT_SURE))]
     if kind == "worst_group":
-        return [(g, g) for g in assignment.label_set.labels] + [(NOT_SURE, NOT_SURE)]
+        return [(g, g) for g in assignment.label_set.labels] + [(NOT_SURE, gettext(NOT_SURE))]
     return None
 
 
@@ -165,7 +178,7 @@ def _is_preview(assignment: Assignment, user: User) -> bool:
 
 def _check_member(assignment: Assignment, user: User) -> None:
     if not _is_preview(assignment, user) and not assignment.classroom.enrollments.filter(student=user).exists():
-        raise PermissionError("Only students of this class can answer.")
+        raise PermissionError(gettext("Only students of this class can answer."))
 
 
 @transaction.atomic
@@ -174,10 +187,10 @@ def _save(assignment, user, kind, questions: list[str], answers: dict[int, str])
     preview = _is_preview(assignment, user)
     for i, answer in answers.items():
         if not 0 <= i < len(questions):
-            raise LessonAnswerError("That question is not part of this experiment any more. Reload the page.")
+            raise LessonAnswerError(gettext("That question is not part of this experiment any more. Reload the page."))
         answer = (answer or "").strip()
         if len(answer) > MAX_ANSWER:
-            raise LessonAnswerError(f"An answer can be at most {MAX_ANSWER} characters.")
+            raise LessonAnswerError(gettext("An answer can be at most %(max)s characters.") % {"max": MAX_ANSWER})
         key = {"assignment": assignment, "student": user, "kind": kind, "question": i}
         if not answer:
             LessonResponse.objects.filter(**key).delete()
@@ -194,15 +207,15 @@ def save_predictions(*, assignment: Assignment, student: User, answers: dict[int
     the student really predicted). A teacher previewing may always change theirs."""
     _check_member(assignment, student)
     if not _is_preview(assignment, student) and has_tested(assignment, student):
-        raise LessonAnswerError(PREDICTIONS_LOCKED)
+        raise LessonAnswerError(gettext(PREDICTIONS_LOCKED))
     questions = assignment.prediction_questions
     for i, answer in answers.items():
         if 0 <= i < len(questions) and answer:
             choices = question_choices(assignment, questions[i])
             if choices is not None and answer not in {v for v, _ in choices}:
-                raise LessonAnswerError("Pick one of the choices for each question.")
+                raise LessonAnswerError(gettext("Pick one of the choices for each question."))
     if not any((a or "").strip() for a in answers.values()):
-        raise LessonAnswerError('Answer at least one question ("Not sure" is a fine answer).')
+        raise LessonAnswerError(gettext('Answer at least one question ("Not sure" is a fine answer).'))
     return _save(assignment, student, LessonResponse.Kind.PREDICTION, [q["text"] for q in questions], answers)
 
 
@@ -213,5 +226,5 @@ def save_reflections(
     (`require_answer=False` only for seed_demo, whose tests are answered once its worker starts.)"""
     _check_member(assignment, student)
     if require_answer and not has_an_answer(assignment, student):
-        raise LessonAnswerError(TOO_EARLY_TO_REFLECT)
+        raise LessonAnswerError(gettext(TOO_EARLY_TO_REFLECT))
     return _save(assignment, student, LessonResponse.Kind.REFLECTION, list(assignment.reflection_questions), answers)

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from .. import selectors
@@ -82,7 +83,7 @@ def create_assignment(request, public_id):
         )
     lesson = catalogue.get_lesson(slug) if slug else None
     if slug and lesson is None:
-        messages.error(request, "That lesson is not available. Choose another one.")
+        messages.error(request, gettext("That lesson is not available. Choose another one."))
         return redirect("create_assignment", public_id=public_id)
     defaults = services.experiment_defaults(lesson, request.user) if lesson else None
     initial = defaults["initial"] if defaults else {"lesson": ""}
@@ -100,7 +101,7 @@ def create_assignment(request, public_id):
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, 'Experiment created. Try it as a student with "Preview as a student".')
+            messages.success(request, gettext('Experiment created. Try it as a student with "Preview as a student".'))
             return redirect("assignment", public_id=assignment.public_id)
     return render(
         request,
@@ -155,7 +156,7 @@ def edit_assignment(request, public_id):
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Experiment saved.")
+            messages.success(request, gettext("Experiment saved."))
             return redirect("assignment", public_id=public_id)
     return render(
         request,
@@ -169,7 +170,7 @@ def edit_assignment(request, public_id):
 def close_assignment(request, public_id):
     assignment = selectors.assignment_for(request.user, public_id)
     classes.close_assignment(assignment=assignment)
-    messages.success(request, "Experiment closed: students can no longer test images. You can reopen it.")
+    messages.success(request, gettext("Experiment closed: students can no longer test images. You can reopen it."))
     return redirect("assignment", public_id=public_id)
 
 
@@ -178,7 +179,7 @@ def close_assignment(request, public_id):
 def reopen_assignment(request, public_id):
     assignment = selectors.assignment_for(request.user, public_id)
     classes.reopen_assignment(assignment=assignment)
-    messages.success(request, "Experiment reopened: students can test images again.")
+    messages.success(request, gettext("Experiment reopened: students can test images again."))
     return redirect("assignment", public_id=public_id)
 
 
@@ -189,7 +190,12 @@ def delete_assignment(request, public_id):
     if request.method == "POST" and form.is_valid():
         classroom = assignment.classroom
         n = classes.delete_assignment(assignment=assignment, teacher=request.user)
-        messages.success(request, f"Experiment deleted, with its {n} test{'s' if n != 1 else ''} and their photos.")
+        message = ngettext(
+            "Experiment deleted, with its %(n)s test and their photos.",
+            "Experiment deleted, with its %(n)s tests and their photos.",
+            n,
+        )
+        messages.success(request, message % {"n": n})
         return redirect("classroom", public_id=classroom.public_id)
     return render(
         request,
@@ -197,13 +203,14 @@ def delete_assignment(request, public_id):
         {
             "classroom": assignment.classroom,
             "form": form,
-            "title": f"Delete the experiment \u201c{assignment.title}\u201d?",
+            "title": gettext("Delete the experiment “%(title)s”?") % {"title": assignment.title},
             "what": [
-                f"its {assignment.submissions.count()} test(s), every model's answers and any photo still stored",
-                "students' predictions, reflections and notes for this experiment",
-                "its class results",
+                gettext("its %(n)s test(s), every model's answers and any photo still stored")
+                % {"n": assignment.submissions.count()},
+                gettext("students' predictions, reflections and notes for this experiment"),
+                gettext("its class results"),
             ],
-            "button": "Delete this experiment",
+            "button": gettext("Delete this experiment"),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -224,7 +231,7 @@ def _answers(request, public_id, save, anchor):
     except services.LessonAnswerError as exc:
         messages.error(request, str(exc), extra_tags=f"at-{anchor}")
     else:
-        messages.success(request, "Saved.", extra_tags=f"at-{anchor}")
+        messages.success(request, gettext("Saved."), extra_tags=f"at-{anchor}")
     target = "preview_assignment" if request.user.is_teacher else "assignment"
     return redirect(f"{reverse(target, args=[public_id])}#{anchor}")
 

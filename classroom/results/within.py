@@ -7,14 +7,15 @@ classmate's single test from standing out)."""
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from inference.stats import wilson_interval
 
 from ..models import Prediction
 from .scope import Scope
 
-ATTRIBUTES = {"gender": "gender", "age_group": "age band"}
-SYNTHETIC = {"gender": "style (synthetic, gender-like)", "age_group": "band (synthetic, age-like)"}
+ATTRIBUTES = {"gender": _("gender"), "age_group": _("age band")}
+SYNTHETIC = {"gender": _("style (synthetic, gender-like)"), "age_group": _("band (synthetic, age-like)")}
 
 
 @dataclass

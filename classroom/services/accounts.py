@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils.translation import gettext
 
 from ..credentials import generate_password, generate_username
 from ..models import AuditLog, Classroom, Enrollment, User
@@ -57,30 +58,44 @@ def parse_roster_csv(text: str) -> list[RosterRow]:
                 continue
             if len(fields) > 2:
                 raise RosterError(
-                    f"Line {lineno}: expected 'display name' or 'display name,username', found {len(fields)} columns."
+                    gettext("Line %(line)s: expected 'display name' or 'display name,username', found %(n)s columns.")
+                    % {"line": lineno, "n": len(fields)}
                 )
             name = fields[0]
             username = fields[1].lower() if len(fields) > 1 else ""
             if not name:
-                raise RosterError(f"Line {lineno}: the display name is empty.")
+                raise RosterError(gettext("Line %(line)s: the display name is empty.") % {"line": lineno})
             if len(name) > 120:
-                raise RosterError(f"Line {lineno}: the display name is longer than 120 characters.")
+                raise RosterError(
+                    gettext("Line %(line)s: the display name is longer than 120 characters.") % {"line": lineno}
+                )
             if username:
                 if not USERNAME_RE.match(username):
                     raise RosterError(
-                        f"Line {lineno}: username '{username}' must be 3-40 characters: lowercase letters, "
-                        "digits, '.', '-' or '_'."
+                        gettext(
+                            "Line %(line)s: username '%(username)s' must be 3-40 characters: lowercase letters, "
+                            "digits, '.', '-' or '_'."
+                        )
+                        % {"line": lineno, "username": username}
                     )
                 if username in seen:
-                    raise RosterError(f"Line {lineno}: username '{username}' appears twice in the file.")
+                    raise RosterError(
+                        gettext("Line %(line)s: username '%(username)s' appears twice in the file.")
+                        % {"line": lineno, "username": username}
+                    )
                 seen.add(username)
             rows.append(RosterRow(display_name=name, username=username))
     except csv.Error as exc:
-        raise RosterError(f"Line {reader.line_num}: this is not valid CSV ({exc}).") from exc
+        raise RosterError(
+            gettext("Line %(line)s: this is not valid CSV (%(error)s).") % {"line": reader.line_num, "error": exc}
+        ) from exc
     if not rows:
-        raise RosterError("The roster has no students in it.")
+        raise RosterError(gettext("The roster has no students in it."))
     if len(rows) > MAX_STUDENTS_PER_BATCH:
-        raise RosterError(f"At most {MAX_STUDENTS_PER_BATCH} students can be added at once; the file has {len(rows)}.")
+        raise RosterError(
+            gettext("At most %(max)s students can be added at once; the file has %(n)s.")
+            % {"max": MAX_STUDENTS_PER_BATCH, "n": len(rows)}
+        )
     return rows
 
 
@@ -100,7 +115,8 @@ def add_students(*, classroom: Classroom, rows: list[RosterRow]) -> list[Credent
     )
     if taken:
         raise RosterError(
-            f"These usernames are already taken: {', '.join(sorted(taken))}. Leave them blank to generate new ones."
+            gettext("These usernames are already taken: %(usernames)s. Leave them blank to generate new ones.")
+            % {"usernames": ", ".join(sorted(taken))}
         )
     credentials = []
     for row in rows:
@@ -121,18 +137,19 @@ def add_students(*, classroom: Classroom, rows: list[RosterRow]) -> list[Credent
 
 def add_numbered_students(*, classroom: Classroom, count: int) -> list[Credential]:
     if not 1 <= count <= MAX_STUDENTS_PER_BATCH:
-        raise RosterError(f"Choose between 1 and {MAX_STUDENTS_PER_BATCH} students.")
+        raise RosterError(gettext("Choose between 1 and %(max)s students.") % {"max": MAX_STUDENTS_PER_BATCH})
     start = classroom.enrollments.count() + 1
-    rows = [RosterRow(display_name=f"Student {i}") for i in range(start, start + count)]
+    # Named in the language of the teacher's page (a display name only the teacher sees).
+    rows = [RosterRow(display_name=gettext("Student %(n)s") % {"n": i}) for i in range(start, start + count)]
     return add_students(classroom=classroom, rows=rows)
 
 
 def reset_student_password(*, classroom: Classroom, student: User) -> Credential:
     """Give a student of this class a new generated password."""
     if not student.is_student or not classroom.enrollments.filter(student=student).exists():
-        raise PermissionError("This student is not in this class.")
+        raise PermissionError(gettext("This student is not in this class."))
     if student.created_by_id != classroom.teacher_id:
-        raise PermissionError("Only the teacher who created this account can reset its password.")
+        raise PermissionError(gettext("Only the teacher who created this account can reset its password."))
     password = generate_password()
     student.set_password(password)
     student.save(update_fields=["password"])

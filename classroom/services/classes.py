@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inference.models import ModelVersion
 
@@ -15,7 +16,7 @@ class JoinError(ValueError):
 
 def create_classroom(*, teacher: User, name: str) -> Classroom:
     if not teacher.is_teacher:
-        raise PermissionError("Only teachers can create classes.")
+        raise PermissionError(gettext("Only teachers can create classes."))
     return Classroom.objects.create(teacher=teacher, name=name.strip())
 
 
@@ -38,7 +39,7 @@ def set_join_enabled(*, classroom: Classroom, enabled: bool) -> None:
 
 def join_classroom(*, student: User, code: str) -> Classroom:
     if not student.is_student:
-        raise JoinError("Only student accounts join classes with a code.")
+        raise JoinError(gettext("Only student accounts join classes with a code."))
     try:
         rate_limits.check_join(student)  # join codes are short: no guessing them in a loop
     except rate_limits.RateLimited as exc:
@@ -46,26 +47,26 @@ def join_classroom(*, student: User, code: str) -> Classroom:
     code = code.strip().upper().replace(" ", "")
     classroom = Classroom.objects.filter(join_code=code, join_enabled=True).first()
     if classroom is None:
-        raise JoinError("That code does not match an open class. Check it with your teacher.")
+        raise JoinError(gettext("That code does not match an open class. Check it with your teacher."))
     Enrollment.objects.get_or_create(classroom=classroom, student=student)
     return classroom
 
 
 def _check_models(model_versions) -> None:
     if not model_versions:
-        raise ValueError("Choose at least one model to compare.")
+        raise ValueError(gettext("Choose at least one model to compare."))
     if len({mv.label_set_id for mv in model_versions}) != 1:
         # Expected groups and accuracy need one shared list of groups.
-        raise ValueError("The models you compare must use the same list of groups.")
+        raise ValueError(gettext("The models you compare must use the same list of groups."))
 
 
 def _check_dates_and_photos(opens_at, due_at, keep_photos_days, results_visibility) -> None:
     if due_at and opens_at and due_at <= opens_at:
-        raise ValueError("The due date must be after the opening date.")
+        raise ValueError(gettext("The due date must be after the opening date."))
     if results_visibility == Assignment.ResultsVisibility.AFTER_DUE and not due_at:
-        raise ValueError("Set a due date, or choose another time for students to see results.")
+        raise ValueError(gettext("Set a due date, or choose another time for students to see results."))
     if keep_photos_days is not None and not 1 <= keep_photos_days <= MAX_KEEP_PHOTOS_DAYS:
-        raise ValueError(f"Photos can be kept for 1 to {MAX_KEEP_PHOTOS_DAYS} days.")
+        raise ValueError(gettext("Photos can be kept for 1 to %(max)s days.") % {"max": MAX_KEEP_PHOTOS_DAYS})
 
 
 def gallery_is_default(classroom: Classroom, label_set) -> bool:
@@ -148,7 +149,9 @@ def update_assignment(
         current = set(assignment.model_versions.values_list("pk", flat=True))
         if {m.pk for m in model_versions} != current:
             if assignment.submissions.exists():
-                raise ValueError("The models cannot change once students have tested photos. Create a new experiment.")
+                raise ValueError(
+                    gettext("The models cannot change once students have tested photos. Create a new experiment.")
+                )
             assignment.label_set = model_versions[0].label_set
             assignment.model_versions.set(model_versions)
     _check_dates_and_photos(

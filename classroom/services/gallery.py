@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from inference.intake import IntakeError, clean_bytes
 from training.models import Dataset, DatasetImage
@@ -46,12 +47,25 @@ class PublishReport:
         return sum(self.added.values())
 
     def message(self, per_group: int) -> str:
-        parts = [f"Added {self.total} image{'s' if self.total != 1 else ''} to the gallery."]
+        parts = [
+            ngettext("Added %(n)s image to the gallery.", "Added %(n)s images to the gallery.", self.total)
+            % {"n": self.total}
+        ]
         if self.short:
-            detail = ", ".join(f"{g}: {n} fewer" for g, n in self.short.items())
-            parts.append(f"Some groups have fewer than {per_group} held-out images not yet in the gallery ({detail}).")
+            detail = ", ".join(gettext("%(group)s: %(n)s fewer") % {"group": g, "n": n} for g, n in self.short.items())
+            parts.append(
+                gettext("Some groups have fewer than %(n)s held-out images not yet in the gallery (%(detail)s).")
+                % {"n": per_group, "detail": detail}
+            )
         if self.skipped:
-            parts.append(f"{self.skipped} file{'s' if self.skipped != 1 else ''} could not be read and were skipped.")
+            parts.append(
+                ngettext(
+                    "%(n)s file could not be read and was skipped.",
+                    "%(n)s files could not be read and were skipped.",
+                    self.skipped,
+                )
+                % {"n": self.skipped}
+            )
         return " ".join(parts)
 
 
@@ -79,15 +93,18 @@ def publish_gallery(
     (seeded), so publishing twice with the same numbers adds the next images.
     """
     if classroom.teacher_id != teacher.pk:
-        raise PermissionError("Only the class's teacher can publish its gallery.")
+        raise PermissionError(gettext("Only the class's teacher can publish its gallery."))
     if not 1 <= per_group <= MAX_PER_GROUP:
-        raise GalleryError(f"Choose between 1 and {MAX_PER_GROUP} images per group.")
+        raise GalleryError(gettext("Choose between 1 and %(max)s images per group.") % {"max": MAX_PER_GROUP})
     labels = list(dataset.label_set.labels)
     existing = GalleryImage.objects.filter(classroom=classroom).count()
     if existing + per_group * len(labels) > MAX_PER_CLASS:
         raise GalleryError(
-            f"A class gallery holds at most {MAX_PER_CLASS} images; this one has {existing}. "
-            "Remove some, or choose fewer per group."
+            gettext(
+                "A class gallery holds at most %(max)s images; this one has %(n)s. "
+                "Remove some, or choose fewer per group."
+            )
+            % {"max": MAX_PER_CLASS, "n": existing}
         )
     published = set(
         GalleryImage.objects.filter(classroom=classroom, dataset_image__dataset=dataset).values_list(
@@ -145,7 +162,7 @@ def remove_gallery(*, classroom: Classroom, teacher: User, source: str | None = 
     Tests already made with them keep their true label; they just no longer
     point at an image."""
     if classroom.teacher_id != teacher.pk:
-        raise PermissionError("Only the class's teacher can change its gallery.")
+        raise PermissionError(gettext("Only the class's teacher can change its gallery."))
     qs = GalleryImage.objects.filter(classroom=classroom)
     if source is not None:
         qs = qs.filter(source=source)

@@ -31,8 +31,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Case, F, JSONField, Q, Subquery, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inference.models import ModelVersion
+from inference.stored_text import declare
 
 from ..models import Prediction, Submission
 from .retention import release_photo
@@ -41,12 +43,25 @@ log = logging.getLogger(__name__)
 
 STORE_EVERY_SECONDS = 0.1
 
-PHOTO_GONE = "The photo is no longer stored, so this model could not look at it."
-TOO_SLOW = (
+# A prediction's error is stored in English (a worker serves no request) and translated where it
+# is shown (inference.stored_text).
+PHOTO_GONE = gettext_noop("The photo is no longer stored, so this model could not look at it.")
+TOO_SLOW = gettext_noop(
     "The model workers were too busy to answer in time. Try submitting the photo again in a while; "
     "if it keeps happening, tell your teacher."
 )
-PHOTO_UNREADABLE = "The stored photo could not be read, so no model could look at it. Try submitting the photo again."
+PHOTO_UNREADABLE = gettext_noop(
+    "The stored photo could not be read, so no model could look at it. Try submitting the photo again."
+)
+GAVE_UP = declare(
+    gettext_noop(
+        "Gave up after %(attempts)s attempts (the worker stopped each time). "
+        "Try submitting the photo again; if it keeps happening, tell your teacher."
+    )
+)
+MODEL_FAILED = declare(
+    gettext_noop("This model could not process the photo (%(error)s). The other models are unaffected.")
+)
 
 
 @dataclass(frozen=True)
@@ -148,10 +163,7 @@ def _claimable(status: str, claim_token: str, started_at, now, token: str) -> bo
 
 
 def _give_up_message() -> str:
-    return (
-        f"Gave up after {settings.PREDICTION_MAX_ATTEMPTS} attempts (the worker stopped each time). "
-        "Try submitting the photo again; if it keeps happening, tell your teacher."
-    )
+    return GAVE_UP % {"attempts": settings.PREDICTION_MAX_ATTEMPTS}
 
 
 def _claim(prediction_id: int, token: str, worker: str = "") -> tuple[list[Claimed], set[int]]:
@@ -323,7 +335,7 @@ def _user_message(exc: Exception) -> str:
 
     if isinstance(exc, (ModelArtifactError, FileNotFoundError)):
         return str(exc)
-    return f"This model could not process the photo ({type(exc).__name__}). The other models are unaffected."
+    return MODEL_FAILED % {"error": type(exc).__name__}
 
 
 def finish_predictions(results: dict[int, Result], submission_of: dict[int, int] | None = None) -> dict[int, str]:

@@ -9,6 +9,7 @@ whose removal is interrupted is caught by the periodic purge (retention.py).
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..audits.services import delete_audits
 from ..lab.services import delete_lab_models
@@ -19,7 +20,7 @@ from . import audit
 def confirm_consent(*, classroom: Classroom, teacher: User, policy: str = "") -> None:
     """Record that the teacher confirmed the school's consent policy covers this class."""
     if classroom.teacher_id != teacher.pk:
-        raise PermissionError("Only the class's teacher can confirm consent.")
+        raise PermissionError(gettext("Only the class's teacher can confirm consent."))
     classroom.consent_confirmed_at = timezone.now()
     classroom.consent_confirmed_by = teacher
     classroom.consent_policy = policy.strip()[:300]
@@ -156,7 +157,7 @@ def delete_student_data(*, classroom: Classroom, student: User, actor: User) -> 
     in no other class; an account shared with another class keeps its data there.
     """
     if classroom.teacher_id != actor.pk:
-        raise PermissionError("Only the class's teacher can delete its students' data.")
+        raise PermissionError(gettext("Only the class's teacher can delete its students' data."))
     submissions = Submission.objects.filter(student=student, assignment__classroom=classroom)
     photos = list(submissions.exclude(photo="").values_list("photo", flat=True))
     n_submissions = submissions.count()
@@ -194,7 +195,7 @@ def delete_classroom(*, classroom: Classroom, actor: User) -> dict:
     """Delete a class with everything in it: experiments, tests, answers, photos,
     and the student accounts its teacher created that are in no other class."""
     if classroom.teacher_id != actor.pk:
-        raise PermissionError("Only the class's teacher can delete it.")
+        raise PermissionError(gettext("Only the class's teacher can delete it."))
     submissions = Submission.objects.filter(assignment__classroom=classroom)
     photos = list(submissions.exclude(photo="").values_list("photo", flat=True))
     n_submissions = submissions.count()

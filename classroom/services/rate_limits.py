@@ -5,6 +5,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 
 class RateLimited(Exception):
@@ -28,11 +29,16 @@ def check_uploads(user) -> None:
     limit = settings.UPLOADS_PER_MINUTE
     if not hit(f"uploads:{user.pk}", limit=limit):
         raise RateLimited(
-            f"You have tested {limit} photos in the last minute. Take a moment to look at the answers, "
-            "then try again in a minute."
+            gettext(
+                "You have tested %(n)s photos in the last minute. Take a moment to look at the answers, "
+                "then try again in a minute."
+            )
+            % {"n": limit}
         )
 
 
 def check_join(user) -> None:
     if not hit(f"join:{user.pk}", limit=settings.JOIN_ATTEMPTS_PER_MINUTE):
-        raise RateLimited("Too many join codes tried in a minute. Check the code with your teacher, then try again.")
+        raise RateLimited(
+            gettext("Too many join codes tried in a minute. Check the code with your teacher, then try again.")
+        )

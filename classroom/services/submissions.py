@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from inference.intake import clean_upload
 
@@ -20,22 +21,25 @@ from . import rate_limits
 log = logging.getLogger(__name__)
 
 MAX_NOTE_LENGTH = 1000
-CONSENT_MISSING = (
+CONSENT_MISSING = gettext_noop(
     "Your teacher has not yet confirmed the school's consent policy for this class, "
     "so photos cannot be submitted yet. Please ask your teacher."
 )
 
 
-UPLOADS_OFF = (
+UPLOADS_OFF = gettext_noop(
     "This experiment uses the class's test gallery: pick an image from it. "
     "Your teacher has not turned on uploads for this experiment."
 )
 
 
-PREDICT_FIRST = "Before your first test, answer the prediction questions at the top of the experiment page."
-# "Who decides the label?": what a student may perceive besides the dataset's groups.
-NOT_SURE = "Not sure"
-MORE_THAN_ONE = "More than one group"
+PREDICT_FIRST = gettext_noop(
+    "Before your first test, answer the prediction questions at the top of the experiment page."
+)
+# "Who decides the label?": what a student may perceive besides the dataset's groups. Stored as
+# they are (in English, like a group's name); shown translated: gettext(NOT_SURE).
+NOT_SURE = gettext_noop("Not sure")
+MORE_THAN_ONE = gettext_noop("More than one group")
 
 
 class SubmissionError(ValueError):
@@ -65,10 +69,10 @@ def needs_predictions_first(assignment: Assignment, student: User) -> bool:
 def update_note(*, submission: Submission, student: User, note: str) -> Submission:
     """A note can be written or changed after the answer, not only before."""
     if submission.student_id != student.pk:
-        raise PermissionError("Only the student who made this test can change its note.")
+        raise PermissionError(gettext("Only the student who made this test can change its note."))
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
-        raise SubmissionError(f"The note can be at most {MAX_NOTE_LENGTH} characters.")
+        raise SubmissionError(gettext("The note can be at most %(max)s characters.") % {"max": MAX_NOTE_LENGTH})
     submission.note = note
     submission.save(update_fields=["note"])
     return submission
@@ -97,31 +101,31 @@ def submit_photo(
     submission's true label. The class's teacher may submit too: a preview test,
     shown as such and never part of the class results."""
     if not assignment_is_open(assignment):
-        raise SubmissionError("This experiment is not open for submissions right now.")
+        raise SubmissionError(gettext("This experiment is not open for submissions right now."))
     try:
         rate_limits.check_uploads(student)  # the same count for the pages and the API
     except rate_limits.RateLimited as exc:
         raise TooManyTests(str(exc))
     if not assignment.classroom.consent_confirmed:
-        raise SubmissionError(CONSENT_MISSING)
+        raise SubmissionError(gettext(CONSENT_MISSING))
     preview = student.pk == assignment.classroom.teacher_id
     if not preview and not assignment.classroom.enrollments.filter(student=student).exists():
-        raise PermissionError("Only students of this class can submit.")
+        raise PermissionError(gettext("Only students of this class can submit."))
     expected_label = (expected_label or "").strip()
     if expected_label and (not assignment.ask_expected or expected_label not in expected_choices(assignment)):
-        raise SubmissionError("Pick the expected group from the list, or leave it empty.")
+        raise SubmissionError(gettext("Pick the expected group from the list, or leave it empty."))
     if not preview and needs_predictions_first(assignment, student):
-        raise SubmissionError(PREDICT_FIRST)
+        raise SubmissionError(gettext(PREDICT_FIRST))
     if len(note or "") > MAX_NOTE_LENGTH:
-        raise SubmissionError(f"The note can be at most {MAX_NOTE_LENGTH} characters.")
+        raise SubmissionError(gettext("The note can be at most %(max)s characters.") % {"max": MAX_NOTE_LENGTH})
 
     if (upload is None) == (gallery_image is None):
-        raise SubmissionError("Choose one photo: an upload or an image from the class gallery.")
+        raise SubmissionError(gettext("Choose one photo: an upload or an image from the class gallery."))
     if gallery_image is not None:
         data, true_label = _gallery_photo(assignment, gallery_image), gallery_image.label
     else:
         if not selectors.uploads_allowed(assignment):
-            raise SubmissionError(UPLOADS_OFF)
+            raise SubmissionError(gettext(UPLOADS_OFF))
         data, true_label = clean_upload(upload, size=getattr(upload, "size", None)).data, ""  # raises IntakeError
     # A random name: the stored file says nothing about who or what it shows.
     name = default_storage.save(f"uploads/{secrets.token_hex(16)}.jpg", ContentFile(data))
@@ -154,13 +158,15 @@ def submit_photo(
 def _gallery_photo(assignment: Assignment, image: GalleryImage) -> bytes:
     """The gallery copy's bytes (already re-encoded without metadata when it was published)."""
     if image.classroom_id != assignment.classroom_id or image.label_set_id != assignment.label_set_id:
-        raise SubmissionError("That image is not in this experiment's gallery. Pick one shown on the page.")
+        raise SubmissionError(gettext("That image is not in this experiment's gallery. Pick one shown on the page."))
     try:
         with default_storage.open(image.photo, "rb") as fh:
             return fh.read()
     except OSError:
         log.error("Gallery image %s: its file %s is missing", image.public_id, image.photo)
-        raise SubmissionError("That gallery image cannot be read right now. Pick another one, or tell your teacher.")
+        raise SubmissionError(
+            gettext("That gallery image cannot be read right now. Pick another one, or tell your teacher.")
+        )
 
 
 def enqueue_prediction(prediction_id: int, queue: str) -> None:

@@ -27,6 +27,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from inference.stored_text import declare
 
 from ..models import Prediction
 from .predictions import finish_prediction
@@ -37,12 +40,25 @@ log = logging.getLogger(__name__)
 OPEN = (Prediction.Status.PENDING, Prediction.Status.RUNNING)
 
 
-def give_up_message(seconds: int) -> str:
-    hours = max(1, round(seconds / 3600))
-    return (
-        f"No model worker answered within {hours} hour{'s' if hours != 1 else ''}, so this test was stopped. "
+# Stored in English, translated where it is shown (inference.stored_text): one message per
+# English form, so each is recognised (a translation can say "hour" and "hours" its own way).
+GAVE_UP_ONE_HOUR = declare(
+    gettext_noop(
+        "No model worker answered within %(hours)s hour, so this test was stopped. "
         "Try submitting the photo again; if it keeps happening, tell your teacher."
     )
+)
+GAVE_UP_HOURS = declare(
+    gettext_noop(
+        "No model worker answered within %(hours)s hours, so this test was stopped. "
+        "Try submitting the photo again; if it keeps happening, tell your teacher."
+    )
+)
+
+
+def give_up_message(seconds: int) -> str:
+    hours = max(1, round(seconds / 3600))
+    return (GAVE_UP_ONE_HOUR if hours == 1 else GAVE_UP_HOURS) % {"hours": hours}
 
 
 def stale_predictions(*, now=None, stale_after: int | None = None):

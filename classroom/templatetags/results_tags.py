@@ -2,6 +2,9 @@
 
 from django import template
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from ..results.small_counts import hidden
 
@@ -23,7 +26,8 @@ def points(value):
     """A difference of two proportions, in percentage points."""
     if value is None or value == "":
         return DASH
-    return f"{float(value) * 100:.0f} points"
+    n = round(float(value) * 100)
+    return ngettext("%(n)s point", "%(n)s points", n) % {"n": f"{float(value) * 100:.0f}"}
 
 
 @register.filter
@@ -49,7 +53,10 @@ def rate(group):
     if not group.images:
         return DASH
     if not group.enough:
-        return f"Not enough tests yet ({group.images} of {settings.MIN_TESTS_PER_GROUP})"
+        return gettext("Not enough tests yet (%(n)s of %(min)s)") % {
+            "n": group.images,
+            "min": settings.MIN_TESTS_PER_GROUP,
+        }
     return f"{pct(group.accuracy)} ({interval(group.interval)})"
 
 
@@ -61,7 +68,11 @@ def held_out(model, group):
     h = card(model, group)
     if h is None:
         return DASH
-    return f"{pct(h['accuracy'])} ({interval((h['low'], h['high']))}) of {h['n']:,}"
+    return gettext("%(accuracy)s (%(interval)s) of %(n)s") % {
+        "accuracy": pct(h["accuracy"]),
+        "interval": interval((h["low"], h["high"])),
+        "n": formats.number_format(h["n"], force_grouping=True),
+    }
 
 
 @register.filter
@@ -87,11 +98,14 @@ def thinned(points, limit=24):
     return thin(list(points), int(limit))
 
 
-BUCKET_FORMATS = {"minute": "j M H:i", "hour": "j M H:00", "day": "j M Y", "week": "\\w\\e\\e\\k \\o\\f j M Y"}
+BUCKET_FORMATS = {"minute": "j M H:i", "hour": "j M H:00", "day": "j M Y"}
 
 
 @register.filter
 def bucket_format(granularity):
+    if granularity == "week":
+        # A format for Django's `date` filter: its words are escaped letter by letter, translated too.
+        return pgettext("date format: the week starting on a day", "\\w\\e\\e\\k \\o\\f j M Y")
     return BUCKET_FORMATS.get(granularity, "j M Y H:i")
 
 
@@ -100,7 +114,7 @@ def few(value, student_view):
     """A class-wide count as a student may see it: "fewer than 5" instead of 1 to 4 (see
     classroom.results.small_counts); teachers see the number."""
     if student_view and hidden(value):
-        return f"fewer than {settings.STUDENT_MIN_COUNT}"
+        return gettext("fewer than %(n)s") % {"n": settings.STUDENT_MIN_COUNT}
     return value
 
 
@@ -119,14 +133,35 @@ def few_rate(pair, student_view):
     return pct(rate)
 
 
+# The details an audit-log entry may carry (classroom.services.audit.record's keyword arguments).
+DETAIL_NAMES = {
+    "account_deleted": _("account deleted"),
+    "audits": _("audits"),
+    "count": _("count"),
+    "days": _("days"),
+    "experiment": _("experiment"),
+    "experiments": _("experiments"),
+    "gallery_images": _("gallery images"),
+    "lab_models": _("lab models"),
+    "lesson_answers": _("lesson answers"),
+    "photos": _("photos"),
+    "policy": _("policy"),
+    "students": _("students"),
+    "submissions": _("submissions"),
+    "tests": _("tests"),
+}
+
+
 @register.filter
 def in_words(details: dict) -> str:
     """An audit-log entry's details for people: "account deleted: yes", not "account_deleted: True"."""
 
     def word(v):
-        return "yes" if v is True else "no" if v is False else v
+        return gettext("yes") if v is True else gettext("no") if v is False else v
 
-    return ", ".join(f"{str(k).replace('_', ' ')}: {word(v)}" for k, v in (details or {}).items())
+    return ", ".join(
+        f"{DETAIL_NAMES.get(k) or str(k).replace('_', ' ')}: {word(v)}" for k, v in (details or {}).items()
+    )
 
 
 @register.simple_tag

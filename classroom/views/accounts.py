@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from .. import selectors
@@ -19,7 +20,7 @@ def signup(request):
             password=form.cleaned_data["password1"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Create your first class below.")
+        messages.success(request, gettext("Welcome! Create your first class below."))
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -44,6 +45,6 @@ def join(request):
         except classes.JoinError as exc:
             form.add_error("code", str(exc))
         else:
-            messages.success(request, f"You joined {classroom.name}.")
+            messages.success(request, gettext("You joined %(name)s.") % {"name": classroom.name})
             return redirect("classroom", public_id=classroom.public_id)
     return render(request, "classroom/join.html", {"form": form})

@@ -3,6 +3,7 @@
 from functools import lru_cache
 
 from django.shortcuts import render
+from django.utils import translation
 from drf_spectacular.generators import SchemaGenerator
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -31,7 +32,9 @@ def _field_type(prop: dict) -> str:
 
 @lru_cache(maxsize=1)
 def _docs_context() -> dict:
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    # Developer docs, in English on purpose: built once, whatever language the first reader has.
+    with translation.override("en"):
+        schema = SchemaGenerator().get_schema(request=None, public=True)
     operations = []
     for path, item in schema["paths"].items():
         for method in METHODS:

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonRespo
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from inference.intake import IntakeError
@@ -21,6 +22,7 @@ from ..lessons.localize import show_in_language
 from ..lessons.views import answer_forms
 from ..markup import render_markdown
 from ..services import classes, submissions
+from ..stored_text import translated
 from .access import submitter_required, teacher_required
 
 
@@ -105,7 +107,13 @@ def submit(request, public_id):
 
 
 def _answers(submission):
-    return [(p, lesson_answers.explain(p, submission)) for p in selectors.predictions_of(submission)]
+    return [(_shown(p), lesson_answers.explain(p, submission)) for p in selectors.predictions_of(submission)]
+
+
+def _shown(prediction):
+    """The error its worker stored in English, in the page's language (on this instance only)."""
+    prediction.error = translated(prediction.error)
+    return prediction
 
 
 @login_required
@@ -162,11 +170,10 @@ def update_note(request, public_id):
             submissions.update_note(submission=submission, student=request.user, note=form.cleaned_data["note"])
         except PermissionError:
             raise Http404()
-        messages.success(request, "Note saved.", extra_tags="at-note")
+        messages.success(request, gettext("Note saved."), extra_tags="at-note")
     else:
-        messages.error(
-            request, " ".join(form.errors.get("note", ["The note could not be saved."])), extra_tags="at-note"
-        )
+        errors = form.errors.get("note") or [gettext("The note could not be saved.")]
+        messages.error(request, " ".join(errors), extra_tags="at-note")
     return redirect(f"{reverse('submission', args=[public_id])}#note")
 
 
@@ -219,7 +226,8 @@ def release_results(request, public_id):
     assignment = selectors.assignment_for(request.user, public_id)
     classes.release_results(assignment=assignment, released=request.POST.get("released") == "1")
     messages.success(
-        request, "Students can now see class results." if assignment.results_released else "Results hidden."
+        request,
+        gettext("Students can now see class results.") if assignment.results_released else gettext("Results hidden."),
     )
     return redirect("assignment", public_id=public_id)
 
@@ -254,7 +262,7 @@ def evaluate_model(request, key):
     if not allowed:
         raise Http404("Only an operator, or the teacher who trained it, can evaluate this model.")
     if request.POST.get("dataset") not in allowed:
-        messages.error(request, "Choose one of the datasets listed: they have this model's groups.")
+        messages.error(request, gettext("Choose one of the datasets listed: they have this model's groups."))
         return redirect("model_card", key=key)
     try:
         params = {"model": model.key, "dataset": request.POST["dataset"], "test_per_group": 500}
@@ -262,5 +270,7 @@ def evaluate_model(request, key):
     except CompositionError as exc:
         messages.error(request, str(exc))
         return redirect("model_card", key=key)
-    messages.success(request, "Evaluation queued. This page follows it; the card shows the new numbers when done.")
+    messages.success(
+        request, gettext("Evaluation queued. This page follows it; the card shows the new numbers when done.")
+    )
     return redirect("training_job", public_id=job.public_id)

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from .. import auth_tokens, roster, selectors
@@ -14,7 +15,7 @@ from .access import teacher_required
 def create_classroom(request):
     form = ClassroomForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the class a name.")
+        messages.error(request, gettext("Give the class a name."))
         return redirect("home")
     classroom = classes.create_classroom(teacher=request.user, name=form.cleaned_data["name"])
     return redirect("classroom", public_id=classroom.public_id)
@@ -49,7 +50,7 @@ def add_students(request, public_id):
     classroom = selectors.classroom_for_teacher(request.user, public_id)
     form = AddStudentsForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose how many students to add (1 to 200).")
+        messages.error(request, gettext("Choose how many students to add (1 to 200)."))
         return redirect("classroom", public_id=public_id)
     credentials = accounts.add_numbered_students(classroom=classroom, count=form.cleaned_data["count"])
     return _show_credentials(request, classroom, credentials)
@@ -65,11 +66,12 @@ def upload_roster(request, public_id):
             rows = accounts.parse_roster_csv(form.cleaned_data["roster"])
             credentials = accounts.add_students(classroom=classroom, rows=rows)
         except accounts.RosterError as exc:
-            messages.error(request, f"Nobody was added. {exc}")
+            messages.error(request, gettext("Nobody was added. %(reason)s") % {"reason": exc})
         else:
             return _show_credentials(request, classroom, credentials)
     else:
-        messages.error(request, "Nobody was added. " + " ".join(form.errors.get("roster", [])))
+        reason = " ".join(form.errors.get("roster", []))
+        messages.error(request, gettext("Nobody was added. %(reason)s") % {"reason": reason})
     return redirect("classroom", public_id=public_id)
 
 
@@ -100,9 +102,11 @@ def revoke_tokens(request, public_id, student_id):
     classroom = selectors.classroom_for_teacher(request.user, public_id)
     student = roster.student_in_class(classroom, student_id)
     n = auth_tokens.revoke(student)
-    messages.success(
-        request, f"{student}: {n} API token{'s' if n != 1 else ''} ended." if n else f"{student} had no API token."
-    )
+    if n:
+        message = ngettext("%(student)s: %(n)s API token ended.", "%(student)s: %(n)s API tokens ended.", n)
+    else:
+        message = gettext("%(student)s had no API token.")
+    messages.success(request, message % {"student": student, "n": n})
     return redirect("classroom", public_id=public_id)
 
 
@@ -113,8 +117,11 @@ def join_code(request, public_id):
     action = request.POST.get("action")
     if action == "rotate":
         classes.rotate_join_code(classroom=classroom)
-        messages.success(request, "New join code created; the old one no longer works.")
+        messages.success(request, gettext("New join code created; the old one no longer works."))
     elif action in ("enable", "disable"):
         classes.set_join_enabled(classroom=classroom, enabled=action == "enable")
-        messages.success(request, f"Joining with the code is {action}d.")
+        if action == "enable":
+            messages.success(request, gettext("Joining with the code is enabled."))
+        else:
+            messages.success(request, gettext("Joining with the code is disabled."))
     return redirect("classroom", public_id=public_id)

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from inference.intake import IntakeError
@@ -59,8 +60,12 @@ def remove_gallery(request, public_id):
     classroom = selectors.classroom_for_teacher(request.user, public_id)
     source = request.POST.get("source") or None
     n = gallery_service.remove_gallery(classroom=classroom, teacher=request.user, source=source)
-    plural = "s" if n != 1 else ""
-    messages.success(request, f"Removed {n} image{plural} from the gallery. Tests made with them keep their results.")
+    message = ngettext(
+        "Removed %(n)s image from the gallery. Tests made with them keep their results.",
+        "Removed %(n)s images from the gallery. Tests made with them keep their results.",
+        n,
+    )
+    messages.success(request, message % {"n": n})
     return redirect("gallery", public_id=classroom.public_id)
 
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import roster, selectors
@@ -29,10 +30,10 @@ def confirm_consent(request, public_id):
     form = ConsentForm(request.POST)
     if form.is_valid():
         privacy.confirm_consent(classroom=classroom, teacher=request.user, policy=form.cleaned_data["policy"])
-        messages.success(request, "Consent confirmed. Students can now submit photos.")
+        messages.success(request, gettext("Consent confirmed. Students can now submit photos."))
     else:
         messages.error(
-            request, "Tick the box to confirm the school's consent policy; students cannot submit until then."
+            request, gettext("Tick the box to confirm the school's consent policy; students cannot submit until then.")
         )
     return redirect("classroom", public_id=public_id)
 
@@ -57,10 +58,11 @@ def delete_student(request, public_id, student_id):
     form = ConfirmDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = privacy.delete_student_data(classroom=classroom, student=student, actor=request.user)
-        account = " and their account" if result["account_deleted"] else ""
-        messages.success(
-            request, f"Deleted {student}'s {result['submissions']} test(s){account}. This cannot be undone."
-        )
+        if result["account_deleted"]:
+            message = gettext("Deleted %(student)s's %(n)s test(s) and their account. This cannot be undone.")
+        else:
+            message = gettext("Deleted %(student)s's %(n)s test(s). This cannot be undone.")
+        messages.success(request, message % {"student": student, "n": result["submissions"]})
         return redirect("classroom", public_id=public_id)
     n_tests = student.submissions.filter(assignment__classroom=classroom).count()
     return render(
@@ -69,14 +71,17 @@ def delete_student(request, public_id, student_id):
         {
             "classroom": classroom,
             "form": form,
-            "title": f"Delete {student}'s data?",
+            "title": gettext("Delete %(student)s's data?") % {"student": student},
             "what": [
-                f"{n_tests} test(s) {student} submitted in {classroom.name}, with every model's answers and any "
-                "photo still stored",
-                f"{student}'s place in this class",
-                "their account, if you created it and they are in no other class",
+                gettext(
+                    "%(n)s test(s) %(student)s submitted in %(class)s, with every model's answers and any photo "
+                    "still stored"
+                )
+                % {"n": n_tests, "student": student, "class": classroom.name},
+                gettext("%(student)s's place in this class") % {"student": student},
+                gettext("their account, if you created it and they are in no other class"),
             ],
-            "button": "Delete this student's data",
+            "button": gettext("Delete this student's data"),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -90,7 +95,7 @@ def delete_classroom(request, public_id):
     if request.method == "POST" and form.is_valid():
         name = classroom.name
         privacy.delete_classroom(classroom=classroom, actor=request.user)
-        messages.success(request, f"Deleted {name} and everything in it.")
+        messages.success(request, gettext("Deleted %(name)s and everything in it.") % {"name": name})
         return redirect("home")
     return render(
         request,
@@ -98,14 +103,20 @@ def delete_classroom(request, public_id):
         {
             "classroom": classroom,
             "form": form,
-            "title": f"Delete {classroom.name}?",
+            "title": gettext("Delete %(name)s?") % {"name": classroom.name},
             "what": [
-                f"its {classroom.assignments.count()} experiment(s), every test submitted to them, every model "
-                "answer and any photo still stored",
-                f"its {classroom.enrollments.count()} student(s)' places in the class, and the accounts you created "
-                "for them unless they are in another class",
+                gettext(
+                    "its %(n)s experiment(s), every test submitted to them, every model answer and any photo still "
+                    "stored"
+                )
+                % {"n": classroom.assignments.count()},
+                gettext(
+                    "its %(n)s student(s)' places in the class, and the accounts you created for them unless they "
+                    "are in another class"
+                )
+                % {"n": classroom.enrollments.count()},
             ],
-            "button": "Delete the class",
+            "button": gettext("Delete the class"),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.text import slugify
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from .. import results as res
@@ -62,7 +63,8 @@ def _group_maps(scope, results) -> list[dict]:
                 {
                     "map": gm,
                     "id": f"map-{i}-{j}",
-                    "label": f"{gm.group} ({gm.tests} image{'s' if gm.tests != 1 else ''})",
+                    "label": ngettext("%(group)s (%(n)s image)", "%(group)s (%(n)s images)", gm.tests)
+                    % {"group": gm.group, "n": gm.tests},
                     "data": {"method": gm.method, "grid": gm.grid},
                 }
                 for j, gm in enumerate(maps.get(r.model.key, []))

@@ -7,12 +7,15 @@ training.jobs is imported inside the two views that write (start, cancel): a pag
 only shows jobs needs none of it.
 """
 
+from decimal import Decimal
 from functools import wraps
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from inference.models import BaseWeights
@@ -20,12 +23,17 @@ from training.models import Dataset, TrainingJob
 
 from .. import selectors
 from ..forms import MixForm, TrainingJobForm
+from ..stored_text import translated
 from .access import teacher_required
 
-NO_DATASETS = (
+NO_DATASETS = gettext_lazy(
     "No dataset has been imported yet. Import one on the server (manage.py import_utkface, import_fairface, "
     "or seed_demo for the synthetic set)."
 )
+
+
+def _n(n: int) -> str:
+    return formats.number_format(n, force_grouping=True)
 
 
 def eta_text(seconds) -> str:
@@ -33,11 +41,12 @@ def eta_text(seconds) -> str:
         return ""
     seconds = max(0, round(seconds))
     if seconds < 60:
-        return "less than a minute left"
+        return gettext("less than a minute left")
     minutes = round(seconds / 60)
     if minutes < 90:
-        return f"about {minutes} min left"
-    return f"about {minutes / 60:.1f} h left"
+        return gettext("about %(minutes)s min left") % {"minutes": minutes}
+    hours = Decimal(f"{minutes / 60:.1f}")  # rounded as before; number_format alone would cut the digit off
+    return gettext("about %(hours)s h left") % {"hours": formats.number_format(hours, 1)}
 
 
 def mix_text(mix: dict | None) -> str:
@@ -47,15 +56,30 @@ def mix_text(mix: dict | None) -> str:
     kind = mix.get("kind", "balanced")
     if kind == "balanced":
         n = mix.get("per_group")
-        return f"Balanced: {n:,} per group" if n else "Balanced: as many per group as the smallest group has"
+        if n:
+            return gettext("Balanced: %(n)s per group") % {"n": _n(n)}
+        return gettext("Balanced: as many per group as the smallest group has")
     if kind == "k_times":
-        each = f"{mix['per_minority']:,} of each other group" if mix.get("per_minority") else "as many as possible"
-        return f"{mix.get('k', 10)}x as many {mix.get('majority')} ({each})"
+        values = {"k": mix.get("k", 10), "group": mix.get("majority")}
+        if mix.get("per_minority"):
+            return gettext("%(k)sx as many %(group)s (%(n)s of each other group)") % {
+                **values,
+                "n": _n(mix["per_minority"]),
+            }
+        return gettext("%(k)sx as many %(group)s (as many as possible)") % values
     if kind == "counts":
-        return "Counts: " + ", ".join(f"{g}: {n:,}" for g, n in mix.get("counts", {}).items())
+        counts = ", ".join(f"{g}: {_n(n)}" for g, n in mix.get("counts", {}).items())
+        return gettext("Counts: %(counts)s") % {"counts": counts}
     if kind == "cap":
-        return f"Everything, at most {mix.get('cap', 0):,} per group"
+        return gettext("Everything, at most %(n)s per group") % {"n": _n(mix.get("cap", 0))}
     return str(mix)
+
+
+def in_reader_language(job: TrainingJob) -> TrainingJob:
+    """The job as its page shows it: the stage, message and error its worker stored in English,
+    translated (on this instance only: never saved)."""
+    job.stage, job.message, job.error = translated(job.stage), translated(job.message), translated(job.error)
+    return job
 
 
 def job_state(job: TrainingJob) -> dict:
@@ -64,12 +88,12 @@ def job_state(job: TrainingJob) -> dict:
     return {
         "status": job.status,
         "status_display": job.get_status_display(),
-        "stage": job.stage,
+        "stage": translated(job.stage),
         "percent": job.percent,
         "eta_seconds": job.eta_seconds,
         "eta_text": "" if job.is_final else eta_text(job.eta_seconds),
-        "message": job.message,
-        "error": job.error,
+        "message": translated(job.message),
+        "error": translated(job.error),
         "final": job.is_final,
         "result": {"name": result.name, "url": reverse("model_card", args=[result.key])} if result else None,
     }
@@ -102,7 +126,7 @@ def jobs(request):
     except CompositionError as exc:  # the dataset changed since the form checked it
         form.add_error(None, str(exc))
         return _jobs_page(request, form, status=400)
-    messages.success(request, "Training job queued. This page updates as it runs.")
+    messages.success(request, gettext("Training job queued. This page updates as it runs."))
     return redirect("training_job", public_id=job.public_id)
 
 
@@ -117,7 +141,7 @@ def composition_json(request):
     form = MixForm(request.GET or {"dataset": first.key, "mix_kind": "balanced"})
     if not form.is_valid():
         errors = [str(e) for errs in form.errors.values() for e in errs]
-        return JsonResponse({"achievable": False, "message": " ".join(errors) or "Check the mix."}, status=400)
+        return JsonResponse({"achievable": False, "message": " ".join(errors) or gettext("Check the mix.")}, status=400)
     dataset = form.cleaned_data["dataset"]
     return JsonResponse(
         {
@@ -133,7 +157,7 @@ def composition_json(request):
 @teacher_required
 @require_GET
 def job_detail(request, public_id):
-    job = selectors.training_job_for(request.user, public_id)
+    job = in_reader_language(selectors.training_job_for(request.user, public_id))
     dataset = Dataset.objects.filter(key=job.params.get("dataset")).first()
     context = {"job": job, "dataset": dataset, "state": job_state(job), "mix_text": mix_text(job.params.get("mix"))}
     return render(request, "training/job.html", context)
@@ -151,12 +175,15 @@ def job_status(request, public_id):
 def cancel_job(request, public_id):
     job = selectors.training_job_for(request.user, public_id)
     if job.is_final:
-        messages.info(request, f"This job has already finished ({job.get_status_display().lower()}).")
+        messages.info(
+            request,
+            gettext("This job has already finished (%(status)s).") % {"status": job.get_status_display().lower()},
+        )
     else:
         from training.jobs import cancel_job as cancel
 
         cancel(job=job)
-        messages.success(request, "Job cancelled. A running job stops at its next checkpoint.")
+        messages.success(request, gettext("Job cancelled. A running job stops at its next checkpoint."))
     return redirect("training_job", public_id=job.public_id)
 
 
@@ -185,7 +212,7 @@ def models_and_data(request):
     if request.method == "POST":
         item = next((i for i in items if i.path == request.POST.get("item") and i.importable), None)
         if item is None:
-            messages.error(request, "That item is not in the import folder, or cannot be imported as it is.")
+            messages.error(request, gettext("That item is not in the import folder, or cannot be imported as it is."))
             return redirect("models_and_data")
         params = {"item": item.path, "kind": item.kind}
         if item.kind == "fairface":
@@ -197,7 +224,7 @@ def models_and_data(request):
         except CompositionError as exc:
             messages.error(request, str(exc))
             return redirect("models_and_data")
-        messages.success(request, f"Import of {item.path} queued. This page follows it.")
+        messages.success(request, gettext("Import of %(item)s queued. This page follows it.") % {"item": item.path})
         return redirect("training_job", public_id=job.public_id)
     context = {
         "folder": import_dir.root(),

@@ -20,7 +20,7 @@ from inference.vggface import FINETUNE_LAST_LAYERS, SplitForward, build_model, w
 from inference.vggface_weights import iter_layers, read_layers, write_layers
 
 from ..evaluation import per_group_metrics
-from ..progress import JobCancelled
+from ..progress import CANCELLED_IN_EPOCH, FINETUNE_EPOCH, JobCancelled
 from ..vgg_features import VGG_SPEC
 
 DEFAULT_FINETUNE_PARAMS = {
@@ -104,15 +104,15 @@ def finetune(
         order = rng.choice(n, size=per_epoch, replace=n < per_epoch)
         for step in range(steps):
             if should_stop and should_stop():
-                raise JobCancelled(f"Cancelled during epoch {epoch + 1}; the checkpoint after epoch {epoch} is kept.")
+                raise JobCancelled(CANCELLED_IN_EPOCH % {"epoch": epoch + 1, "kept": epoch})
             idx = order[step * batch_size : (step + 1) * batch_size]
             model.train_on_batch(_batch(train, idx), train.labels[idx])
             if progress:
                 done = (epoch - start_epoch) * steps + step + 1
                 total = (epochs - start_epoch) * steps
                 elapsed = sum(epoch_seconds) + time.perf_counter() - t0
-                progress(f"Fine-tuning (epoch {epoch + 1} of {epochs})", (epoch * steps + step + 1) / (epochs * steps),
-                         elapsed / done * (total - done))  # fmt: skip
+                stage = FINETUNE_EPOCH % {"epoch": epoch + 1, "epochs": epochs}
+                progress(stage, (epoch * steps + step + 1) / (epochs * steps), elapsed / done * (total - done))
         _save_checkpoint(checkpoint_dir, model, optimizer, epoch + 1)
         epoch_seconds.append(time.perf_counter() - t0)
         log(f"Epoch {epoch + 1}/{epochs}: {epoch_seconds[-1]:.1f} s")
