@@ -215,7 +215,9 @@ def _job_data(params: dict) -> JobData:
     train = synthetic_image_set(composition, split="train", seed=seed)
     held_out = dict.fromkeys(synthetic.GROUPS, params.get("test_per_group", 10))
     test = synthetic_image_set(held_out, split="test", seed=seed)
-    return JobData(train, test, demo_label_set(), "Synthetic demo set (generated face-like drawings)", True)
+    return JobData(
+        train, test, demo_label_set(), gettext_noop("Synthetic demo set (generated face-like drawings)"), True
+    )
 
 
 def _base(params: dict) -> BaseWeights:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import ModelVersion
@@ -80,7 +81,7 @@ def train_demo_mlp_pair(
         registered[kind] = train_and_register_mlp(
             x=x, y=y, x_test=x_test, y_test=y_test, label_set=label_set, spec=DEMO_SPEC,
             key=f"demo-mlp-{kind}", name=f"Demo MLP ({title}, synthetic)", composition=counts,
-            data_source="Synthetic demo set (generated face-like drawings, not real people)",
+            data_source=gettext_noop("Synthetic demo set (generated face-like drawings, not real people)"),
             synthetic_data=True, seed=seed, test_attributes=test_attributes,
         )  # fmt: skip
     return DemoPairReport(registered["balanced"], registered["unbalanced"], time.perf_counter() - started)

@@ -154,7 +154,9 @@ def train_demo_vgg(
         test=test,
         key=DEMO_VGG_KEY,
         name="Demo VGG-Face (random base — not pretrained; head on synthetic data)",
-        data_source="Synthetic demo set (generated face-like drawings); VGG-Face base randomly initialised",
+        data_source=gettext_noop(
+            "Synthetic demo set (generated face-like drawings); VGG-Face base randomly initialised"
+        ),
         synthetic_data=True,
         epochs=60,
         seed=seed,

@@ -48,6 +48,7 @@ def in_reader_language(audit: CollectionAudit) -> CollectionAudit:
     """The audit as its page shows it: the error and skipped files' reasons its worker stored in
     English, translated (on this instance only: never saved)."""
     audit.error = translated(audit.error)
+    audit.title = translated(audit.title)
     audit.skipped = [{**s, "reason": translated(s.get("reason", ""))} for s in audit.skipped or []]
     return audit
 

@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from inference.models import ModelVersion
+from inference.stored_text import declare
 
 from ..models import Assignment, CollectionAudit, CollectionAuditRun, GalleryImage, User
 from . import collection
@@ -35,6 +36,11 @@ BATCH = {"vgg": 8, "mlp": 64}
 AUDIT_DIR = "audits"  # one flat folder of random names: the orphan purge lists it
 # An audit still running after this long lost its task (a broker restart): it fails, its files go.
 STALE_AFTER = timedelta(hours=2)
+
+
+# A gallery collection's default name, stored in English and shown in each reader's language
+# (classroom.stored_text), since a class may mix languages.
+GALLERY_TITLE = declare(gettext_noop("%(n)s images from the class gallery"))
 
 
 class AuditError(ValueError):
@@ -129,7 +135,7 @@ def create_audit(
         with transaction.atomic():
             audit = CollectionAudit.objects.create(
                 assignment=assignment, created_by=user, source=CollectionAudit.Source.GALLERY,
-                title=title or gettext("%(n)s images from the class gallery") % {"n": len(gallery_ids)},
+                title=title or GALLERY_TITLE % {"n": len(gallery_ids)},
                 gallery_ids=gallery_ids, image_count=len(gallery_ids),
             )  # fmt: skip
             _create_runs(audit, chosen)

@@ -39,7 +39,7 @@ def audits(request, public_id):
         "assignment": assignment,
         "classroom": assignment.classroom,
         "form": form,
-        "audits": audit_selectors.audits_for(assignment, request.user),
+        "audits": [audit_selectors.in_reader_language(a) for a in audit_selectors.audits_for(assignment, request.user)],
         "settings_form": AuditSettingsForm(initial={"enabled": assignment.audits_enabled}) if teacher else None,
     }
     return render(request, "classroom/audits/list.html", context, status=400 if request.method == "POST" else 200)

@@ -246,6 +246,9 @@ def model_card(request, key):
     card["versions"] = list(visible.filter(lineage=model.lineage).order_by("-version"))
     card["evaluate_datasets"] = selectors.evaluate_datasets(request.user, model)
     card["min_tests"] = settings.MIN_TESTS_PER_GROUP
+    # Stored in English by the training code; shown in the reader's language where it is a known text.
+    card["data_source"] = translated(model.data_source)
+    card["data_source_says_synthetic"] = "synthetic" in model.data_source.lower()
     return render(request, "classroom/model_card.html", {"model": model, **card})
 
 

@@ -4,6 +4,7 @@ shown in a class gallery like any imported dataset."""
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 from PIL import Image
 
 from .. import synthetic
@@ -30,6 +31,6 @@ def import_synthetic(*, train_per_group: int = 600, test_per_group: int = 100, s
                 rows.append(Row(path=str(path.relative_to(root)), label=group, split=split,
                                 gender=extra["style"], age_group=extra["band"]))  # fmt: skip
     report = ImportReport()
-    store(key=KEY, name="Synthetic demo set (generated, not real people)", kind=Dataset.Kind.SYNTHETIC,
+    store(key=KEY, name=gettext_noop("Synthetic demo set (generated, not real people)"), kind=Dataset.Kind.SYNTHETIC,
           label_set=demo_label_set(), root=root, rows=rows, report=report, synthetic=True)  # fmt: skip
     return report
