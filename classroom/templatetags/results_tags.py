@@ -112,9 +112,18 @@ def bucket_format(granularity):
 @register.filter
 def few(value, student_view):
     """A class-wide count as a student may see it: "fewer than 5" instead of 1 to 4 (see
-    classroom.results.small_counts); teachers see the number."""
-    if student_view and hidden(value):
+    classroom.results.small_counts, which also stores a withheld count as None); teachers see the number."""
+    if student_view and (value is None or hidden(value)):
         return gettext("fewer than %(n)s") % {"n": settings.STUDENT_MIN_COUNT}
+    return value
+
+
+@register.filter
+def few_count(value, student_view):
+    """The number a sentence agrees with when `few` may hide the count: "fewer than 5 photos", never
+    "fewer than 5 photo"."""
+    if student_view and (value is None or hidden(value)):
+        return settings.STUDENT_MIN_COUNT
     return value
 
 

@@ -215,6 +215,9 @@ def test_in_a_three_student_class_students_see_no_count_that_singles_anyone_out(
     page = client.get(url)
     html = page.content.decode()
     assert "fewer than 5" in html and "nobody's test can be picked out" in html
+    # A withheld count reads as "fewer than 5", never "None", and the sentence agrees with it.
+    assert ">None<" not in html and ">fewer than 5<" in html
+    assert "on the fewer than 5 images whose group" in html.replace("\n", " ")
     data = page.context["data"]
     model = data["models"][0]
     assert model["done"] is None and model["trend"] == [] and data["trend"] == []
