@@ -346,11 +346,11 @@ def finish_predictions(results: dict[int, Result], submission_of: dict[int, int]
     stored = {}
     for submission_id in sorted(by_submission):
         # A restarting database: the answers wait in memory and are stored when it is back.
-        stored.update(retry_while_database_down(_finish_atomically, submission_id, by_submission[submission_id]))
+        stored.update(retry_while_database_down(_store_answers, submission_id, by_submission[submission_id]))
     return stored
 
 
-def _finish_atomically(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
+def _store_answers(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
     with transaction.atomic():
         return _finish(submission_id, results)
 
