@@ -17,7 +17,6 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
 from inference.intake import IntakeError
 from inference.models import ModelVersion
@@ -33,12 +32,7 @@ from .lessons.roles import follow
 from .lessons.serializers import AssignmentWriteSerializer
 from .models import Assignment, Classroom, Prediction, Submission
 from .services import classes, submissions
-
-
-class TokenThrottle(AnonRateThrottle):
-    """Password guesses through the token endpoint, per client address."""
-
-    scope = "token"
+from .throttles import TokenThrottle
 
 
 def _uuid_param(request, name: str) -> uuid.UUID | None:

@@ -6,9 +6,14 @@ at Content-Length only and answers 413 with a page that says what to do; the
 body is never touched. (Without a Content-Length Django reads no body at all.)
 """
 
+import logging
+
+import redis
 from django.conf import settings
-from django.http import JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext
 
@@ -77,6 +82,62 @@ DELIBERATELY_CACHED = {
 }
 
 
+log = logging.getLogger(__name__)
+
+# The database cannot be reached or dropped the connection (restarting, failing over), or Redis
+# cannot (the shared cache; the broker's own errors never reach a view: see services.submissions).
+SERVICE_DOWN = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
+RETRY_AFTER_SECONDS = 10
+
+
+def wants_json(request) -> bool:
+    return (
+        request.path.startswith("/api/")
+        or request.path.endswith(".json")
+        or "application/json" in request.headers.get("Accept", "")
+    )
+
+
+def service_unavailable(request) -> HttpResponse:
+    """503 with a plain "try again": the page is rendered without the request, as Django's own
+    error pages are, so nothing in it needs the database (no user, no session, no messages)."""
+    if wants_json(request):
+        message = gettext("The classroom's server is restarting. Nothing was changed: try again in a minute.")
+        response = JsonResponse({"detail": message}, status=503)
+    else:
+        # "Try again" reloads a page; after a form was sent it leads home (the form's page may not take a GET).
+        again = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("home")
+        response = HttpResponse(render_to_string("errors/try_again.html", {"again_url": again}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ServiceUnavailableMiddleware:
+    """While the database or Redis cannot be reached (a restart takes seconds), a page or API call
+    that needs it answers 503 "try again" instead of a 500 error page. Exceptions raised outside
+    views (in other middleware) reach the same answer through `classroom.views.errors`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, SERVICE_DOWN):
+            log.warning("%s %s: 503, a service is unreachable (%s)", request.method, request.path, exception)
+            return service_unavailable(request)
+        return None
+
+
+def _signed_in(request) -> bool:
+    try:
+        return getattr(request, "user", None) is not None and request.user.is_authenticated
+    except DatabaseError:
+        return True  # unknown while the database is away: keep nothing, as for a signed-in page
+
+
 class PrivateResponsesMiddleware:
     """Signed-in pages and every API answer are `Cache-Control: no-store` (login cards, rosters,
     notes: shared classroom computers and proxies keep nothing), and an API error is always JSON,
@@ -90,7 +151,7 @@ class PrivateResponsesMiddleware:
         api = request.path.startswith("/api/")
         # A view may keep a deliberate private cache (DELIBERATELY_CACHED); everything else is no-store.
         deliberate = "private" in response.get("Cache-Control", "") and "no-store" not in response["Cache-Control"]
-        if (api or getattr(request, "user", None) is not None and request.user.is_authenticated) and not deliberate:
+        if (api or _signed_in(request)) and not deliberate:
             response["Cache-Control"] = "no-store"
         if api and response.status_code >= 400 and "json" not in response.get("Content-Type", ""):
             json = JsonResponse({"detail": response.reason_phrase}, status=response.status_code)

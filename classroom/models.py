@@ -260,6 +260,9 @@ class Prediction(models.Model):
     # claims go back to the queue (classroom.services.worker_claims), within a minute.
     claimed_by = models.CharField(max_length=200, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True, help_text=_("When its task was last sent to a queue."))
+    # Its task could not be sent (the broker was unreachable) or the broker lost it: a worker sends
+    # it again once the broker answers (classroom.services.redelivery).
+    unsent = models.BooleanField(default=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -7,12 +7,15 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from .services import predictions, retention, sweeper
+from .services.database_wait import UNREACHABLE
 
 log = logging.getLogger(__name__)
 
 
 # A hard time limit bounds every prediction task, so the sweeper's stale
 # threshold and the broker's visibility timeout can both be set above it.
+# The database down for longer than a task waits for it (DATABASE_WAIT_SECONDS): the task is sent
+# again later, with the same id, so it re-claims what it had claimed at once.
 @shared_task(
     name="classroom.run_prediction",
     bind=True,
@@ -21,6 +24,10 @@ log = logging.getLogger(__name__)
     ignore_result=True,
     soft_time_limit=settings.PREDICTION_TIME_LIMIT - 10,
     time_limit=settings.PREDICTION_TIME_LIMIT,
+    autoretry_for=UNREACHABLE,
+    retry_backoff=15,
+    retry_backoff_max=300,
+    max_retries=20,
 )
 def run_prediction(self, prediction_id: int) -> str:
     # The task id survives redelivery after a worker dies, so the rerun can re-claim its own work.
@@ -31,10 +38,12 @@ def run_prediction(self, prediction_id: int) -> str:
 
 @shared_task(name="classroom.sweep_stale_predictions", ignore_result=True)
 def sweep_stale_predictions() -> dict:
+    from .services.redelivery import send_lost_tasks
     from .services.worker_claims import release_dead_claims
 
-    released = release_dead_claims()  # the workers do this too, every heartbeat
-    return {**sweeper.requeue_stale_predictions(), "released": released}
+    released = release_dead_claims()  # the workers do these two too, every heartbeat
+    lost = send_lost_tasks()
+    return {**sweeper.requeue_stale_predictions(), "released": released, "resent": lost["sent"]}
 
 
 @shared_task(name="classroom.purge_photos", ignore_result=True)

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # no-store on signed-in pages and the API; API errors always JSON.
     "classroom.middleware.PrivateResponsesMiddleware",
+    # The database or Redis restarting: a plain "try again" page (503), never a 500.
+    "classroom.middleware.ServiceUnavailableMiddleware",
     # Before any view reads the body: oversized uploads get a 413 page unread.
     "classroom.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -271,6 +273,9 @@ CELERY_WORKER_PROC_ALIVE_TIMEOUT = 120
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# When the broker restarts, a task under way finishes and stores its answer (the database, not the
+# broker, says what is done). Cancelling it (Celery 6's default) would leave its claim "running".
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Attempts after which a prediction is marked failed instead of retried again.
 PREDICTION_MAX_ATTEMPTS = env.int("ETHITECH_PREDICTION_MAX_ATTEMPTS", default=3)
 # VGG-Face tasks claim up to this many pending predictions and run them as one batch.
@@ -294,6 +299,9 @@ WORKER_HEARTBEAT_SECONDS = env.int("ETHITECH_WORKER_HEARTBEAT_SECONDS", default=
 WORKER_DEAD_AFTER_SECONDS = env.int("ETHITECH_WORKER_DEAD_AFTER_SECONDS", default=20)
 # ...and marks failed, with a message, one still unanswered this long after it was submitted.
 PREDICTION_GIVE_UP_SECONDS = env.int("ETHITECH_PREDICTION_GIVE_UP_SECONDS", default=24 * 3600)
+# A worker whose database is restarting tries each step again for this long before its task fails
+# (and is sent again): an answer it has computed is stored once the database is back, never dropped.
+DATABASE_WAIT_SECONDS = env.int("ETHITECH_DATABASE_WAIT_SECONDS", default=120)
 if PREDICTION_STALE_SECONDS <= max(PREDICTION_TIME_LIMIT, PREDICTION_LEASE_SECONDS):
     raise ImproperlyConfigured("ETHITECH_PREDICTION_STALE_SECONDS must exceed the task time limit and the lease.")
 if PREDICTION_LEASE_SECONDS <= PREDICTION_TIME_LIMIT:
@@ -374,10 +382,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ],
+    # DRF's AnonRateThrottle and UserRateThrottle, letting calls through while the cache is away.
+    "DEFAULT_THROTTLE_CLASSES": ["classroom.throttles.AnonThrottle", "classroom.throttles.UserThrottle"],
     # "user" allows a projector polling every few seconds (uploads: UPLOADS_PER_MINUTE, shared with the pages);
     # "token" limits password guesses at /api/token/.
     "DEFAULT_THROTTLE_RATES": {

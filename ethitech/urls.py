@@ -38,3 +38,6 @@ urlpatterns = [
 if settings.ADMIN_ENABLED:
     # Off unless an operator asks for it; its login goes through the same lockout (django-axes).
     urlpatterns.insert(2, path("admin/", admin.site.urls))
+
+# A database or Redis outage met outside a view is a 503 "try again" too (classroom.middleware).
+handler500 = "classroom.views.errors.server_error"

@@ -30,7 +30,7 @@ _SENTENCE = re.compile(r"^[A-Z][a-z']+(\s+[\w'’,.?!]+)+$")
 
 
 def _has_words(text: str) -> bool:
-    text = text.strip()
+    text = text.strip(" \t\n·|—-:")  # "· EthiTech classroom" after a translated page title
     return bool(text) and text not in ALLOWED_TEXT and bool(_WORD.search(text))
 
 

@@ -45,3 +45,27 @@ def worker_logs(tail: int = 3000) -> str:
     return "\n".join(
         f"--- {p.name}\n{p.read_text()[-tail:]}" for p in sorted(Path(settings.DATA_DIR).glob("worker-*.log"))
     )
+
+
+def start_fault_worker(env: dict, name: str, queue: str = "mlp") -> subprocess.Popen:
+    """A worker of tests/integration/fault_app.py (slow model runs, journaled); log: ETHITECH_FAULT_DIR/<name>.log."""
+    log_path = Path(env["ETHITECH_FAULT_DIR"]) / f"{name}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tests.integration.fault_app", "worker", "-Q", queue, "-c", "1",
+             "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"{name}-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    wait_for(lambda: "ready." in log_path.read_text() or proc.poll() is not None, 90, f"{name} to start")
+    assert proc.poll() is None, log_path.read_text()[-3000:]
+    return proc
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")

@@ -37,6 +37,7 @@ from inference.models import ModelVersion
 from inference.stored_text import declare
 
 from ..models import Prediction, Submission
+from .database_wait import retry_while_database_down
 from .retention import release_photo
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,13 @@ def run_prediction(*, prediction_id: int, claim_token: str = "", worker: str = "
     """Run a prediction, its siblings on the same queue and (for VGG-Face) a batch
     of pending ones to a final state. Returns the named prediction's status."""
     token = claim_token or uuid.uuid4().hex
-    look = _look(prediction_id, token)
+    # Every step that talks to the database waits out a database restart (services.database_wait).
+    look = retry_while_database_down(_look, prediction_id, token)
     if look.batch_elsewhere:
-        _release_batch_members(token, keep_submission=look.submission_id)
+        retry_while_database_down(_release_batch_members, token, keep_submission=look.submission_id)
     if not look.work:
         return look.status
-    claimed, given_up = _claim(prediction_id, token, worker)
+    claimed, given_up = retry_while_database_down(_claim, prediction_id, token, worker)
     submission_of = {c.pk: c.submission_id for c in claimed}
     stored = finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up}, submission_of)
     pending, started, found = {}, time.monotonic(), {}
@@ -113,9 +115,13 @@ def run_prediction(*, prediction_id: int, claim_token: str = "", worker: str = "
         unanswered = {c.pk: Result(error=TOO_SLOW) for c in claimed if c.pk not in stored}
         log.error("Task time limit reached; %d prediction(s) not answered", len(unanswered) - len(pending))
         stored.update(finish_predictions({**unanswered, **pending}, submission_of))
-    _keep_face_boxes(found)
+    retry_while_database_down(_keep_face_boxes, found)
     if prediction_id in stored:
         return stored[prediction_id]
+    return retry_while_database_down(_status, prediction_id)
+
+
+def _status(prediction_id: int) -> str:
     return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
 
 
@@ -351,9 +357,14 @@ def finish_predictions(results: dict[int, Result], submission_of: dict[int, int]
             by_submission[submission_of[pk]][pk] = result
     stored = {}
     for submission_id in sorted(by_submission):
-        with transaction.atomic():
-            stored.update(_finish(submission_id, by_submission[submission_id]))
+        # A restarting database: the answers wait in memory and are stored when it is back.
+        stored.update(retry_while_database_down(_store_answers, submission_id, by_submission[submission_id]))
     return stored
+
+
+def _store_answers(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
+    with transaction.atomic():
+        return _finish(submission_id, results)
 
 
 def finish_prediction(*, prediction_id: int, outcome=None, error: str = "") -> str:

@@ -8,7 +8,7 @@ from functools import partial
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -169,14 +169,22 @@ def _gallery_photo(assignment: Assignment, image: GalleryImage) -> bytes:
         )
 
 
-def enqueue_prediction(prediction_id: int, queue: str) -> None:
-    """Send the task; if the broker is unreachable the prediction stays pending and can be re-queued."""
+def enqueue_prediction(prediction_id: int, queue: str) -> bool:
+    """Send the task. If the broker is unreachable the prediction stays pending, marked unsent, and
+    a worker sends it once the broker is back (services.redelivery). Returns whether it was sent."""
     from ..tasks import run_prediction
 
     try:
         run_prediction.apply_async(args=[prediction_id], queue=queue, retry=True, retry_policy={"max_retries": 2})
-    except Exception:
-        log.exception("Could not queue prediction %s on %s; it stays pending", prediction_id, queue)
+        return True
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the photo must not be lost
+        log.warning("Could not queue prediction %s on %s (%s); it is sent again when the broker is back",
+                    prediction_id, queue, exc)  # fmt: skip
+    try:
+        Prediction.objects.filter(pk=prediction_id, status=Prediction.Status.PENDING).update(unsent=True)
+    except DatabaseError:
+        log.exception("Prediction %s could not be marked unsent either; the sweeper will send it", prediction_id)
+    return False
 
 
 def delete_photo(submission: Submission) -> None:

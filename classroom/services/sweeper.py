@@ -1,15 +1,13 @@
 """Re-queue predictions whose task was lost; give up on those nobody answers.
 
 Tasks are acknowledged late and rejected back to the queue when a worker
-process dies, so a killed worker child loses nothing. Two cases remain, and
-celery beat runs this sweeper for them every minute or so:
-
-- the broker lost the message (Redis here keeps nothing on disk, so a Redis
-  restart empties the queues), or the message could not be sent at all;
-- the whole worker was killed while a task was unacknowledged: Redis hands
-  the message out again only after its visibility timeout (hours). (When only
-  a worker's child process dies, Celery delivers the task again at once and it
-  re-claims its own work: see services.predictions.)
+process dies, so a killed worker child loses nothing. The workers themselves,
+every heartbeat, put a dead worker's claims back (services.worker_claims) and
+send the tasks the broker never got or lost in a restart (services.redelivery).
+This sweeper, run by celery beat every minute or so, is the backstop for
+anything else: a message lost in a way no worker noticed (a network cut between
+a worker and Redis while it held prefetched tasks, say), which Redis would hand
+out again only after its visibility timeout (hours).
 
 A prediction counts as stale when it has been pending since it was last
 queued, or running since it was last claimed, for longer than

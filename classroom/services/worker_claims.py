@@ -14,9 +14,10 @@ import logging
 import threading
 import time
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from ..models import Prediction
@@ -83,7 +84,9 @@ def release_dead_claims(*, own: str = "") -> int:
 
 
 def start_heartbeat(worker: str) -> threading.Thread:
-    """In a worker's main process: heartbeats, and dead peers' claims released, until it exits."""
+    """In a worker's main process, until it exits: heartbeats, dead peers' claims released, and
+    tasks the broker never got (or lost in a restart) sent again (services.redelivery)."""
+    from .redelivery import send_lost_tasks
 
     def loop():
         while True:
@@ -91,7 +94,10 @@ def start_heartbeat(worker: str) -> threading.Thread:
                 close_old_connections()
                 heartbeat(worker)
                 release_dead_claims(own=worker)
-            except Exception:  # noqa: BLE001 - a database or cache hiccup: try again next beat
+                send_lost_tasks()
+            except (DatabaseError, redis.RedisError) as exc:  # a restart under way: try again next beat
+                log.warning("Worker heartbeat: %s unreachable (%s)", _which(exc), exc)
+            except Exception:  # noqa: BLE001 - anything else: logged, and tried again next beat
                 log.exception("Worker heartbeat failed")
             finally:
                 connection.close()
@@ -100,3 +106,7 @@ def start_heartbeat(worker: str) -> threading.Thread:
     thread = threading.Thread(target=loop, name="ethitech-heartbeat", daemon=True)
     thread.start()
     return thread
+
+
+def _which(exc: Exception) -> str:
+    return "the database" if isinstance(exc, DatabaseError) else "Redis"

@@ -16,8 +16,6 @@ before its answer was stored, and every photo deleted.
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,35 +26,12 @@ from classroom.models import Prediction
 from classroom.services.submissions import submit_photo
 from tests import factories
 from tests.helpers import media_files, synthetic_upload
+from tests.workers import start_fault_worker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-QUEUE = "mlp"  # the demo models' queue
+QUEUE = "mlp"  # the demo models' queue (the fault workers')
 BURST = 5  # submissions; two models each
-
-
-def start_fault_worker(env: dict, name: str) -> subprocess.Popen:
-    log_path = Path(env["ETHITECH_FAULT_DIR"]) / f"{name}.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tests.integration.fault_app", "worker", "-Q", QUEUE, "-c", "1",
-             "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"{name}-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    wait_for(lambda: "ready." in log_path.read_text() or proc.poll() is not None, 90, f"{name} to start")
-    assert proc.poll() is None, log_path.read_text()[-3000:]
-    return proc
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
 
 
 def next_run_started_after(folder: Path, after: float) -> tuple[int, float, int]:
