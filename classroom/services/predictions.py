@@ -22,7 +22,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -75,7 +75,7 @@ class Claimed:
     explain: bool = False  # make a saliency map while the photo is here
 
     @classmethod
-    def of(cls, prediction: Prediction, model_version: ModelVersion) -> "Claimed":
+    def from_prediction(cls, prediction: Prediction, model_version: ModelVersion) -> "Claimed":
         s = prediction.submission
         explain = s.gallery_image_id is not None or s.assignment.explain_answers
         return cls(prediction.pk, prediction.submission_id, s.photo, model_version, s.face_box, explain)
@@ -92,18 +92,20 @@ def run_prediction(*, prediction_id: int, claim_token: str = "", worker: str = "
     of pending ones to a final state. Returns the named prediction's status."""
     token = claim_token or uuid.uuid4().hex
     # Every step that talks to the database waits out a database restart (services.database_wait).
-    look = retry_while_database_down(_look, prediction_id, token)
-    if look.batch_elsewhere:
-        retry_while_database_down(_release_batch_members, token, keep_submission=look.submission_id)
-    if not look.work:
-        return look.status
+    work = retry_while_database_down(_find_work, prediction_id, token)
+    if work.batch_elsewhere:
+        retry_while_database_down(_release_batch_members, token, keep_submission=work.submission_id)
+    if not work.work:
+        return work.status
     claimed, given_up = retry_while_database_down(_claim, prediction_id, token, worker)
     submission_of = {c.pk: c.submission_id for c in claimed}
     stored = finish_predictions({pk: Result(error=_give_up_message()) for pk in given_up}, submission_of)
     pending, started, found = {}, time.monotonic(), {}
     try:
-        for results in _run([c for c in claimed if c.pk not in given_up], found):
-            pending.update(results)
+        for step in _run_models([c for c in claimed if c.pk not in given_up]):
+            pending.update(step.results)
+            for submission_id, boxes in step.faces.items():
+                found.setdefault(submission_id, {}).update(boxes)
             # Answers are stored once a model has run for a while, so a worker that dies later
             # loses none of them; fast models' answers (MLP) are stored together, in one go.
             if time.monotonic() - started > STORE_EVERY_SECONDS:
@@ -126,14 +128,14 @@ def _status(prediction_id: int) -> str:
 
 
 @dataclass(frozen=True)
-class Look:
+class TaskWork:
     status: str  # the named prediction's, "missing" once its submission is deleted
     submission_id: int | None
     work: bool  # something of its submission's for this task to claim
     batch_elsewhere: bool  # predictions of other submissions still running under this task's id
 
 
-def _look(prediction_id: int, token: str) -> Look:
+def _find_work(prediction_id: int, token: str) -> TaskWork:
     """What this task has to do, from one plain read: its submission's predictions on its queue,
     and anything still running under its id. In a burst most VGG-Face tasks find all of it
     already run by an earlier batch, and leave the worker to the next batch at once."""
@@ -148,11 +150,11 @@ def _look(prediction_id: int, token: str) -> Look:
     submission = named["submission_id"] if named else None
     elsewhere = any(r["submission_id"] != submission and r["claim_token"] == token for r in rows)
     if named is None:  # deleted with its submission; its batch may still need sending again
-        return Look("missing", None, work=False, batch_elsewhere=elsewhere)
+        return TaskWork("missing", None, work=False, batch_elsewhere=elsewhere)
     now, family = timezone.now(), named["model_version__family"]
     own = [r for r in rows if r["submission_id"] == submission and r["model_version__family"] == family]
     work = any(_claimable(r["status"], r["claim_token"], r["started_at"], now, token) for r in own)
-    return Look(named["status"], submission, work=work, batch_elsewhere=elsewhere)
+    return TaskWork(named["status"], submission, work=work, batch_elsewhere=elsewhere)
 
 
 def _claimable(status: str, claim_token: str, started_at, now, token: str) -> bool:
@@ -196,14 +198,14 @@ def _claim(prediction_id: int, token: str, worker: str = "") -> tuple[list[Claim
         if not any(p.pk == prediction_id for p in own):
             return [], set()
         group = [p for p in own if _claimable(p.status, p.claim_token, p.started_at, now, token)]
-        claimed = [Claimed.of(p, p.model_version) for p in group]
+        claimed = [Claimed.from_prediction(p, p.model_version) for p in group]
         if not any(p.attempts for p in group):
             for mv in {p.model_version for p in group}:
                 batch = settings.PREDICTION_BATCH_SIZE.get(mv.family, 1)
                 if batch > 1:
                     others = _batch_of_others(mv, exclude_submission=own[0].submission_id, limit=batch - 1)
                     group += others
-                    claimed += [Claimed.of(o, mv) for o in others]
+                    claimed += [Claimed.from_prediction(o, mv) for o in others]
         if not group:
             return [], set()
         Prediction.objects.filter(pk__in=[p.pk for p in group]).update(
@@ -262,10 +264,15 @@ def _release_batch_members(token: str, *, keep_submission: int | None) -> None:
     log.warning("Redelivered task %s: %d prediction(s) of its batch sent again on their own", token, len(held))
 
 
-def _run(claimed: list[Claimed], found: dict[int, list]):
-    """Load each photo once, then run each model once over all of its photos;
-    yields {prediction id: Result} for the unreadable photos, then per model.
-    Fills `found` with {submission id: face box} for the photos whose face it looked for."""
+@dataclass(frozen=True)
+class Step:
+    results: dict  # {prediction id: Result}
+    faces: dict = field(default_factory=dict)  # {submission id: {detector: box}} found by this step
+
+
+def _run_models(claimed: list[Claimed]):
+    """Load each photo once, then run each model once over all of its photos; yields a Step for
+    the unreadable photos, then one per model, with the faces it found (for the other family's worker)."""
     from inference.services import predict_photos  # heavy imports stay in the worker
 
     boxes = {c.photo: face_boxes(c.face_box) for c in claimed}
@@ -274,7 +281,7 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
     for c in claimed:
         if not isinstance(photos[c.photo], str):
             by_model[c.model_version.pk].append(c)
-    yield {c.pk: Result(error=photos[c.photo]) for c in claimed if isinstance(photos[c.photo], str)}
+    yield Step({c.pk: Result(error=photos[c.photo]) for c in claimed if isinstance(photos[c.photo], str)})
     for items in by_model.values():
         model_version = items[0].model_version
         try:
@@ -287,12 +294,11 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
             raise  # run_prediction fails what is left
         except Exception as exc:
             log.exception("Predictions %s (%s) failed", [c.pk for c in items], model_version.key)
-            yield {c.pk: Result(error=_user_message(exc)) for c in items}
+            results = {c.pk: Result(error=_user_message(exc)) for c in items}
         else:
-            yield {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
-        for c in items:  # the faces found here, for the other family's worker
-            photo = photos[c.photo]
-            found.setdefault(c.submission_id, {}).update({d: photo.boxes[d] for d in photo.found_here})
+            results = {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
+        faces = {c.submission_id: {d: photos[c.photo].boxes[d] for d in photos[c.photo].found_here} for c in items}
+        yield Step(results, faces)
 
 
 def face_boxes(stored) -> dict:
