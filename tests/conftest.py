@@ -60,6 +60,14 @@ def _english_by_default():
     translation.deactivate()
 
 
+@pytest.fixture
+def dataset(db):
+    """The synthetic demo set on disk (10 training and 6 held-out images per group), registered as a Dataset."""
+    from training.importers.synthetic import import_synthetic
+
+    return import_synthetic(train_per_group=10, test_per_group=6).dataset
+
+
 class _Rollback(Exception):
     pass
 

@@ -36,12 +36,6 @@ pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one t
 
 
 @pytest.fixture
-def dataset(db):
-    """The synthetic demo set on disk (a few images per group), registered as a Dataset."""
-    return import_synthetic(train_per_group=6, test_per_group=6).dataset
-
-
-@pytest.fixture
 def published(classroom, dataset):
     gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=2)
     return list(GalleryImage.objects.filter(classroom=classroom))

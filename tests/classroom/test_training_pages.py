@@ -9,17 +9,11 @@ from classroom.views.training import eta_text
 from inference.models import ModelVersion
 from tests import factories
 from tests.vgg_files import TINY
-from training.importers.synthetic import import_synthetic
 from training.jobs import run_job, start_job
 from training.models import TrainingJob
 from training.progress import job_progress
 
 pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
-
-
-@pytest.fixture
-def dataset(db):
-    return import_synthetic(train_per_group=10, test_per_group=4).dataset
 
 
 def card_data(page: str) -> dict:

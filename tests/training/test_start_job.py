@@ -11,11 +11,6 @@ from training.jobs import start_job
 from training.models import TrainingJob
 
 
-@pytest.fixture
-def dataset(db):
-    return import_synthetic(train_per_group=6, test_per_group=2).dataset
-
-
 def test_an_unachievable_mix_or_held_out_split_is_refused_before_a_job_exists(dataset):
     too_many = {"kind": "balanced", "per_group": 50}
     with pytest.raises(CompositionError, match="Not achievable"):
@@ -34,6 +29,6 @@ def test_an_unachievable_mix_or_held_out_split_is_refused_before_a_job_exists(da
 
 
 def test_the_vgg_head_command_says_what_is_achievable(dataset):
-    with pytest.raises(CommandError, match="balanced allows at most 6 per group"):
+    with pytest.raises(CommandError, match="balanced allows at most 10 per group"):
         call_command("train_vgg_head", dataset=dataset.key, mix='{"kind": "balanced", "per_group": 50}')
     assert not TrainingJob.objects.exists()
