@@ -4,10 +4,11 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.preprocessing import InputSpec, load_rgb, prepare
+from inference.preprocessing import InputSpec, load_rgb
 
 from .array_cache import cache_key, cached_rows
 from .composition import available, sample
+from .features import preprocess_many
 from .image_sets import ImageSet
 from .models import Dataset, DatasetImage
 
@@ -49,8 +50,8 @@ def preprocessed_with_faces(images: ImageSet, spec: InputSpec, *, progress=None,
     """(model inputs, whether the spec's detector found a face) for every image, cached on disk."""
 
     def compute(idx: range):
-        prepared = [prepare(images.load(i), spec) for i in idx]
-        return np.stack([x for x, _ in prepared]), [f for _, f in prepared]
+        x, found = preprocess_many((images.load(i) for i in idx), spec)
+        return x, list(found)
 
     return cached_rows(
         folder="inputs",

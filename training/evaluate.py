@@ -8,10 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from inference.models import ModelVersion
-from inference.preprocessing import InputSpec, prepare
+from inference.preprocessing import InputSpec
 
 from .datasets import held_out_set
 from .evaluation import intersectional_metrics, per_group_metrics
+from .features import preprocess_many
 from .models import Dataset
 from .progress import JobCancelled
 
@@ -71,11 +72,11 @@ def evaluate_model(
     for start in range(0, len(images), BATCH):
         if should_stop is not None and should_stop():
             raise JobCancelled(gettext_noop("Cancelled while answering the held-out images."))
-        prepared = [prepare(images.load(i), spec) for i in range(start, min(len(images), start + BATCH))]
-        probs = in_label_set_order(predictor.predict_proba(np.stack([x for x, _ in prepared])), model)
+        x, batch_found = preprocess_many((images.load(i) for i in range(start, min(len(images), start + BATCH))), spec)
+        probs = in_label_set_order(predictor.predict_proba(x), model)
         answers.append(probs.argmax(axis=1))
-        found += [f for _, f in prepared]
-        done = start + len(prepared)
+        found += list(batch_found)
+        done = start + len(x)
         if progress is not None:
             per_image = (time.perf_counter() - started) / done
             progress(

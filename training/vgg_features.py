@@ -10,12 +10,13 @@ from itertools import islice
 
 import numpy as np
 
-from inference.preprocessing import VGG_SPEC, prepare
+from inference.preprocessing import VGG_SPEC
 from inference.registry import verified_path
 from inference.vggface import FEATURE_LAYERS, build_model, channels, feature_model
 from inference.vggface_weights import iter_layers
 
 from .array_cache import cache_key, cached_rows
+from .features import preprocess_many
 
 # The weight layers a feature cut needs: 13 convolutions + fc6 (+ fc7).
 LAYERS_FOR_CUT = {"fc6": 14, "fc7": 15}
@@ -53,8 +54,8 @@ def extract_features(
         nonlocal model
         if model is None:  # built only if something is missing from the cache
             model = load_base_features_model(base, cut)
-        prepared = [prepare(load_image(i), spec) for i in idx]
-        return model(np.stack([x for x, _ in prepared])).astype(np.float16), [f for _, f in prepared]
+        x, found = preprocess_many((load_image(i) for i in idx), spec)
+        return model(x).astype(np.float16), list(found)
 
     return cached_rows(
         folder="features",

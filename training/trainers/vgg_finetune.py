@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.preprocessing import prepare
 from inference.vggface import FINETUNE_LAST_LAYERS, SplitForward, build_model, weight_layers
 from inference.vggface_weights import iter_layers, read_layers, write_layers
 
 from ..evaluation import per_group_metrics
+from ..features import preprocess_many
 from ..progress import CANCELLED_IN_EPOCH, FINETUNE_EPOCH, JobCancelled
 from ..vgg_features import VGG_SPEC
 
@@ -34,7 +34,7 @@ TOP_LAYERS = ("fc6", "fc7", "head")
 
 
 def _batch(image_set, indices) -> np.ndarray:
-    return np.stack([prepare(image_set.load(int(i)), VGG_SPEC)[0] for i in indices])
+    return preprocess_many((image_set.load(int(i)) for i in indices), VGG_SPEC)[0]
 
 
 def _save_checkpoint(folder: Path, model, optimizer, epoch: int) -> None:
