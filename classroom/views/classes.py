@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from .. import auth_tokens, roster, selectors
 from ..forms import AddStudentsForm, ClassroomForm, ConsentForm, RosterForm
+from ..lessons.localize import show_in_language
 from ..services import accounts, classes
 from .access import teacher_required
 
@@ -24,7 +25,8 @@ def create_classroom(request):
 @login_required
 def classroom_detail(request, public_id):
     classroom = selectors.classroom_for_member(request.user, public_id)
-    context = {"classroom": classroom, "assignments": classroom.assignments.all()}
+    # Titles of experiments made from a lesson, in the reader's language where the teacher left them as written.
+    context = {"classroom": classroom, "assignments": [show_in_language(a) for a in classroom.assignments.all()]}
     if request.user.is_teacher:
         context.update(
             roster=selectors.roster(classroom),

@@ -70,6 +70,8 @@ def test_a_spanish_reader_sees_the_experiment_in_spanish(lesson_assignment):
     spanish = show_in_language(Assignment.objects.get(pk=lesson_assignment.pk), "es")
     assert '<html lang="es">' in page and spanish.title in page.replace("&#x27;", "'")
     assert lesson_assignment.title not in page.replace("&#x27;", "'")
+    class_page = client.get(f"/c/{lesson_assignment.classroom.public_id}/").content.decode().replace("&#x27;", "'")
+    assert spanish.title in class_page and lesson_assignment.title not in class_page
     english = Client(HTTP_ACCEPT_LANGUAGE="en")
     english.force_login(student)
     assert lesson_assignment.title in english.get(f"/a/{lesson_assignment.public_id}/").content.decode().replace(
