@@ -33,6 +33,7 @@ from .lessons.serializers import AssignmentWriteSerializer
 from .models import Assignment, Classroom, Prediction, Submission
 from .services import classes, submissions
 from .throttles import TokenThrottle
+from .visibility import results_visible, visible_to
 
 
 def _uuid_param(request, name: str) -> uuid.UUID | None:
@@ -197,7 +198,7 @@ class AssignmentViewSet(
             return Assignment.objects.none()
         user = self.request.user
         qs = Assignment.objects.select_related("classroom", "label_set").prefetch_related("model_versions__label_set")
-        qs = qs.filter(classroom__teacher=user) if user.is_teacher else qs.filter(classroom__enrollments__student=user)
+        qs = visible_to(user, qs)
         classroom = _uuid_param(self.request, "classroom")
         if classroom:
             qs = qs.filter(classroom__public_id=classroom)
@@ -208,7 +209,7 @@ class AssignmentViewSet(
 
     def _visible(self):
         assignment = self.get_object()
-        if not selectors.results_visible(self.request.user, assignment):
+        if not results_visible(self.request.user, assignment):
             raise NotFound(gettext("Results are not shared yet."))
         return assignment
 
@@ -267,7 +268,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         qs = Submission.objects.select_related("assignment", "student").prefetch_related(
             "predictions__model_version", "predictions__submission"
         )
-        qs = qs.filter(assignment__classroom__teacher=user) if user.is_teacher else qs.filter(student=user)
+        qs = visible_to(user, qs)
         assignment = _uuid_param(self.request, "assignment")
         if assignment:
             qs = qs.filter(assignment__public_id=assignment)
@@ -324,10 +325,7 @@ class PredictionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Prediction.objects.none()
         user = self.request.user
         qs = Prediction.objects.select_related("model_version", "submission")
-        if user.is_teacher:
-            qs = qs.filter(submission__assignment__classroom__teacher=user)
-        else:
-            qs = qs.filter(submission__student=user)
+        qs = visible_to(user, qs)
         for name, field in (
             ("assignment", "submission__assignment__public_id"),
             ("submission", "submission__public_id"),

@@ -16,16 +16,14 @@ from django.utils.translation import gettext
 from inference.models import ModelVersion
 from training.models import TrainingJob
 
-from .models import Assignment, Classroom, GalleryImage, LabModel, LabTeam, Submission, User
-
-# Class-result aggregates live in classroom.results; re-exported for callers of the old name.
+from .models import Assignment, AuditLog, Classroom, GalleryImage, LabModel, LabTeam, Submission, User
 from .results.stats import stored_interval
+from .visibility import member_q, students_of, visible_to
 
 
 def classes_for(user: User):
-    if user.is_teacher:
-        return Classroom.objects.filter(teacher=user).annotate(n_students=Count("enrollments", distinct=True))
-    return Classroom.objects.filter(enrollments__student=user)
+    classes = visible_to(user, Classroom.objects.all())
+    return classes.annotate(n_students=Count("enrollments", distinct=True)) if user.is_teacher else classes
 
 
 def _natural(text: str) -> list:
@@ -38,16 +36,14 @@ def roster(classroom: Classroom) -> list[User]:
 
 
 def classroom_for_teacher(user: User, public_id) -> Classroom:
-    classroom = Classroom.objects.filter(public_id=public_id, teacher=user).first() if user.is_teacher else None
+    classroom = classroom_for_member(user, public_id) if user.is_teacher else None
     if classroom is None:
         raise Http404("No such class.")
     return classroom
 
 
 def classroom_for_member(user: User, public_id) -> Classroom:
-    if user.is_teacher:
-        return classroom_for_teacher(user, public_id)
-    classroom = Classroom.objects.filter(public_id=public_id, enrollments__student=user).first()
+    classroom = visible_to(user, Classroom.objects.filter(public_id=public_id)).first()
     if classroom is None:
         raise Http404("No such class.")
     return classroom
@@ -55,11 +51,7 @@ def classroom_for_member(user: User, public_id) -> Classroom:
 
 def assignment_for(user: User, public_id) -> Assignment:
     qs = Assignment.objects.select_related("classroom", "label_set").filter(public_id=public_id)
-    if user.is_teacher:
-        qs = qs.filter(classroom__teacher=user)
-    else:
-        qs = qs.filter(classroom__enrollments__student=user)
-    assignment = qs.first()
+    assignment = visible_to(user, qs).first()
     if assignment is None:
         raise Http404("No such experiment.")
     return assignment
@@ -67,11 +59,22 @@ def assignment_for(user: User, public_id) -> Assignment:
 
 def submission_for(user: User, public_id) -> Submission:
     qs = Submission.objects.select_related("assignment__classroom", "assignment__label_set").filter(public_id=public_id)
-    qs = qs.filter(assignment__classroom__teacher=user) if user.is_teacher else qs.filter(student=user)
-    submission = qs.first()
+    submission = visible_to(user, qs).first()
     if submission is None:
         raise Http404("No such submission.")
     return submission
+
+
+def student_in_class(classroom: Classroom, public_id) -> User:
+    """A student of the class by their random public id (never the database id); else a 404."""
+    student = students_of(classroom).filter(public_id=public_id).first()
+    if student is None:
+        raise Http404("No such student in this class.")
+    return student
+
+
+def recent_audit_entries(classroom: Classroom, limit: int = 20):
+    return AuditLog.objects.filter(classroom=classroom).order_by("-created_at", "-id")[:limit]
 
 
 def predictions_of(submission: Submission):
@@ -95,14 +98,9 @@ def visible_models(user: User | None):
     S = ModelVersion.Scope
     if user is None or not user.is_authenticated:
         return ModelVersion.objects.none()
-    if user.is_teacher:
-        lab = Q(scope=S.CLASS, training_jobs__lab_model__assignment__classroom__teacher=user)
-        own = Q(scope=S.TEACHER, created_by=user)
-        used = Q(assignments__classroom__teacher=user)
-    else:
-        lab = Q(scope=S.CLASS, training_jobs__lab_model__assignment__classroom__enrollments__student=user)
-        own = Q(pk__in=[])
-        used = Q(assignments__classroom__enrollments__student=user)
+    lab = Q(scope=S.CLASS) & member_q(user, "training_jobs__lab_model__assignment__classroom__")
+    own = Q(scope=S.TEACHER, created_by=user) if user.is_teacher else Q(pk__in=[])
+    used = member_q(user, "assignments__classroom__")
     ids = ModelVersion.objects.filter(lab | own | used).values("pk")
     return ModelVersion.objects.filter(Q(scope=S.BUILTIN) | Q(pk__in=ids))
 
@@ -145,17 +143,6 @@ def lab_models_ready(assignment: Assignment, student: User) -> list[ModelVersion
     return [m.job.result for m in done]
 
 
-def results_visible(user: User, assignment: Assignment, now=None) -> bool:
-    if user.is_teacher:
-        return True
-    vis = Assignment.ResultsVisibility
-    if assignment.results_visibility == vis.IMMEDIATE:
-        return True
-    if assignment.results_visibility == vis.AFTER_DUE:
-        return assignment.due_at is not None and (now or timezone.now()) > assignment.due_at
-    return assignment.results_released
-
-
 # --- Test gallery ---------------------------------------------------------------
 
 
@@ -176,8 +163,7 @@ def uploads_allowed(assignment: Assignment) -> bool:
 def gallery_image_for(user: User, public_id) -> GalleryImage:
     """A gallery image for its class's teacher and students only; 404 for everyone else."""
     qs = GalleryImage.objects.select_related("classroom").filter(public_id=public_id)
-    qs = qs.filter(classroom__teacher=user) if user.is_teacher else qs.filter(classroom__enrollments__student=user)
-    image = qs.first()
+    image = visible_to(user, qs).first()
     if image is None:
         raise Http404("No such image.")
     return image

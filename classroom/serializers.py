@@ -8,10 +8,10 @@ from rest_framework import serializers
 
 from inference.models import ModelVersion
 
-from . import selectors
 from .lessons.serializers import PredictionQuestionSerializer
 from .models import Assignment, Classroom, Prediction, Submission, User
 from .services.submissions import MAX_NOTE_LENGTH
+from .visibility import results_visible
 
 GUESS_HELP = "What this model guesses. A guess, not a fact about anyone: see the model card."
 
@@ -63,7 +63,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_results_visible(self, obj) -> bool:
-        return selectors.results_visible(self.context["request"].user, obj)
+        return results_visible(self.context["request"].user, obj)
 
 
 class SaliencySerializer(serializers.Serializer):

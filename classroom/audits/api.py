@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from .. import selectors
 from ..models import CollectionAudit
+from ..visibility import member_q
 from . import selectors as audit_selectors
 from . import services
 from .serializers import AuditCreateSerializer, AuditSerializer
@@ -49,10 +50,11 @@ class AuditViewSet(
             return CollectionAudit.objects.none()
         user = self.request.user
         qs = CollectionAudit.objects.select_related("assignment__label_set").prefetch_related("runs__model_version")
+        qs = qs.filter(member_q(user, "assignment__classroom__"))
         if user.is_teacher:
-            return qs.filter(assignment__classroom__teacher=user)
+            return qs
         mine_or_teachers = Q(created_by=user) | Q(created_by=F("assignment__classroom__teacher"))
-        return qs.filter(assignment__classroom__enrollments__student=user).filter(mine_or_teachers).distinct()
+        return qs.filter(mine_or_teachers).distinct()
 
     def get_object(self):
         audit = audit_selectors.audit_for(self.request.user, self.kwargs["public_id"])

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.utils import timezone
 
 from ..models import Assignment, Classroom, User
+from ..visibility import results_shared_q
 
 
 @dataclass(frozen=True)
@@ -23,15 +23,7 @@ class Scope:
 
 def visible_assignments_q(user: User, now=None, prefix: str = "") -> Q:
     """Assignments whose class results `user` may see (same rule as selectors.results_visible)."""
-    if user.is_teacher:
-        return Q()
-    vis = Assignment.ResultsVisibility
-    now = now or timezone.now()
-    return (
-        Q(**{f"{prefix}results_visibility": vis.IMMEDIATE})
-        | Q(**{f"{prefix}results_visibility": vis.AFTER_DUE, f"{prefix}due_at__lt": now})
-        | Q(**{f"{prefix}results_visibility": vis.ON_RELEASE, f"{prefix}results_released": True})
-    )
+    return Q() if user.is_teacher else results_shared_q(now, prefix)
 
 
 def assignment_scope(assignment: Assignment, viewer: User | None = None) -> Scope:

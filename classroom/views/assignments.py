@@ -23,6 +23,7 @@ from ..lessons.views import answer_forms
 from ..markup import render_markdown
 from ..services import classes, submissions
 from ..stored_text import translated
+from ..visibility import results_visible
 from .access import submitter_required, teacher_required
 
 
@@ -38,7 +39,7 @@ def _student_context(request, assignment, gallery, form, gallery_form) -> dict:
         "predict_form": predict_form,
         "reflect_form": reflect_form,
     }
-    if progress.tests and selectors.results_visible(request.user, assignment):
+    if progress.tests and results_visible(request.user, assignment):
         # Observe: the student's own numbers beside the class's and the model card's.
         scope = res.assignment_scope(assignment, request.user)
         if request.user.is_teacher:
@@ -59,7 +60,7 @@ def _assignment_page(request, assignment, form=None, status=200, gallery_form=No
         "instructions_html": render_markdown(assignment.instructions),
         "models": assignment.model_versions.select_related("label_set"),
         "is_open": submissions.assignment_is_open(assignment),
-        "results_visible": selectors.results_visible(request.user, assignment),
+        "results_visible": results_visible(request.user, assignment),
         "n_gallery": gallery.count(),
         "gallery_synthetic": gallery.filter(synthetic=True).exists(),
         "uploads_allowed": selectors.uploads_allowed(assignment),

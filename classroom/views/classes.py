@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
-from .. import auth_tokens, roster, selectors
+from .. import auth_tokens, selectors
 from ..forms import AddStudentsForm, ClassroomForm, ConsentForm, RosterForm
 from ..lessons.localize import show_in_language
 from ..services import accounts, classes
@@ -33,7 +33,7 @@ def classroom_detail(request, public_id):
             add_form=AddStudentsForm(),
             roster_form=RosterForm(),
             consent_form=ConsentForm(),
-            audit_entries=roster.recent_audit_entries(classroom),
+            audit_entries=selectors.recent_audit_entries(classroom),
         )
     return render(request, "classroom/classroom.html", context)
 
@@ -88,7 +88,7 @@ def credentials(request, public_id):
 @require_POST
 def reset_password(request, public_id, student_id):
     classroom = selectors.classroom_for_teacher(request.user, public_id)
-    student = roster.student_in_class(classroom, student_id)
+    student = selectors.student_in_class(classroom, student_id)
     try:
         credential = accounts.reset_student_password(classroom=classroom, student=student)
     except PermissionError as exc:
@@ -102,7 +102,7 @@ def reset_password(request, public_id, student_id):
 def revoke_tokens(request, public_id, student_id):
     """End a student's API tokens (a lost laptop, a shared script)."""
     classroom = selectors.classroom_for_teacher(request.user, public_id)
-    student = roster.student_in_class(classroom, student_id)
+    student = selectors.student_in_class(classroom, student_id)
     n = auth_tokens.revoke(student)
     if n:
         message = ngettext("%(student)s: %(n)s API token ended.", "%(student)s: %(n)s API tokens ended.", n)

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import roster, selectors
+from .. import selectors
 from ..forms import ConfirmDeleteForm, ConsentForm
 from ..models import MAX_KEEP_PHOTOS_DAYS
 from ..services import privacy
@@ -42,7 +42,7 @@ def confirm_consent(request, public_id):
 @require_POST
 def export_student(request, public_id, student_id):
     classroom = selectors.classroom_for_teacher(request.user, public_id)
-    student = roster.student_in_class(classroom, student_id)
+    student = selectors.student_in_class(classroom, student_id)
     data = privacy.export_student_data(classroom=classroom, student=student, actor=request.user)
     response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
     name = slugify(student.username) or "student"
@@ -54,7 +54,7 @@ def export_student(request, public_id, student_id):
 @require_http_methods(["GET", "POST"])
 def delete_student(request, public_id, student_id):
     classroom = selectors.classroom_for_teacher(request.user, public_id)
-    student = roster.student_in_class(classroom, student_id)
+    student = selectors.student_in_class(classroom, student_id)
     form = ConfirmDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = privacy.delete_student_data(classroom=classroom, student=student, actor=request.user)

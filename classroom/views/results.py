@@ -20,12 +20,13 @@ from .. import selectors
 from ..lab import selectors as lab_selectors
 from ..results.maps import mean_maps
 from ..results.within import breakdown
+from ..visibility import results_visible
 from .access import teacher_required
 
 
 def _visible_assignment(request, public_id):
     assignment = selectors.assignment_for(request.user, public_id)
-    if not selectors.results_visible(request.user, assignment):
+    if not results_visible(request.user, assignment):
         raise Http404("Results are not shared yet.")
     return assignment
 
