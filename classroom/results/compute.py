@@ -160,6 +160,7 @@ def _fill(scope: Scope, by_id: dict[int, ModelResults], results: Results, *, pai
     index = {mid: {g: i for i, g in enumerate(by_id[mid].labels)} for mid in model_ids}
     pair_results: dict[tuple[int, int], PairResults] = {}
     trend: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: [0, 0])))
+    starts = {}  # a bucket's start, converted once: a class's trend rows share a few dozen buckets
     for row in _rows(scope, model_ids, results.granularity):
         kind, expected, mine, bucket, codes, n = row[0], row[1], row[2], row[3], row[4:-1], row[-1]
         if kind == _IMAGES:
@@ -170,7 +171,7 @@ def _fill(scope: Scope, by_id: dict[int, ModelResults], results: Results, *, pai
                     group.images, group.images_correct = (int(x) for x in cell.split(":"))
             continue
         if kind == _TREND:
-            start = _bucket_start(bucket)
+            start = starts[bucket] if bucket in starts else starts.setdefault(bucket, _bucket_start(bucket))
             for mid, flag in zip(model_ids, codes, strict=True):
                 if flag is not None and expected in index[mid]:
                     cell = trend[mid][start][expected]
