@@ -219,13 +219,21 @@ class Submission(models.Model):
             # index alone, with what the results read from each (PostgreSQL: index-only scans).
             models.Index(
                 fields=["assignment", "created_at"],
-                include=["id", "expected_label", "true_label", "student"],
+                include=["id", "expected_label", "true_label", "student", "gallery_image", "preview"],
                 name="submission_results_idx",
             ),
         ]
 
     def __str__(self):
         return f"Submission {self.public_id}"
+
+
+class PredictionQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for prediction in objs:
+            prediction.copy_assignment()
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class Prediction(models.Model):
@@ -240,6 +248,12 @@ class Prediction(models.Model):
     FINAL = (Status.DONE, Status.FAILED)
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="predictions")
+    # Always the submission's assignment (copied on creation; a submission never moves): class
+    # results read a class's answers as one range of prediction_results_idx, not a lookup per test.
+    # No index of its own: prediction_results_idx starts with it.
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="+", db_index=False, editable=False
+    )
     model_version = models.ForeignKey("inference.ModelVersion", on_delete=models.PROTECT, related_name="predictions")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     label = models.CharField(max_length=120, blank=True)
@@ -265,6 +279,8 @@ class Prediction(models.Model):
     unsent = models.BooleanField(default=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = PredictionQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["submission", "model_version"], name="one_prediction_per_model"),
@@ -274,9 +290,10 @@ class Prediction(models.Model):
             models.Index(fields=["model_version", "status", "label"]),
             # The sweeper's query: only the few predictions not yet final.
             models.Index(fields=["created_at"], condition=Q(status__in=["pending", "running"]), name="prediction_open"),
-            # Class results: each submission's answers (and the live view's version) from the index alone.
+            # Class results: a scope's answers (and the live view's version) from the index alone,
+            # one range per assignment. Lookups by submission use one_prediction_per_model.
             models.Index(
-                fields=["submission", "model_version"],
+                fields=["assignment", "submission", "model_version"],
                 include=["status", "face_found", "label", "finished_at"],
                 name="prediction_results_idx",
             ),
@@ -284,6 +301,16 @@ class Prediction(models.Model):
 
     def __str__(self):
         return f"{self.model_version_id}: {self.status} {self.label}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            self.copy_assignment()
+        super().save(*args, **kwargs)
+
+    def copy_assignment(self) -> None:
+        """Keep the copy of the submission's assignment true, whoever creates the prediction."""
+        if self.submission_id is not None:
+            self.assignment_id = self.submission.assignment_id
 
     @property
     def is_final(self) -> bool:

@@ -106,23 +106,75 @@ def test_web_process_imports_no_tensorflow(tmp_path):
     assert "URLS" in proc.stdout
 
 
-def test_dependencies_run_one_way():
-    """ethitech -> classroom -> training -> inference: `inference` imports neither of the others and
-    `training` does not import `classroom` (read from the source, every import, also inside functions)."""
-    import ast
+# ethitech -> classroom -> training -> inference: what each app may not use.
+FORBIDDEN = {"inference": {"training", "classroom", "ethitech"}, "training": {"classroom", "ethitech"}}
 
-    root = Path(__file__).resolve().parent.parent
-    forbidden = {"inference": {"training", "classroom", "ethitech"}, "training": {"classroom", "ethitech"}}
+
+def forbidden_imports(root: Path) -> list[str]:
+    """`file:line imports name` for every use of a forbidden app under root's inference/ and training/:
+    every import statement (also inside functions) and every string that is an app, module or model name."""
+    import ast
+    import re
+
     problems = []
-    for app, banned in forbidden.items():
-        for path in sorted((root / app).rglob("*.py")):
+    for app, banned in FORBIDDEN.items():
+        files = sorted((root / app).rglob("*.py"))
+        assert files, f"no source found under {root / app}"
+        dotted = re.compile(rf"({'|'.join(sorted(banned))})(\.\w+)*")
+        for path in files:
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
                 names = []
                 if isinstance(node, ast.Import):
                     names = [a.name for a in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     names = [node.module]
-                for name in names:
-                    if name.split(".")[0] in banned:
-                        problems.append(f"{path.relative_to(root)}:{node.lineno} imports {name}")
-    assert not problems, "\n".join(problems)
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and dotted.fullmatch(node.value):
+                    # Reached by name: import_module("classroom.x"), a model as "classroom.Assignment",
+                    # apps.get_model("classroom", ...), a migration's ("classroom", "0001_...").
+                    names = [node.value]
+                problems += [
+                    f"{path.relative_to(root)}:{node.lineno} imports {name}"
+                    for name in names
+                    if name.split(".")[0] in banned
+                ]
+    return sorted(set(problems))
+
+
+def test_dependencies_run_one_way():
+    """`inference` imports neither `training` nor `classroom`, and `training` does not import `classroom`."""
+    problems = forbidden_imports(ROOT)
+    assert not problems, "Dependencies must run ethitech -> classroom -> training -> inference:\n" + "\n".join(problems)
+
+
+def test_the_dependency_check_finds_every_kind_of_import(tmp_path):
+    """The check above can fail: each forbidden import here is reported with its file and line."""
+    (tmp_path / "inference").mkdir()
+    (tmp_path / "training" / "sub").mkdir(parents=True)
+    (tmp_path / "inference" / "ok.py").write_text("import numpy\nfrom . import models\nfrom inference import stats\n")
+    (tmp_path / "inference" / "bad.py").write_text(
+        "import os\n"
+        "import training.jobs\n"
+        "def f():\n"
+        "    from classroom.models import Assignment\n"
+        "    return importlib.import_module('training.lab')\n"
+        "FK = 'classroom.Assignment'\n"
+    )
+    (tmp_path / "training" / "sub" / "bad.py").write_text(
+        "class X:\n"
+        "    def g(self, apps):\n"
+        "        import classroom\n"
+        "        return apps.get_model('classroom', 'Submission')\n"
+        "dependencies = [('classroom', '0001_initial'), ('inference', '0001_initial')]\n"
+        "from inference.models import ModelVersion\n"
+    )
+    assert forbidden_imports(tmp_path) == sorted(
+        [
+            "inference/bad.py:2 imports training.jobs",
+            "inference/bad.py:4 imports classroom.models",
+            "inference/bad.py:5 imports training.lab",
+            "inference/bad.py:6 imports classroom.Assignment",
+            "training/sub/bad.py:3 imports classroom",
+            "training/sub/bad.py:4 imports classroom",
+            "training/sub/bad.py:5 imports classroom",
+        ]
+    )

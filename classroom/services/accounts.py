@@ -36,8 +36,8 @@ class Credential:
     password: str
 
 
-def signup_teacher(*, username: str, email: str, password: str) -> User:
-    user = User(username=username, email=email, role=User.Role.TEACHER)
+def signup_teacher(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    user = User(username=username, email=email, role=User.Role.TEACHER, display_name=display_name)
     validate_password(password, user)
     user.set_password(password)
     user.save()
@@ -150,8 +150,14 @@ def reset_student_password(*, classroom: Classroom, student: User) -> Credential
         raise PermissionError(gettext("This student is not in this class."))
     if student.created_by_id != classroom.teacher_id:
         raise PermissionError(gettext("Only the teacher who created this account can reset its password."))
-    password = generate_password()
-    student.set_password(password)
-    student.save(update_fields=["password"])
+    password = new_password(user=student)
     audit.record(actor=classroom.teacher, action=AuditLog.Action.PASSWORD_RESET, classroom=classroom, subject=student)
     return Credential(display_name=student.display_name, username=student.username, password=password)
+
+
+def new_password(*, user: User) -> str:
+    """Give `user` a new generated password and return it (shown once, stored only hashed)."""
+    password = generate_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return password

@@ -140,7 +140,7 @@ def submit_photo(
                 [] if preview else selectors.lab_models_ready(assignment, student)
             )
             predictions = Prediction.objects.bulk_create(
-                [Prediction(submission=submission, model_version=mv) for mv in models]
+                [Prediction(submission=submission, assignment=assignment, model_version=mv) for mv in models]
             )
             # One task per queue: it claims its siblings on that queue, so the worker
             # decodes the photo and finds the face once for both MLPs.

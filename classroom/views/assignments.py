@@ -1,3 +1,5 @@
+import dataclasses
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -43,10 +45,7 @@ def _student_context(request, assignment, gallery, form, gallery_form) -> dict:
         # Observe: the student's own numbers beside the class's and the model card's.
         scope = res.assignment_scope(assignment, request.user)
         if request.user.is_teacher:
-            scope = res.Scope(
-                submissions=scope.submissions, predictions=scope.predictions, models=scope.models,
-                viewer_student=None,
-            )  # fmt: skip
+            scope = dataclasses.replace(scope, viewer_student=None)
         context["observe"] = res.compute(scope, trend=False, pairs=False)
     return context
 

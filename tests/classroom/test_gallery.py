@@ -305,6 +305,36 @@ def test_seed_demo_runs_with_its_default_class_size(demo_models):
     assert assignment.submissions.count() == 10 and testers <= predicted
 
 
+def test_seed_demo_makes_its_accounts_as_a_teacher_would(demo_models, capsys):
+    """The teacher, the class and the students come from the account services (the roster's audit
+    entry says so); every run prints new passwords that log in, and the old ones stop working."""
+    from django.core.management import call_command
+
+    from classroom.models import AuditLog, Classroom, User
+
+    def logins():
+        out = capsys.readouterr().out
+        return dict(re.findall(r"^  (?:teacher|student)\s+(\S+)\s+(\S+)$", out, re.M))
+
+    call_command("seed_demo", students=3, submissions=2, train_per_group=5)
+    first = logins()
+    classroom = Classroom.objects.get(teacher__username="teacher")
+    assert classroom.teacher.is_teacher and classroom.teacher.display_name == "Demo teacher"
+    created = AuditLog.objects.filter(classroom=classroom, action=AuditLog.Action.STUDENTS_CREATED)
+    assert list(created.values_list("details__count", flat=True)) == [3]
+    students = [e.student for e in classroom.enrollments.select_related("student").order_by("student__username")]
+    assert [s.username for s in students] == ["student01", "student02", "student03"]
+    assert all(s.is_student and s.created_by == classroom.teacher for s in students)
+    call_command("seed_demo", students=3, submissions=2, train_per_group=5)
+    second = logins()
+    assert sorted(first) == sorted(second) == ["student01", "student02", "student03", "teacher"]
+    for username in first:
+        user = User.objects.get(username=username)
+        assert first[username] != second[username]
+        assert user.check_password(second[username]) and not user.check_password(first[username])
+    assert classroom.enrollments.count() == 3
+
+
 def test_gallery_tests_always_get_maps_and_the_results_page_averages_them_per_group(
     client, classroom, student, demo_models, django_capture_on_commit_callbacks, settings
 ):

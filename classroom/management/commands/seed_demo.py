@@ -11,8 +11,8 @@ from classroom.credentials import generate_password
 from classroom.lab import services as lab_services
 from classroom.lessons import catalogue
 from classroom.lessons import services as lesson_services
-from classroom.models import Classroom, Enrollment, User
-from classroom.services import classes, gallery, privacy, submissions
+from classroom.models import User
+from classroom.services import accounts, classes, gallery, privacy, submissions
 from inference.models import ModelVersion
 from inference.services import latest_version
 from training import synthetic
@@ -57,11 +57,19 @@ class Command(BaseCommand):
         # The demo VGG-Face model is optional (train_demo_models --no-vgg skips it).
         vgg = [m for m in [latest_version("demo-vgg-balanced")] if m]
 
-        teacher, _ = User.objects.get_or_create(
-            username="teacher", defaults={"role": User.Role.TEACHER, "display_name": "Demo teacher"}
+        # Accounts and the class as a teacher makes them (the account services), not raw rows.
+        teacher = User.objects.filter(username="teacher").first()
+        if teacher is None:
+            password = generate_password()
+            teacher = accounts.signup_teacher(
+                username="teacher", email="", password=password, display_name="Demo teacher"
+            )
+        else:
+            password = accounts.new_password(user=teacher)
+        logins = [("teacher", password, "teacher")]
+        classroom = teacher.taught_classes.filter(name=DEMO_CLASS).first() or classes.create_classroom(
+            teacher=teacher, name=DEMO_CLASS
         )
-        logins = [("teacher", self._reset(teacher), "teacher")]
-        classroom, created = Classroom.objects.get_or_create(name=DEMO_CLASS, teacher=teacher)
         if not classroom.consent_confirmed:
             privacy.confirm_consent(classroom=classroom, teacher=teacher, policy="Synthetic demo: no real photos")
         # The synthetic set on disk, as an imported dataset: held-out images for the class's test
@@ -72,15 +80,7 @@ class Command(BaseCommand):
         dataset = import_synthetic(train_per_group=opts["train_per_group"], test_per_group=20).dataset
         if not classroom.gallery_images.exists():
             gallery.publish_gallery(classroom=classroom, teacher=teacher, dataset=dataset, per_group=GALLERY_PER_GROUP)
-        students = []
-        for i in range(1, opts["students"] + 1):
-            student, _ = User.objects.get_or_create(
-                username=f"student{i:02d}",
-                defaults={"role": User.Role.STUDENT, "display_name": f"Demo student {i}", "created_by": teacher},
-            )
-            Enrollment.objects.get_or_create(classroom=classroom, student=student)
-            students.append(student)
-            logins.append((student.username, self._reset(student), "student"))
+        students = self._students(classroom, opts["students"], logins)
 
         assignment = classroom.assignments.first()
         if assignment is None:
@@ -180,8 +180,22 @@ class Command(BaseCommand):
                 assignment=assignment, student=student, answers=answers, require_answer=False
             )
 
-    def _reset(self, user: User) -> str:
-        password = generate_password()
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        return password
+    def _students(self, classroom, count, logins) -> list[User]:
+        """student01, student02, ...: the missing ones added as a roster, the others given new passwords."""
+        usernames = [f"student{i:02d}" for i in range(1, count + 1)]
+        existing = {u.username: u for u in User.objects.filter(username__in=usernames)}
+        rows = [
+            accounts.RosterRow(display_name=f"Demo student {i}", username=name)
+            for i, name in enumerate(usernames, start=1)
+            if name not in existing
+        ]
+        created = accounts.add_students(classroom=classroom, rows=rows) if rows else []
+        passwords = {c.username: c.password for c in created}
+        for name, student in existing.items():
+            try:
+                passwords[name] = accounts.reset_student_password(classroom=classroom, student=student).password
+            except PermissionError as exc:
+                raise CommandError(f"The account {name} exists but is not a demo student: {exc}") from exc
+        students = {u.username: u for u in User.objects.filter(username__in=usernames)}
+        logins.extend((name, passwords[name], "student") for name in usernames)
+        return [students[name] for name in usernames]
