@@ -68,6 +68,19 @@ def dataset(db):
     return import_synthetic(train_per_group=10, test_per_group=6).dataset
 
 
+@pytest.fixture
+def run_all(django_capture_on_commit_callbacks):
+    """Run every prediction of a submission as a worker would, on-commit hooks included."""
+    from classroom.services import predictions
+
+    def run(submission):
+        with django_capture_on_commit_callbacks(execute=True):
+            for p in submission.predictions.all():
+                predictions.run_prediction(prediction_id=p.pk)
+
+    return run
+
+
 class _Rollback(Exception):
     pass
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from classroom import results as res
 from classroom.models import Prediction, Submission
-from classroom.services import predictions, privacy
+from classroom.services import privacy
 from classroom.services.classes import create_assignment, delete_assignment
 from classroom.services.retention import purge_photos
 from classroom.services.submissions import submit_photo
@@ -44,16 +44,6 @@ def counted_by_results(scope) -> Counter:
         counts.update({(m.model.pk, "failed", ""): m.failed, (m.model.pk, "pending", ""): m.pending})
         counts.update({(m.model.pk, "done", label): n for label, n in m.predicted})
     return +counts  # drops the zeros
-
-
-@pytest.fixture
-def run_all(django_capture_on_commit_callbacks):
-    def run(submission):
-        with django_capture_on_commit_callbacks(execute=True):
-            for p in submission.predictions.all():
-                predictions.run_prediction(prediction_id=p.pk)
-
-    return run
 
 
 def test_every_way_of_creating_a_prediction_copies_the_submissions_assignment(classroom, student, assignment):

@@ -10,18 +10,6 @@ from tests.helpers import stored_uploads, synthetic_upload
 pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
 
 
-@pytest.fixture
-def run_all(django_capture_on_commit_callbacks):
-    """Run every prediction of a submission as a worker would, on-commit hooks included."""
-
-    def run(submission):
-        with django_capture_on_commit_callbacks(execute=True):
-            for p in submission.predictions.all():
-                predictions.run_prediction(prediction_id=p.pk)
-
-    return run
-
-
 def test_predictions_are_stored_and_photo_deleted(student, assignment, run_all):
     sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload(), expected_label="Group C")
     assert len(stored_uploads()) == 1
