@@ -35,42 +35,36 @@ def roster(classroom: Classroom) -> list[User]:
     return sorted(classroom.students.all(), key=lambda s: (_natural(s.display_name or ""), _natural(s.username)))
 
 
+def _first_or_404(queryset, message: str):
+    found = queryset.first()
+    if found is None:
+        raise Http404(message)
+    return found
+
+
 def classroom_for_teacher(user: User, public_id) -> Classroom:
-    classroom = classroom_for_member(user, public_id) if user.is_teacher else None
-    if classroom is None:
+    if not user.is_teacher:
         raise Http404("No such class.")
-    return classroom
+    return classroom_for_member(user, public_id)
 
 
 def classroom_for_member(user: User, public_id) -> Classroom:
-    classroom = visible_to(user, Classroom.objects.filter(public_id=public_id)).first()
-    if classroom is None:
-        raise Http404("No such class.")
-    return classroom
+    return _first_or_404(visible_to(user, Classroom.objects.filter(public_id=public_id)), "No such class.")
 
 
 def assignment_for(user: User, public_id) -> Assignment:
     qs = Assignment.objects.select_related("classroom", "label_set").filter(public_id=public_id)
-    assignment = visible_to(user, qs).first()
-    if assignment is None:
-        raise Http404("No such experiment.")
-    return assignment
+    return _first_or_404(visible_to(user, qs), "No such experiment.")
 
 
 def submission_for(user: User, public_id) -> Submission:
     qs = Submission.objects.select_related("assignment__classroom", "assignment__label_set").filter(public_id=public_id)
-    submission = visible_to(user, qs).first()
-    if submission is None:
-        raise Http404("No such submission.")
-    return submission
+    return _first_or_404(visible_to(user, qs), "No such submission.")
 
 
 def student_in_class(classroom: Classroom, public_id) -> User:
     """A student of the class by their random public id (never the database id); else a 404."""
-    student = students_of(classroom).filter(public_id=public_id).first()
-    if student is None:
-        raise Http404("No such student in this class.")
-    return student
+    return _first_or_404(students_of(classroom).filter(public_id=public_id), "No such student in this class.")
 
 
 def recent_audit_entries(classroom: Classroom, limit: int = 20):
@@ -163,10 +157,7 @@ def uploads_allowed(assignment: Assignment) -> bool:
 def gallery_image_for(user: User, public_id) -> GalleryImage:
     """A gallery image for its class's teacher and students only; 404 for everyone else."""
     qs = GalleryImage.objects.select_related("classroom").filter(public_id=public_id)
-    image = visible_to(user, qs).first()
-    if image is None:
-        raise Http404("No such image.")
-    return image
+    return _first_or_404(visible_to(user, qs), "No such image.")
 
 
 def gallery_summary(classroom: Classroom) -> list[dict]:
@@ -187,10 +178,8 @@ def training_jobs_of(user: User):
 
 
 def training_job_for(user: User, public_id):
-    job = training_jobs_of(user).filter(public_id=public_id).first() if user.is_teacher else None
-    if job is None:
-        raise Http404("No such training job.")
-    return job
+    jobs = training_jobs_of(user) if user.is_teacher else TrainingJob.objects.none()
+    return _first_or_404(jobs.filter(public_id=public_id), "No such training job.")
 
 
 # --- Model cards -----------------------------------------------------------------------
