@@ -78,8 +78,18 @@ def main():
     print("Setting up: fresh database, demo models (full-size VGG-Face, random base), class...", flush=True)
     create_database(env)
     manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "train_demo_models", "--total", "1000", "--test-per-group", "100",
-           "--vgg-per-group", "6", "--vgg-test-per-group", "2")  # fmt: skip
+    manage(
+        env,
+        "train_demo_models",
+        "--total",
+        "1000",
+        "--test-per-group",
+        "100",
+        "--vgg-per-group",
+        "6",
+        "--vgg-test-per-group",
+        "2",
+    )
 
     import django
 
@@ -104,8 +114,11 @@ def main():
         classroom=classroom, title="Audit bench", instructions="", model_versions=models, ask_expected=False
     )
     warm_zip, data = collection_zip(10, seed=1), collection_zip(args.images, seed=7)
-    print(f"Collection: {args.images} generated faces (60% Group A, 10% each other group), zip of "
-          f"{len(data) / 1e6:.1f} MB", flush=True)  # fmt: skip
+    print(
+        f"Collection: {args.images} generated faces (60% Group A, 10% each other group), zip of "
+        f"{len(data) / 1e6:.1f} MB",
+        flush=True,
+    )
 
     stack = Stack(env, {"mlp": "mlp", "vgg": "vgg"})
     try:
@@ -120,8 +133,10 @@ def main():
         for run in runs:
             took = (run.finished_at - run.started_at).total_seconds()
             per_image = took / audit.image_count * 1000
-            print(f"  {run.model_version.name[:40]:40s} {took:6.1f} s  ({per_image:.0f} ms/image, "
-                  f"faces found {run.faces_found})")  # fmt: skip
+            print(
+                f"  {run.model_version.name[:40]:40s} {took:6.1f} s  ({per_image:.0f} ms/image, "
+                f"faces found {run.faces_found})"
+            )
         print(f"  upload -> finished report:               {finished - started:6.1f} s  (target <= 60 s)")
         print(
             f"  worker peak memory: MLP {stack.peak_rss_mb('mlp'):.0f} MB, VGG-Face {stack.peak_rss_mb('vgg'):.0f} MB"
@@ -139,8 +154,10 @@ def main():
     finally:
         stack.stop()
     floor = raw_vgg_ms(models)
-    print(f"\nVGG-Face raw forward on this machine: {floor:.0f} ms/image at batch 8, so {args.images} images need "
-          f"at least {floor * args.images / 1000:.0f} s of forward passes, whatever the pipeline does.")  # fmt: skip
+    print(
+        f"\nVGG-Face raw forward on this machine: {floor:.0f} ms/image at batch 8, so {args.images} images need "
+        f"at least {floor * args.images / 1000:.0f} s of forward passes, whatever the pipeline does."
+    )
 
 
 def raw_vgg_ms(models) -> float:

@@ -93,15 +93,37 @@ def main():
         classroom=classroom, title="Lab bench", instructions="", model_versions=models, ask_expected=True
     )
 
-    worker = start(env, [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", "training", "-c",
-                         str(args.concurrency), "--loglevel", "INFO", "-n", "lab-bench@%h"], "worker.log")  # fmt: skip
+    worker = start(
+        env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ethitech",
+            "worker",
+            "-Q",
+            "training",
+            "-c",
+            str(args.concurrency),
+            "--loglevel",
+            "INFO",
+            "-n",
+            "lab-bench@%h",
+        ],
+        "worker.log",
+    )
     try:
         wait_for_log(env, "worker.log", "ready", worker)
         t0 = time.perf_counter()
         lab.configure_lab(
-            assignment=assignment, enabled=True, dataset=dataset, mixes=["balanced", "k_times", "counts"],
-            images_per_model=args.images, models_per_student=1,
-        )  # fmt: skip
+            assignment=assignment,
+            enabled=True,
+            dataset=dataset,
+            mixes=["balanced", "k_times", "counts"],
+            images_per_model=args.images,
+            models_per_student=1,
+        )
         pool = Path(env["ETHITECH_DATA_DIR"]) / "models" / "inputs"
 
         def finished(state: Path) -> bool:
@@ -111,12 +133,17 @@ def main():
         # The pool's two caches (training, held-out images) written in full.
         while len([p for p in pool.glob("*.json") if finished(p)]) < 2:
             time.sleep(0.2)
-        print(f"Pool prepared once by the worker (teacher switches the lab on): {time.perf_counter() - t0:.1f} s "
-              f"({args.train_per_group} training + 100 held-out images per group)")  # fmt: skip
+        print(
+            f"Pool prepared once by the worker (teacher switches the lab on): {time.perf_counter() - t0:.1f} s "
+            f"({args.train_per_group} training + 100 held-out images per group)"
+        )
 
         groups = list(assignment.label_set.labels)
-        choices = [{"kind": "balanced"}, {"kind": "k_times", "majority": groups[0], "k": 10},
-                   {"kind": "k_times", "majority": groups[2], "k": 5}]  # fmt: skip
+        choices = [
+            {"kind": "balanced"},
+            {"kind": "k_times", "majority": groups[0], "k": 10},
+            {"kind": "k_times", "majority": groups[2], "k": 5},
+        ]
         pressed = {}
 
         def press(i, student):
@@ -143,8 +170,10 @@ def main():
         per_model = [done_at[j] - pressed[j] for j in done_at]
         fits = [j.result.training_params.get("fit_seconds", 0) for j in jobs if j.result]
         procs = f"{args.concurrency} process{'es' if args.concurrency > 1 else ''}"
-        print(f"{len(pressed)} students pressed Train within {args.spread:.0f} s; 1 training worker ({procs}), "
-              f"{args.images} images per model")  # fmt: skip
+        print(
+            f"{len(pressed)} students pressed Train within {args.spread:.0f} s; 1 training worker ({procs}), "
+            f"{args.images} images per model"
+        )
         print(
             f"  first model trained:     {min(done_at.values()) - first_press:6.1f} s after the first press "
             "(target <= 15 s)"

@@ -180,19 +180,51 @@ def main():
     photos = [photo(i) for i in range(10)]
 
     procs = [
-        start(env, [sys.executable, "-m", "gunicorn", "ethitech.wsgi", "--bind", f"127.0.0.1:{args.port}",
-                    "--workers", str(args.web_workers)], "web.log"),
-        start(env, [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", "mlp", "-c", "2",
-                    "--loglevel", "INFO", "-n", "load-mlp@%h"], "worker.log"),
-    ]  # fmt: skip
+        start(
+            env,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ethitech.wsgi",
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--workers",
+                str(args.web_workers),
+            ],
+            "web.log",
+        ),
+        start(
+            env,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ethitech",
+                "worker",
+                "-Q",
+                "mlp",
+                "-c",
+                "2",
+                "--loglevel",
+                "INFO",
+                "-n",
+                "load-mlp@%h",
+            ],
+            "worker.log",
+        ),
+    ]
     try:
         wait_for_log(env, "web.log", "Booting worker", procs[0])
         wait_for_log(env, "worker.log", "ready", procs[1])
         time.sleep(1)
         rec = Recorder()
         url = f"http://127.0.0.1:{args.port}"
-        print(f"{args.users} users for {args.seconds} s (think {args.think} s, a photo every {args.submit_every} "
-              f"rounds), gunicorn {args.web_workers} workers, 1 MLP worker (2 processes)...")  # fmt: skip
+        print(
+            f"{args.users} users for {args.seconds} s (think {args.think} s, a photo every {args.submit_every} "
+            f"rounds), gunicorn {args.web_workers} workers, 1 MLP worker (2 processes)..."
+        )
         deadline = time.time() + args.seconds
         started = time.time()
         threads = [
@@ -219,11 +251,15 @@ def main():
     pages = ["login", "home", "class", "experiment", "submit (+answer page)", "status.json", "results", "results.json"]
     for page in pages:
         t = rec.times.get(page, [])
-        print(f"{page:<24}{len(t):>7}{percentile(t, 50):>9.0f}{percentile(t, 95):>9.0f}"
-              f"{max(t, default=float('nan')):>9.0f}{len(rec.errors.get(page, [])):>8}")  # fmt: skip
+        print(
+            f"{page:<24}{len(t):>7}{percentile(t, 50):>9.0f}{percentile(t, 95):>9.0f}"
+            f"{max(t, default=float('nan')):>9.0f}{len(rec.errors.get(page, [])):>8}"
+        )
     browsing = [x for p in pages if p not in ("login", "submit (+answer page)") for x in rec.times.get(p, [])]
-    print(f"\nAll pages but login and upload: p50 {percentile(browsing, 50):.0f} ms, "
-          f"p95 {percentile(browsing, 95):.0f} ms over {len(browsing)} requests")  # fmt: skip
+    print(
+        f"\nAll pages but login and upload: p50 {percentile(browsing, 50):.0f} ms, "
+        f"p95 {percentile(browsing, 95):.0f} ms over {len(browsing)} requests"
+    )
     print(f"{requests} requests in {elapsed:.0f} s ({requests / elapsed:.1f}/s), errors: {errors}")
     for page, errs in rec.errors.items():
         print(f"  {page}: {len(errs)} errors, e.g. {errs[0]}")

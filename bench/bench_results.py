@@ -139,7 +139,7 @@ def load(seed: int = 6) -> None:
                 sha256="0" * 64,
                 synthetic=True,
                 composition=compositions[key],
-            )  # fmt: skip
+            )
             for key in MODEL_KEYS
         ]
         password = make_password(None)
@@ -167,7 +167,7 @@ def load(seed: int = 6) -> None:
                 title=f"Experiment {a + 1}",
                 label_set=label_set,
                 opens_at=start + timedelta(days=14 * a),
-            )  # fmt: skip
+            )
             for c in range(N_CLASSES)
             for a in range(ASSIGNMENTS_PER_CLASS)
         )
@@ -203,8 +203,10 @@ def load(seed: int = 6) -> None:
                 else:
                     label, face, finished = "", None, None
                 pred_rows.append((pred_id, sub_id, assignment_id, m.pk, status, label, face, created, finished))
-        print(f"generated {len(sub_rows):,} submissions and {len(pred_rows):,} predictions "
-              f"in {time.perf_counter() - t:.1f}s")  # fmt: skip
+        print(
+            f"generated {len(sub_rows):,} submissions and {len(pred_rows):,} predictions "
+            f"in {time.perf_counter() - t:.1f}s"
+        )
         t = time.perf_counter()
         copy_rows(
             Submission, sub_rows, ["id", "public_id", "assignment_id", "student_id", "expected_label", "created_at"]
@@ -257,8 +259,10 @@ def measure(n: int) -> None:
     from classroom.models import Assignment, Classroom, Prediction
 
     total = Prediction.objects.count()
-    print(f"\n{total:,} predictions in {Classroom.objects.count()} classes "
-          f"({Assignment.objects.count()} experiments); PostgreSQL {connection.pg_version // 10000}")  # fmt: skip
+    print(
+        f"\n{total:,} predictions in {Classroom.objects.count()} classes "
+        f"({Assignment.objects.count()} experiments); PostgreSQL {connection.pg_version // 10000}"
+    )
     rng = random.Random(1)
     classes = list(Classroom.objects.select_related("teacher"))
     assignments = list(Assignment.objects.select_related("classroom__teacher"))

@@ -79,8 +79,10 @@ def main():
         epochs = auto_epochs(n)
         fit_head(x, labels, classes)
         took = time.perf_counter() - t0
-    print(f"VGG-Face head on {n:,} cached {dim}-d features: read {load:.1f} s, {epochs} epochs in {took:.1f} s "
-          f"(target: within 60 s)")  # fmt: skip
+    print(
+        f"VGG-Face head on {n:,} cached {dim}-d features: read {load:.1f} s, {epochs} epochs in {took:.1f} s "
+        f"(target: within 60 s)"
+    )
 
 
 if __name__ == "__main__":

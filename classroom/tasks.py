@@ -60,8 +60,14 @@ def clear_sessions() -> None:
 
 # Audits of a collection (classroom.audits.services). A killed worker's task is delivered again
 # and carries on after the last saved batch; any other error ends the audit with a message.
-@shared_task(name="classroom.prepare_audit", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
-             soft_time_limit=20 * 60, time_limit=21 * 60)  # fmt: skip
+@shared_task(
+    name="classroom.prepare_audit",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=20 * 60,
+    time_limit=21 * 60,
+)
 def prepare_audit(audit_id: int) -> None:
     from .audits import services as audits
 
@@ -75,8 +81,14 @@ def prepare_audit(audit_id: int) -> None:
         )
 
 
-@shared_task(name="classroom.answer_audit", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
-             soft_time_limit=30 * 60, time_limit=31 * 60)  # fmt: skip
+@shared_task(
+    name="classroom.answer_audit",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=30 * 60,
+    time_limit=31 * 60,
+)
 def answer_audit(audit_id: int, family: str) -> None:
     from .audits import services as audits
 

@@ -161,9 +161,12 @@ def assignment(classroom, demo_models):
     from classroom.services.classes import create_assignment
 
     return create_assignment(
-        classroom=classroom, title="Mix matters", instructions="Test **both** models.",
-        model_versions=list(demo_models), ask_expected=True,
-    )  # fmt: skip
+        classroom=classroom,
+        title="Mix matters",
+        instructions="Test **both** models.",
+        model_versions=list(demo_models),
+        ask_expected=True,
+    )
 
 
 def _url_for_test_db() -> str:

@@ -166,7 +166,7 @@ CASES = [
         ),
         filename="a.png",
         refused=DAMAGED,
-    ),  # fmt: skip
+    ),
     Case(
         "png-iccp-bomb",
         lambda: raw_png(
@@ -177,7 +177,7 @@ CASES = [
         ),
         filename="a.png",
         refused=DAMAGED,
-    ),  # fmt: skip
+    ),
     # --- formats outside the allow-list and files pretending to be photos ---
     Case("gif", lambda: encode(solid(), "GIF"), filename="a.gif", content_type="image/gif", refused="a GIF image"),
     Case("animated-gif", lambda: animated("GIF"), filename="a.gif", content_type="image/gif", refused="a GIF image"),
@@ -187,7 +187,7 @@ CASES = [
         filename="x.gif",
         content_type="image/gif",
         refused="a GIF image",
-    ),  # fmt: skip
+    ),
     Case("bmp", lambda: encode(solid(), "BMP"), filename="a.bmp", refused="a BMP image"),
     Case("tiff", lambda: encode(solid(), "TIFF"), filename="a.tif", refused="a TIFF image"),
     Case("ico", lambda: encode(solid(size=(64, 64)), "ICO"), filename="a.ico", refused="an icon file"),
@@ -198,7 +198,7 @@ CASES = [
         filename="face.svg",
         content_type="image/svg+xml",
         refused="an SVG drawing",
-    ),  # fmt: skip
+    ),
     Case(
         "svg-renamed-jpg",
         lambda: b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><rect width="9"/></svg>',
@@ -222,21 +222,21 @@ CASES = [
     Case("grayscale-jpeg", lambda: encode(solid(128, mode="L"), "JPEG"), check=mid_grey),
     Case(
         "png-16-bit-grey", lambda: encode(Image.new("I;16", (80, 80), 32896), "PNG"), filename="a.png", check=mid_grey
-    ),  # fmt: skip
+    ),
     Case("png-16-bit-rgb", png16_rgb, filename="a.png"),
     Case(
         "palette-png-transparent",
         lambda: encode(solid(0, mode="P"), "PNG", transparency=0),
         filename="a.png",
         check=white,
-    ),  # fmt: skip
+    ),
     Case("la-png", lambda: encode(solid((90, 0), mode="LA"), "PNG"), filename="a.png", check=white),
     Case(
         "rgba-webp",
         lambda: encode(solid((220, 20, 20, 255), mode="RGBA"), "WEBP", lossless=True),
         filename="a.webp",
         check=red,
-    ),  # fmt: skip
+    ),
     Case("animated-webp", lambda: animated("WEBP"), filename="a.webp", check=red),
     Case("animated-png", lambda: animated("PNG"), filename="a.png", check=red),
     Case(
@@ -245,22 +245,22 @@ CASES = [
         filename="IMG_0001.HEIC",
         content_type="image/heic",
         check=red,
-    ),  # fmt: skip
+    ),
     Case(
         "mpo-camera-jpeg",
         lambda: encode(solid((220, 20, 20)), "MPO", save_all=True, append_images=[solid()]),
         check=red,
-    ),  # fmt: skip
+    ),
     Case(
         "jpeg-zip-polyglot",
         lambda: encode(solid((220, 20, 20)), "JPEG") + b"PK\x03\x04" + b"payload" * 50,
         check=not_in_stored(b"PK\x03\x04", b"payload"),
-    ),  # fmt: skip
+    ),
     Case(
         "jpeg-script-in-comment",
         lambda: jpeg_with_segment(b"\xff\xfe", b"<script>alert(1)</script><?php ?>"),
         check=not_in_stored(b"<script>", b"<?php"),
-    ),  # fmt: skip
+    ),
     Case(
         "jpeg-broken-exif", lambda: jpeg_with_segment(b"\xff\xe1", b"Exif\x00\x00MM\x00*\xff\xff\xff\xf0" + bytes(64))
     ),
@@ -268,12 +268,12 @@ CASES = [
         "jpeg-exif-bad-orientation",
         lambda: encode(solid((220, 20, 20)), "JPEG", exif=exif_bytes(t274=9, t271="Evil<script>")),
         check=not_in_stored(b"Evil<script>"),
-    ),  # fmt: skip
+    ),
     Case(
         "jpeg-gps-exif",
         lambda: encode(solid(), "JPEG", exif=exif_bytes(t271="PhoneMaker", t34853={2: (51.0, 30.0, 0.0)})),
         check=not_in_stored(b"PhoneMaker"),
-    ),  # fmt: skip
+    ),
     Case("png-named-jpg-sent-as-gif", lambda: encode(solid((220, 20, 20)), "PNG"), content_type="image/gif", check=red),
     Case("path-traversal-filename", lambda: encode(solid(), "JPEG"), filename="../../../../etc/passwd.jpg"),
     Case("very-long-unicode-filename", lambda: encode(solid(), "PNG"), filename="ф" * 300 + ".png"),

@@ -101,16 +101,24 @@ def start_s3_server(folder: Path, *, timeout: float = 30) -> S3Server:
     for name, (http, grpc) in ports.items():
         args += [f"-{name}.port={http}", f"-{name}.port.grpc={grpc}"]
     args += [
-        f"-s3.config={folder / 's3.json'}", "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0",
-        "-s3.port.lance=0", "-master.telemetry=false",
-    ]  # fmt: skip
+        f"-s3.config={folder / 's3.json'}",
+        "-admin.ui=false",
+        "-webdav=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-master.telemetry=false",
+    ]
     log_path = folder / "weed.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     server = S3Server(
-        endpoint_url=f"http://127.0.0.1:{ports['s3'][0]}", bucket="ethitech-test", access_key=access_key,
-        secret_key=secret_key, proc=proc, folder=folder,
-    )  # fmt: skip
+        endpoint_url=f"http://127.0.0.1:{ports['s3'][0]}",
+        bucket="ethitech-test",
+        access_key=access_key,
+        secret_key=secret_key,
+        proc=proc,
+        folder=folder,
+    )
     deadline = time.time() + timeout
     while True:
         try:

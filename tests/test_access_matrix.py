@@ -157,7 +157,7 @@ ROUTES = {
         ANY,
         api=True,
         overrides={("teacher", "POST"): 403, ("outsider_teacher", "POST"): 403},  # only students submit
-    ),  # fmt: skip
+    ),
     "api-submission-detail": Route(OWNER, obj="submission", api=True),
     "api-prediction-list": Route(LOGGED_IN, api=True),
     # class test gallery
@@ -248,9 +248,16 @@ def _gallery_image(classroom, assignment):
 
     photo = default_storage.save("gallery/matrix.jpg", ContentFile(encode(solid(), "JPEG")))
     return GalleryImage.objects.create(
-        classroom=classroom, label_set=assignment.label_set, label=assignment.label_set.labels[0],
-        source="test", synthetic=True, photo=photo, width=120, height=100, published_by=classroom.teacher,
-    )  # fmt: skip
+        classroom=classroom,
+        label_set=assignment.label_set,
+        label=assignment.label_set.labels[0],
+        source="test",
+        synthetic=True,
+        photo=photo,
+        width=120,
+        height=100,
+        published_by=classroom.teacher,
+    )
 
 
 def _own_model(teacher, like):
@@ -259,8 +266,11 @@ def _own_model(teacher, like):
     from training.importers.synthetic import import_synthetic
 
     import_synthetic(train_per_group=1, test_per_group=1)
-    fields = {f.name: getattr(like, f.name) for f in like._meta.concrete_fields
-              if f.name not in ("id", "key", "lineage", "version", "created_at", "created_by", "scope")}  # fmt: skip
+    fields = {
+        f.name: getattr(like, f.name)
+        for f in like._meta.concrete_fields
+        if f.name not in ("id", "key", "lineage", "version", "created_at", "created_by", "scope")
+    }
     return register_model_version(key="teachers-own", **fields, created_by=teacher)
 
 
@@ -376,9 +386,17 @@ def _model_of_scope(base, key: str, scope: str, created_by=None):
     from inference.models import ModelVersion
 
     return ModelVersion.objects.create(
-        key=key, name=f"Model {key}", family="mlp", label_set=base.label_set, artifact_path="x",
-        sha256="0" * 64, composition=base.composition, synthetic=True, scope=scope, created_by=created_by,
-    )  # fmt: skip
+        key=key,
+        name=f"Model {key}",
+        family="mlp",
+        label_set=base.label_set,
+        artifact_path="x",
+        sha256="0" * 64,
+        composition=base.composition,
+        synthetic=True,
+        scope=scope,
+        created_by=created_by,
+    )
 
 
 def _lab_row(assignment, student, name="Mine", result=None):

@@ -17,10 +17,30 @@ def start_worker(env: dict, queues: str, name: str) -> subprocess.Popen:
     log_path = Path(settings.DATA_DIR) / f"worker-{name}.log"
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", queues, "-c", "1",
-         "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"{name}-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ethitech",
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     log.close()
     deadline = time.time() + 90
     while "ready." not in log_path.read_text():
@@ -52,10 +72,30 @@ def start_fault_worker(env: dict, name: str, queue: str = "mlp") -> subprocess.P
     log_path = Path(env["ETHITECH_FAULT_DIR"]) / f"{name}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tests.integration.fault_app", "worker", "-Q", queue, "-c", "1",
-             "--loglevel", "INFO", "--without-mingle", "--without-gossip", "-n", f"{name}-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tests.integration.fault_app",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"{name}-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     wait_for(lambda: "ready." in log_path.read_text() or proc.poll() is not None, 90, f"{name} to start")
     assert proc.poll() is None, log_path.read_text()[-3000:]
     return proc

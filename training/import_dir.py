@@ -131,9 +131,17 @@ def scan() -> list[Item]:
                 }
                 items.append(Item(name, "utkface", what))
             else:
-                items.append(Item(name, "", gettext("folder"), problem=gettext(
-                    "Neither UTKFace (age_gender_race_datetime.jpg names) nor FairFace (fairface_label_train.csv "
-                    "and fairface_label_val.csv).")))  # fmt: skip
+                items.append(
+                    Item(
+                        name,
+                        "",
+                        gettext("folder"),
+                        problem=gettext(
+                            "Neither UTKFace (age_gender_race_datetime.jpg names) nor FairFace "
+                            "(fairface_label_train.csv and fairface_label_val.csv)."
+                        ),
+                    )
+                )
         elif name.lower().endswith(UTK_ARCHIVES):
             items.append(Item(name, "utkface_archive", gettext("%(size)s archive") % {"size": _megabytes(path)}))
         elif name.lower().endswith((".h5", ".hdf5")):
@@ -185,9 +193,12 @@ def run_import(params: dict, progress) -> tuple[object, str]:
         return None, report_text(report)
     if kind == "fairface":
         progress(gettext_noop("Checking every image and label"), 0.3, None)
-        report = import_fairface(path, train_labels=path / "fairface_label_train.csv",
-                                 val_labels=path / "fairface_label_val.csv",
-                                 merge_asian=bool(params.get("merge_asian")))  # fmt: skip
+        report = import_fairface(
+            path,
+            train_labels=path / "fairface_label_train.csv",
+            val_labels=path / "fairface_label_val.csv",
+            merge_asian=bool(params.get("merge_asian")),
+        )
         return None, report_text(report)
     if kind == "vggface_base":
         progress(gettext_noop("Checking and copying the weights"), 0.3, None)

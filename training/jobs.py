@@ -145,8 +145,12 @@ def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> Trainin
         when_busy(job)
         return job
     resumed = job.status == TrainingJob.Status.RUNNING  # a previous run of this job was interrupted
-    mark(job, TrainingJob.Status.RUNNING, started_at=job.started_at or timezone.now(),
-         message=gettext_noop("Resumed after an interruption.") if resumed else "")  # fmt: skip
+    mark(
+        job,
+        TrainingJob.Status.RUNNING,
+        started_at=job.started_at or timezone.now(),
+        message=gettext_noop("Resumed after an interruption.") if resumed else "",
+    )
     db_progress, should_stop = job_progress(job)
 
     def report(stage, fraction, eta):
@@ -253,12 +257,21 @@ def _run_mlp(job, progress, should_stop, echo):
         raise JobCancelled(gettext_noop("Cancelled while preparing images; the prepared ones are cached."))
     progress(gettext_noop("Training the MLP"), 0.9, None)
     mv = train_and_register_mlp(
-        x=np.asarray(x), y=data.train.labels, x_test=np.asarray(x_test), y_test=data.test.labels,
-        label_set=data.label_set, spec=spec, key=params.get("key") or f"mlp-job{job.pk}",
-        name=params.get("name") or f"MLP (job {job.pk})", composition=data.train.composition(data.label_set.labels),
-        data_source=data.data_source, synthetic_data=data.synthetic, seed=params.get("seed", 0),
-        created_by=job.created_by, test_attributes=data.test.attributes,
-    )  # fmt: skip
+        x=np.asarray(x),
+        y=data.train.labels,
+        x_test=np.asarray(x_test),
+        y_test=data.test.labels,
+        label_set=data.label_set,
+        spec=spec,
+        key=params.get("key") or f"mlp-job{job.pk}",
+        name=params.get("name") or f"MLP (job {job.pk})",
+        composition=data.train.composition(data.label_set.labels),
+        data_source=data.data_source,
+        synthetic_data=data.synthetic,
+        seed=params.get("seed", 0),
+        created_by=job.created_by,
+        test_attributes=data.test.attributes,
+    )
     record_face_found(mv, data.test.labels, np.asarray(faces))
     fit, accuracy = mv.training_params["fit_seconds"], mv.metrics["overall_accuracy"]
     return mv, MLP_DONE % {"seconds": fit, "accuracy": f"{accuracy:.0%}"}
@@ -277,10 +290,14 @@ def _run_lab_mlp(job, progress, should_stop, echo):
     params = job.params
     mv = train_lab_model(
         dataset=Dataset.objects.select_related("label_set").get(key=params["dataset"]),
-        mix=params["mix"], cap=params["cap"], key=params.get("key") or f"lab-job{job.pk}",
-        name=params.get("name") or f"Lab model (job {job.pk})", created_by=job.created_by,
-        seed=params.get("seed", 0), progress=progress,
-    )  # fmt: skip
+        mix=params["mix"],
+        cap=params["cap"],
+        key=params.get("key") or f"lab-job{job.pk}",
+        name=params.get("name") or f"Lab model (job {job.pk})",
+        created_by=job.created_by,
+        seed=params.get("seed", 0),
+        progress=progress,
+    )
     accuracy = mv.metrics["overall_accuracy"]
     return mv, LAB_DONE % {"images": f"{sum(mv.composition.values()):,}", "accuracy": f"{accuracy:.0%}"}
 
@@ -306,9 +323,11 @@ def _run_evaluate(job, progress, should_stop, echo):
     mv = evaluate_model(
         model=ModelVersion.objects.select_related("label_set", "base").get(key=params["model"]),
         dataset=Dataset.objects.select_related("label_set").get(key=params["dataset"]),
-        per_group=params.get("test_per_group") or None, seed=params.get("seed", 0), progress=progress,
+        per_group=params.get("test_per_group") or None,
+        seed=params.get("seed", 0),
+        progress=progress,
         should_stop=should_stop,
-    )  # fmt: skip
+    )
     m = mv.metrics
     return mv, EVALUATED % {"images": f"{m['evaluated_on']['images']:,}", "accuracy": f"{m['overall_accuracy']:.0%}"}
 
@@ -321,14 +340,22 @@ def _run_vgg_head(job, progress, should_stop, echo):
     train, test = data.train, data.test
     base = _base(params)
     mv = train_vgg_head(
-        base=base, label_set=data.label_set, train=train, test=test,
+        base=base,
+        label_set=data.label_set,
+        train=train,
+        test=test,
         key=params.get("key") or f"vgg-head-job{job.pk}",
         name=params.get("name") or f"VGG-Face head (job {job.pk})",
-        data_source=data.data_source, synthetic_data=data.synthetic,
-        cut=params.get("cut", "fc7"), epochs=params.get("epochs") or None, seed=params.get("seed", 0),
-        progress=progress, should_stop=should_stop, created_by=job.created_by,
+        data_source=data.data_source,
+        synthetic_data=data.synthetic,
+        cut=params.get("cut", "fc7"),
+        epochs=params.get("epochs") or None,
+        seed=params.get("seed", 0),
+        progress=progress,
+        should_stop=should_stop,
+        created_by=job.created_by,
         detector=detector_for(params, data),
-    )  # fmt: skip
+    )
     return mv, HEAD_DONE % {"accuracy": f"{mv.metrics['overall_accuracy']:.0%}"}
 
 
@@ -347,24 +374,48 @@ def _run_vgg_finetune(job, progress, should_stop, echo):
     checkpoints = Path(settings.MODEL_STORE) / "checkpoints" / f"job-{job.pk}"
     TrainingJob.objects.filter(pk=job.pk).update(checkpoint_dir=str(checkpoints.relative_to(settings.MODEL_STORE)))
     top, metrics, timing = finetune(
-        base_path=verified_path(base.name, base.artifact_path, base.sha256), width=base.width,
-        n_classes=len(label_set.labels), train=train, test=test, labels=label_set.labels,
-        checkpoint_dir=checkpoints, epochs=params["epochs"], samples_per_epoch=params["samples_per_epoch"],
-        batch_size=params["batch_size"], learning_rate=params["learning_rate"], seed=params["seed"],
-        progress=progress, should_stop=should_stop, log=echo,
-    )  # fmt: skip
+        base_path=verified_path(base.name, base.artifact_path, base.sha256),
+        width=base.width,
+        n_classes=len(label_set.labels),
+        train=train,
+        test=test,
+        labels=label_set.labels,
+        checkpoint_dir=checkpoints,
+        epochs=params["epochs"],
+        samples_per_epoch=params["samples_per_epoch"],
+        batch_size=params["batch_size"],
+        learning_rate=params["learning_rate"],
+        seed=params["seed"],
+        progress=progress,
+        should_stop=should_stop,
+        log=echo,
+    )
     key = params.get("key") or f"vgg-finetune-job{job.pk}"
     relative, digest = save_artifact("vgg", key, ".h5", lambda path: write_layers(path, top))
     mv = register_model_version(
         key=key,
         name=params.get("name") or f"VGG-Face fine-tuned (job {job.pk})",
-        family=ModelVersion.Family.VGG, label_set=label_set, artifact_path=relative, sha256=digest,
-        input_spec=VGG_SPEC.to_dict(), composition=train.composition(label_set.labels), metrics=metrics,
-        training_params={"width": base.width, "trained_layers": list(dict(top)), "base": base.key,
-                         **{k: params[k] for k in DEFAULT_FINETUNE_PARAMS}, **timing},
-        base=base, data_source=data.data_source, synthetic=data.synthetic,
-        pretrained=base.pretrained, active=True, created_by=job.created_by,
-    )  # fmt: skip
+        family=ModelVersion.Family.VGG,
+        label_set=label_set,
+        artifact_path=relative,
+        sha256=digest,
+        input_spec=VGG_SPEC.to_dict(),
+        composition=train.composition(label_set.labels),
+        metrics=metrics,
+        training_params={
+            "width": base.width,
+            "trained_layers": list(dict(top)),
+            "base": base.key,
+            **{k: params[k] for k in DEFAULT_FINETUNE_PARAMS},
+            **timing,
+        },
+        base=base,
+        data_source=data.data_source,
+        synthetic=data.synthetic,
+        pretrained=base.pretrained,
+        active=True,
+        created_by=job.created_by,
+    )
     return mv, FINETUNED % {
         "epochs": params["epochs"],
         "resumed": timing["resumed_from_epoch"],

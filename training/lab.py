@@ -18,8 +18,12 @@ from .models import Dataset
 LAB_INPUT = {"size": 32, "mode": "rgb"}  # an InputSpec's dict: preprocessing pulls in OpenCV
 # Sized for seconds on two cores (hundreds of images, 3,072 inputs), not for the best accuracy.
 LAB_MLP_PARAMS = {
-    "hidden_layer_sizes": (32,), "max_iter": 60, "batch_size": 64, "learning_rate_init": 3e-3, "standardize": True,
-}  # fmt: skip
+    "hidden_layer_sizes": (32,),
+    "max_iter": 60,
+    "batch_size": 64,
+    "learning_rate_init": 3e-3,
+    "standardize": True,
+}
 LAB_MIX_KINDS = ("balanced", "k_times", "counts")
 
 
@@ -116,11 +120,20 @@ def train_lab_model(*, dataset: Dataset, mix: dict, cap: int, key: str, name: st
     rows = _draw(y_pool, [p["counts"][g] for g in labels], seed)
     progress(gettext_noop("Training"), 0.3, None)
     return train_and_register_mlp(
-        x=x_pool[rows], y=y_pool[rows], x_test=x_test, y_test=y_test, label_set=dataset.label_set,
-        spec=InputSpec.from_dict(LAB_INPUT), key=key, name=name, composition=p["counts"],
-        data_source=dataset.name + (" (synthetic, not real people)" if dataset.synthetic and "synthetic" not in
-                                    dataset.name.lower() else ""),
-        synthetic_data=dataset.synthetic, seed=seed, created_by=created_by,
+        x=x_pool[rows],
+        y=y_pool[rows],
+        x_test=x_test,
+        y_test=y_test,
+        label_set=dataset.label_set,
+        spec=InputSpec.from_dict(LAB_INPUT),
+        key=key,
+        name=name,
+        composition=p["counts"],
+        data_source=dataset.name
+        + (" (synthetic, not real people)" if dataset.synthetic and "synthetic" not in dataset.name.lower() else ""),
+        synthetic_data=dataset.synthetic,
+        seed=seed,
+        created_by=created_by,
         params={**LAB_MLP_PARAMS, "batch_size": min(LAB_MLP_PARAMS["batch_size"], len(rows))},
         scope=ModelVersion.Scope.CLASS,
-    )  # fmt: skip
+    )

@@ -79,19 +79,42 @@ def train_demo_mlp_pair(
         x, y = _take(x_pool, y_pool, counts)
         title = "balanced" if kind == "balanced" else f"{k}x {majority}"
         registered[kind] = train_and_register_mlp(
-            x=x, y=y, x_test=x_test, y_test=y_test, label_set=label_set, spec=DEMO_SPEC,
-            key=f"demo-mlp-{kind}", name=f"Demo MLP ({title}, synthetic)", composition=counts,
+            x=x,
+            y=y,
+            x_test=x_test,
+            y_test=y_test,
+            label_set=label_set,
+            spec=DEMO_SPEC,
+            key=f"demo-mlp-{kind}",
+            name=f"Demo MLP ({title}, synthetic)",
+            composition=counts,
             data_source=gettext_noop("Synthetic demo set (generated face-like drawings, not real people)"),
-            synthetic_data=True, seed=seed, test_attributes=test_attributes,
-        )  # fmt: skip
+            synthetic_data=True,
+            seed=seed,
+            test_attributes=test_attributes,
+        )
     return DemoPairReport(registered["balanced"], registered["unbalanced"], time.perf_counter() - started)
 
 
 def train_and_register_mlp(
-    *, x, y, x_test, y_test, label_set, spec: InputSpec, key: str, name: str, composition: dict,
-    data_source: str, synthetic_data: bool, seed: int = 0, created_by=None, params: dict | None = None,
-    scope: str | None = None, test_attributes: dict | None = None,
-) -> ModelVersion:  # fmt: skip
+    *,
+    x,
+    y,
+    x_test,
+    y_test,
+    label_set,
+    spec: InputSpec,
+    key: str,
+    name: str,
+    composition: dict,
+    data_source: str,
+    synthetic_data: bool,
+    seed: int = 0,
+    created_by=None,
+    params: dict | None = None,
+    scope: str | None = None,
+    test_attributes: dict | None = None,
+) -> ModelVersion:
     """Fit an MLP, evaluate it per group (and, given the held-out rows' attributes, per group x
     attribute) on the held-out rows, save it and register it."""
     started = time.perf_counter()
@@ -105,13 +128,30 @@ def train_and_register_mlp(
         )
     relative, digest = save_artifact("mlp", key, SKOPS, lambda path: save_mlp(model, path))
     return register_model_version(
-        key=key, name=name, family=ModelVersion.Family.MLP, label_set=label_set, artifact_path=relative,
-        sha256=digest, input_spec=spec.to_dict(), composition=composition, metrics=metrics,
-        training_params={**DEFAULT_PARAMS, **(params or {}), "seed": seed, "fit_seconds": round(fit_seconds, 1),
-                         "trained_images": int(len(y)), "trained_at": timezone.now().isoformat()},
-        data_source=data_source, synthetic=synthetic_data, pretrained=False, active=True, created_by=created_by,
+        key=key,
+        name=name,
+        family=ModelVersion.Family.MLP,
+        label_set=label_set,
+        artifact_path=relative,
+        sha256=digest,
+        input_spec=spec.to_dict(),
+        composition=composition,
+        metrics=metrics,
+        training_params={
+            **DEFAULT_PARAMS,
+            **(params or {}),
+            "seed": seed,
+            "fit_seconds": round(fit_seconds, 1),
+            "trained_images": int(len(y)),
+            "trained_at": timezone.now().isoformat(),
+        },
+        data_source=data_source,
+        synthetic=synthetic_data,
+        pretrained=False,
+        active=True,
+        created_by=created_by,
         **({"scope": scope} if scope else {}),
-    )  # fmt: skip
+    )
 
 
 def demo_pair_if_intact() -> list[ModelVersion] | None:

@@ -75,10 +75,13 @@ class AuditViewSet(
             raise ValidationError({"models": [message]})
         try:
             audit = services.create_audit(
-                assignment=assignment, user=request.user, title=d["title"],
+                assignment=assignment,
+                user=request.user,
+                title=d["title"],
                 models=[by_key[k] for k in d.get("models", [])] or None,
-                uploads=request.FILES.getlist("files") or None, gallery_counts=d.get("gallery_counts") or None,
-            )  # fmt: skip
+                uploads=request.FILES.getlist("files") or None,
+                gallery_counts=d.get("gallery_counts") or None,
+            )
         except services.AuditError as exc:
             raise ValidationError({"non_field_errors": [str(exc)]})
         except PermissionError as exc:

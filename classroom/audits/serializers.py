@@ -66,9 +66,22 @@ class AuditSerializer(serializers.ModelSerializer):
     class Meta:
         model = CollectionAudit
         fields = [
-            "id", "assignment", "title", "source", "status", "image_count", "prepared", "skipped_count", "skipped",
-            "error", "groups", "true_shares", "runs", "created_at", "finished_at",
-        ]  # fmt: skip
+            "id",
+            "assignment",
+            "title",
+            "source",
+            "status",
+            "image_count",
+            "prepared",
+            "skipped_count",
+            "skipped",
+            "error",
+            "groups",
+            "true_shares",
+            "runs",
+            "created_at",
+            "finished_at",
+        ]
 
     def get_true_shares(self, audit) -> serializers.ListField(child=serializers.FloatField(), allow_null=True):
         return audit_selectors.true_mix(audit)

@@ -27,9 +27,13 @@ def audits(request, public_id):
         gallery = d.get("source") == "gallery"
         try:
             audit = services.create_audit(
-                assignment=assignment, user=request.user, models=list(d["models"]), title=d["title"],
-                uploads=None if gallery else d["files"], gallery_counts=form.gallery_counts() if gallery else None,
-            )  # fmt: skip
+                assignment=assignment,
+                user=request.user,
+                models=list(d["models"]),
+                title=d["title"],
+                uploads=None if gallery else d["files"],
+                gallery_counts=form.gallery_counts() if gallery else None,
+            )
         except services.AuditError as exc:
             form.add_error(None, str(exc))
         else:

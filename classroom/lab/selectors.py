@@ -70,11 +70,21 @@ def _point(model: ModelVersion, *, reference: bool, mine: bool, name: str) -> Ch
     overall = (model.metrics or {}).get("overall_accuracy")
     low, high = wilson_interval(round(overall * n_test), n_test) if overall is not None else (None, None)
     return ChartPoint(
-        key=model.key, label=mix_words(counts), reference=reference, mine=mine,
-        largest_share=counts[largest] / total, largest_group=largest, gap=best.accuracy - worst.accuracy,
-        best=best, worst=worst, overall=overall, overall_low=low, overall_high=high,
-        clear=(worst.high is not None and best.low is not None and worst.high < best.low), name=name,
-    )  # fmt: skip
+        key=model.key,
+        label=mix_words(counts),
+        reference=reference,
+        mine=mine,
+        largest_share=counts[largest] / total,
+        largest_group=largest,
+        gap=best.accuracy - worst.accuracy,
+        best=best,
+        worst=worst,
+        overall=overall,
+        overall_low=low,
+        overall_high=high,
+        clear=(worst.high is not None and best.low is not None and worst.high < best.low),
+        name=name,
+    )
 
 
 def class_chart(assignment: Assignment, viewer: User | None = None, *, names: bool = False) -> list[ChartPoint]:
@@ -113,18 +123,36 @@ def chart_data(points: list[ChartPoint]) -> dict:
     return {
         "points": [
             {
-                "key": p.key, "label": p.label, "reference": p.reference, "mine": p.mine,
-                "largest_share": p.largest_share, "largest_group": p.largest_group, "gap": p.gap,
-                "best": {"group": p.best.group, "accuracy": p.best.accuracy, "low": p.best.low, "high": p.best.high,
-                         "n": p.best.n},
-                "worst": {"group": p.worst.group, "accuracy": p.worst.accuracy, "low": p.worst.low,
-                          "high": p.worst.high, "n": p.worst.n},
-                "overall": p.overall, "overall_low": p.overall_low, "overall_high": p.overall_high,
-                "clear": p.clear, "name": p.name,
+                "key": p.key,
+                "label": p.label,
+                "reference": p.reference,
+                "mine": p.mine,
+                "largest_share": p.largest_share,
+                "largest_group": p.largest_group,
+                "gap": p.gap,
+                "best": {
+                    "group": p.best.group,
+                    "accuracy": p.best.accuracy,
+                    "low": p.best.low,
+                    "high": p.best.high,
+                    "n": p.best.n,
+                },
+                "worst": {
+                    "group": p.worst.group,
+                    "accuracy": p.worst.accuracy,
+                    "low": p.worst.low,
+                    "high": p.worst.high,
+                    "n": p.worst.n,
+                },
+                "overall": p.overall,
+                "overall_low": p.overall_low,
+                "overall_high": p.overall_high,
+                "clear": p.clear,
+                "name": p.name,
             }
             for p in points
         ]
-    }  # fmt: skip
+    }
 
 
 @dataclass

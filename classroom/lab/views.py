@@ -36,9 +36,14 @@ def lab_settings(request, public_id):
         d = form.cleaned_data
         try:
             services.configure_lab(
-                assignment=assignment, enabled=d["enabled"], dataset=d["dataset"], mixes=d["mixes"],
-                max_k=d["max_k"], images_per_model=d["images_per_model"], models_per_student=d["models_per_student"],
-            )  # fmt: skip
+                assignment=assignment,
+                enabled=d["enabled"],
+                dataset=d["dataset"],
+                mixes=d["mixes"],
+                max_k=d["max_k"],
+                images_per_model=d["images_per_model"],
+                models_per_student=d["models_per_student"],
+            )
             services.set_teams(assignment=assignment, teams=d["teams"])
         except services.LabError as exc:
             form.add_error(None, str(exc))

@@ -86,9 +86,13 @@ class AssignmentForm(forms.Form):
         required=False, min_value=1, max_value=MAX_KEEP_PHOTOS_DAYS, label=_("Days to keep photos (1 to 30)")
     )
     tests_goal = forms.IntegerField(
-        required=False, min_value=1, max_value=200, initial=10, label=_("Tests each student is asked to do"),
-        help_text=_("Students see \"7 of the 10 tests your teacher asked for\"."),
-    )  # fmt: skip
+        required=False,
+        min_value=1,
+        max_value=200,
+        initial=10,
+        label=_("Tests each student is asked to do"),
+        help_text=_('Students see "7 of the 10 tests your teacher asked for".'),
+    )
     ask_predictions = forms.BooleanField(
         required=False,
         initial=True,
@@ -132,9 +136,15 @@ class AssignmentForm(forms.Form):
         ),
     )
     field_order = [
-        "lesson", "title", "instructions", "model_versions", "ask_predictions", "extra_predictions",
-        "reflection_questions", "tests_goal",
-    ]  # fmt: skip
+        "lesson",
+        "title",
+        "instructions",
+        "model_versions",
+        "ask_predictions",
+        "extra_predictions",
+        "reflection_questions",
+        "tests_goal",
+    ]
 
     def __init__(
         self, *args, user=None, current=None, questions: list[dict] | None = None, models_locked=False, **kwargs

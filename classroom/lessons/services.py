@@ -80,10 +80,18 @@ def experiment_fields(lesson: Lesson | None, teacher: User | None = None) -> dic
     """create_assignment's fields before the teacher changes any: a lesson's defaults, or blank."""
     if lesson is None:
         return {
-            "title": "", "instructions": "", "model_versions": [], "ask_expected": True, "allow_uploads": None,
-            "ask_predictions": False, "prediction_questions": [], "reflection_questions": [], "tests_goal": 10,
-            "perception_activity": False, "audits_enabled": False,
-        }  # fmt: skip
+            "title": "",
+            "instructions": "",
+            "model_versions": [],
+            "ask_expected": True,
+            "allow_uploads": None,
+            "ask_predictions": False,
+            "prediction_questions": [],
+            "reflection_questions": [],
+            "tests_goal": 10,
+            "perception_activity": False,
+            "audits_enabled": False,
+        }
     defaults = experiment_defaults(lesson, teacher)
     initial = defaults["initial"]
     return {

@@ -27,9 +27,29 @@ from .shapes import ConfusionRow, Disparity, GroupAccuracy, ModelResults, PairGr
 from .stats import wilson_interval
 
 __all__ = [
-    "EXPORT_FIELDS", "ConfusionRow", "Disparity", "GroupAccuracy", "ModelResults", "PairGroup", "PairResults",
-    "Results", "Scope", "TrendPoint", "as_dict", "assignment_scope", "class_results", "classroom_scope", "compute",
-    "export_rows", "answer_rows", "ANSWER_FIELDS", "model_dict", "pair_dict", "thin", "trend_granularity", "version",
+    "EXPORT_FIELDS",
+    "ConfusionRow",
+    "Disparity",
+    "GroupAccuracy",
+    "ModelResults",
+    "PairGroup",
+    "PairResults",
+    "Results",
+    "Scope",
+    "TrendPoint",
+    "as_dict",
+    "assignment_scope",
+    "class_results",
+    "classroom_scope",
+    "compute",
+    "export_rows",
+    "answer_rows",
+    "ANSWER_FIELDS",
+    "model_dict",
+    "pair_dict",
+    "thin",
+    "trend_granularity",
+    "version",
     "visible_assignments_q",
     "wilson_interval",
-]  # fmt: skip
+]

@@ -7,8 +7,16 @@ from django.db.models import F
 from ..models import Assignment, LessonResponse, Prediction
 
 EXPORT_FIELDS = [
-    "test", "student", "submitted_at", "expected_group", "known_group", "model", "status", "guess", "face_found",
-]  # fmt: skip
+    "test",
+    "student",
+    "submitted_at",
+    "expected_group",
+    "known_group",
+    "model",
+    "status",
+    "guess",
+    "face_found",
+]
 
 
 def _pseudonym(used: set) -> str:

@@ -9,10 +9,31 @@ from django.conf import settings
 
 # Class-wide counts in classroom.results.serialize's output (the student's own are under "mine_*").
 COUNT_KEYS = {
-    "total", "correct", "images", "images_correct", "no_face", "uploads_looked", "done", "pending", "failed",
-    "with_expected", "unknown_group", "no_face_unknown_group", "predicted", "expected", "predicted_known",
-    "both", "agree", "a_only", "b_only", "disagree_known", "a_right", "b_right", "neither_right", "tests",
-}  # fmt: skip
+    "total",
+    "correct",
+    "images",
+    "images_correct",
+    "no_face",
+    "uploads_looked",
+    "done",
+    "pending",
+    "failed",
+    "with_expected",
+    "unknown_group",
+    "no_face_unknown_group",
+    "predicted",
+    "expected",
+    "predicted_known",
+    "both",
+    "agree",
+    "a_only",
+    "b_only",
+    "disagree_known",
+    "a_right",
+    "b_right",
+    "neither_right",
+    "tests",
+}
 
 
 def hidden(n) -> bool:

@@ -43,11 +43,15 @@ def breakdown(scope: Scope, models, labels: list[str]) -> list[dict]:
         Prediction.objects.filter(scope.predictions, status=Prediction.Status.DONE)
         .exclude(submission__gallery_image=None)
         .values_list(
-            "model_version_id", "submission__gallery_image_id", "submission__true_label", "label",
-            "submission__gallery_image__gender", "submission__gallery_image__age_group",
+            "model_version_id",
+            "submission__gallery_image_id",
+            "submission__true_label",
+            "label",
+            "submission__gallery_image__gender",
+            "submission__gallery_image__age_group",
             "submission__gallery_image__synthetic",
         )
-    )  # fmt: skip
+    )
     seen, counts, values, synthetic = set(), {}, {a: set() for a in ATTRIBUTES}, False
     for model_id, image_id, truth, answer, gender, age_group, is_synthetic in rows.iterator(chunk_size=500):
         if (model_id, image_id) in seen:

@@ -76,9 +76,17 @@ def gallery_is_default(classroom: Classroom, label_set) -> bool:
 
 # What a lesson (or the teacher) may set beyond the basics; see Assignment for each field.
 LESSON_FIELDS = (
-    "lesson_key", "lesson_version", "ask_predictions", "prediction_questions", "reflection_questions",
-    "model_roles", "tests_goal", "perception_activity", "explain_answers", "audits_enabled",
-)  # fmt: skip
+    "lesson_key",
+    "lesson_version",
+    "ask_predictions",
+    "prediction_questions",
+    "reflection_questions",
+    "model_roles",
+    "tests_goal",
+    "perception_activity",
+    "explain_answers",
+    "audits_enabled",
+)
 
 
 @transaction.atomic
@@ -138,9 +146,16 @@ def update_assignment(
     """Edit an experiment. Its models can change only while it has no tests (the results
     compare the models every test ran on); every text can always change."""
     editable = {
-        "title", "instructions", "ask_expected", "opens_at", "due_at", "results_visibility", "allow_uploads",
-        "keep_photos_days", *LESSON_FIELDS,
-    }  # fmt: skip
+        "title",
+        "instructions",
+        "ask_expected",
+        "opens_at",
+        "due_at",
+        "results_visibility",
+        "allow_uploads",
+        "keep_photos_days",
+        *LESSON_FIELDS,
+    }
     unknown = set(fields) - editable
     if unknown:
         raise TypeError(f"Unknown experiment field(s): {', '.join(sorted(unknown))}")

@@ -137,12 +137,20 @@ def publish_gallery(
                 name = default_storage.save(f"{GALLERY_DIR}/{secrets.token_hex(16)}.jpg", ContentFile(clean.data))
                 rows.append(
                     GalleryImage(
-                        classroom=classroom, dataset_image=image, label_set=dataset.label_set, label=label,
-                        gender=image.gender, age_group=image.age_group,
-                        source=dataset.name, synthetic=dataset.synthetic, photo=name, width=clean.width,
-                        height=clean.height, published_by=teacher,
+                        classroom=classroom,
+                        dataset_image=image,
+                        label_set=dataset.label_set,
+                        label=label,
+                        gender=image.gender,
+                        age_group=image.age_group,
+                        source=dataset.name,
+                        synthetic=dataset.synthetic,
+                        photo=name,
+                        width=clean.width,
+                        height=clean.height,
+                        published_by=teacher,
                     )
-                )  # fmt: skip
+                )
                 added += 1
             report.added[label] = added
             if added < per_group:

@@ -132,9 +132,15 @@ def submit_photo(
     try:
         with transaction.atomic():
             submission = Submission.objects.create(
-                assignment=assignment, student=student, photo=name, expected_label=expected_label, note=note or "",
-                gallery_image=gallery_image, true_label=true_label, preview=preview,
-            )  # fmt: skip
+                assignment=assignment,
+                student=student,
+                photo=name,
+                expected_label=expected_label,
+                note=note or "",
+                gallery_image=gallery_image,
+                true_label=true_label,
+                preview=preview,
+            )
             # The experiment's models, and the student's (team's) finished lab models.
             models = list(assignment.model_versions.all()) + (
                 [] if preview else selectors.lab_models_ready(assignment, student)
@@ -178,8 +184,12 @@ def enqueue_prediction(prediction_id: int, queue: str) -> bool:
         run_prediction.apply_async(args=[prediction_id], queue=queue, retry=True, retry_policy={"max_retries": 2})
         return True
     except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the photo must not be lost
-        log.warning("Could not queue prediction %s on %s (%s); it is sent again when the broker is back",
-                    prediction_id, queue, exc)  # fmt: skip
+        log.warning(
+            "Could not queue prediction %s on %s (%s); it is sent again when the broker is back",
+            prediction_id,
+            queue,
+            exc,
+        )
     try:
         Prediction.objects.filter(pk=prediction_id, status=Prediction.Status.PENDING).update(unsent=True)
     except DatabaseError:

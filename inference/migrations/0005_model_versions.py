@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             model_name="modelversion",
             name="lineage",
             field=models.SlugField(default="", max_length=80, db_index=True,
-                                   help_text="The key its first version was given."),  # fmt: skip
+                                   help_text="The key its first version was given."),
             preserve_default=False,
         ),
         migrations.AddField(model_name="modelversion", name="version", field=models.PositiveIntegerField(default=1)),

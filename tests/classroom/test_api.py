@@ -154,10 +154,14 @@ def test_student_submits_through_the_api(student, assignment, other):
     before = stored_uploads()
     response = c.post(
         "/api/submissions/",
-        {"assignment": str(assignment.public_id), "photo": synthetic_upload(3), "expected_label": "Group D",
-         "note": "via the API"},
+        {
+            "assignment": str(assignment.public_id),
+            "photo": synthetic_upload(3),
+            "expected_label": "Group D",
+            "note": "via the API",
+        },
         format="multipart",
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     sub = Submission.objects.get(public_id=body["id"])
@@ -168,9 +172,10 @@ def test_student_submits_through_the_api(student, assignment, other):
     stored = stored_uploads()
     # Another class's experiment: 404, nothing stored.
     response = c.post(
-        "/api/submissions/", {"assignment": str(other_assignment.public_id), "photo": synthetic_upload()},
+        "/api/submissions/",
+        {"assignment": str(other_assignment.public_id), "photo": synthetic_upload()},
         format="multipart",
-    )  # fmt: skip
+    )
     assert response.status_code == 404 and stored_uploads() == stored
     # Not an image: a 400 that says why, nothing stored.
     fake = io.BytesIO(b"not a photo at all\n" * 50)

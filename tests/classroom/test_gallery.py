@@ -151,9 +151,13 @@ def test_uploads_are_opt_in_once_a_gallery_exists(student, gallery_assignment, c
         submit_photo(assignment=gallery_assignment, student=student, upload=synthetic_upload())
     assert stored_uploads() == []
     opted_in = create_assignment(
-        classroom=classroom, title="Uploads too", instructions="", model_versions=list(demo_models),
-        ask_expected=True, allow_uploads=True,
-    )  # fmt: skip
+        classroom=classroom,
+        title="Uploads too",
+        instructions="",
+        model_versions=list(demo_models),
+        ask_expected=True,
+        allow_uploads=True,
+    )
     assert submit_photo(assignment=opted_in, student=student, upload=synthetic_upload())
 
 
@@ -167,9 +171,13 @@ def test_upload_refused_by_the_page_with_a_message(client, student, gallery_assi
 
 def test_without_a_gallery_students_upload(student, classroom, demo_models, client):
     assignment = create_assignment(
-        classroom=classroom, title="No gallery", instructions="", model_versions=list(demo_models),
-        ask_expected=True, allow_uploads=False,
-    )  # fmt: skip
+        classroom=classroom,
+        title="No gallery",
+        instructions="",
+        model_versions=list(demo_models),
+        ask_expected=True,
+        allow_uploads=False,
+    )
     assert selectors.uploads_allowed(assignment)  # nothing else to test with
     assert submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
     client.force_login(student)
@@ -184,8 +192,13 @@ def test_assignment_form_defaults_to_the_gallery(client, classroom, published, d
     # The whole <input> tag, whatever its attributes' order (a substring check here could never fail).
     box = re.search(r'<input[^>]*name="allow_uploads"[^>]*>', page).group(0)
     assert " checked" not in box  # off by default with a gallery
-    form = {"title": "T", "model_versions": [m.pk for m in demo_models], "results_visibility": "immediate",
-            "tests_goal": 10, "lesson": ""}  # fmt: skip
+    form = {
+        "title": "T",
+        "model_versions": [m.pk for m in demo_models],
+        "results_visibility": "immediate",
+        "tests_goal": 10,
+        "lesson": "",
+    }
     response = client.post(reverse("create_assignment", args=[classroom.public_id]), form)
     assert response.status_code == 302
     assignment = classroom.assignments.get(title="T")
@@ -230,9 +243,14 @@ def test_gallery_of_other_groups_is_not_offered(student, classroom, published, d
     other_labels = ensure_label_set(key="other-groups", name="Other", labels=["X", "Y"], synthetic=False)
     foreign = Dataset.objects.create(key="other", name="Other", kind="utkface", label_set=other_labels, root="/none")
     GalleryImage.objects.create(
-        classroom=classroom, label_set=foreign.label_set, label="X", source="Other", photo="gallery/x.jpg",
-        width=1, height=1,
-    )  # fmt: skip
+        classroom=classroom,
+        label_set=foreign.label_set,
+        label="X",
+        source="Other",
+        photo="gallery/x.jpg",
+        width=1,
+        height=1,
+    )
     assignment = create_assignment(
         classroom=classroom, title="T", instructions="", model_versions=list(demo_models), ask_expected=True
     )
@@ -346,8 +364,14 @@ def test_gallery_tests_always_get_maps_and_the_results_page_averages_them_per_gr
     settings.MIN_TESTS_PER_GROUP = 2
     dataset = import_synthetic(train_per_group=2, test_per_group=3).dataset
     gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=2)
-    a = create_assignment(classroom=classroom, title="Maps", instructions="", model_versions=list(demo_models),
-                          ask_expected=False, explain_answers=False)  # fmt: skip
+    a = create_assignment(
+        classroom=classroom,
+        title="Maps",
+        instructions="",
+        model_versions=list(demo_models),
+        ask_expected=False,
+        explain_answers=False,
+    )
     images = list(GalleryImage.objects.filter(classroom=classroom, label="Group A")) + [
         GalleryImage.objects.filter(classroom=classroom, label="Group B").first()
     ]
@@ -373,8 +397,9 @@ def test_the_api_submits_a_gallery_image_like_the_page(classroom, student, demo_
 
     dataset = import_synthetic(train_per_group=2, test_per_group=2).dataset
     gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=1)
-    a = create_assignment(classroom=classroom, title="API gallery", instructions="", model_versions=list(demo_models),
-                          ask_expected=False)  # fmt: skip
+    a = create_assignment(
+        classroom=classroom, title="API gallery", instructions="", model_versions=list(demo_models), ask_expected=False
+    )
     image = GalleryImage.objects.filter(classroom=classroom).first()
     api = APIClient()
     api.force_authenticate(student)

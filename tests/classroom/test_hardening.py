@@ -178,8 +178,12 @@ def test_invite_only_teacher_signup(client, settings):
     from classroom.models import User
 
     settings.TEACHER_INVITE_CODE = "school-2026"
-    data = {"username": "newteacher", "email": "t@school.example", "password1": "a-long-pass-123!",
-            "password2": "a-long-pass-123!"}  # fmt: skip
+    data = {
+        "username": "newteacher",
+        "email": "t@school.example",
+        "password1": "a-long-pass-123!",
+        "password2": "a-long-pass-123!",
+    }
     refused = client.post(reverse("signup"), {**data, "invite_code": "guess"})
     assert refused.status_code == 200 and "invitation code" in refused.content.decode()
     assert not User.objects.filter(username="newteacher").exists()
@@ -200,8 +204,9 @@ def test_in_a_three_student_class_students_see_no_count_that_singles_anyone_out(
     students = [factories.enrol(classroom, factories.StudentFactory(created_by=classroom.teacher)) for _ in range(3)]
     dataset = import_synthetic(train_per_group=2, test_per_group=2).dataset
     gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=1)
-    a = create_assignment(classroom=classroom, title="Small", instructions="", model_versions=list(demo_models),
-                          ask_expected=False)  # fmt: skip
+    a = create_assignment(
+        classroom=classroom, title="Small", instructions="", model_versions=list(demo_models), ask_expected=False
+    )
     images = list(classroom.gallery_images.order_by("label"))
     for student, image in zip(students, images, strict=False):
         sub = submit_photo(assignment=a, student=student, gallery_image=image)
@@ -237,10 +242,19 @@ def test_a_rate_out_of_one_to_four_uploads_is_withheld_from_students(settings):
     from classroom.results.small_counts import for_students
 
     settings.STUDENT_MIN_COUNT = 5
-    data = {"first": "2026-12-01T10:42:00", "trend": [{"tests": 1}], "models": [{
-        "uploads_looked": 2, "face_not_found_rate": 0.5, "trend": [1], "confusion": [{"counts": [0, 1, 7]}],
-        "groups": [{"uploads_looked": 3, "face_not_found_rate": 1.0, "total": 7, "correct": 4}],
-    }]}  # fmt: skip
+    data = {
+        "first": "2026-12-01T10:42:00",
+        "trend": [{"tests": 1}],
+        "models": [
+            {
+                "uploads_looked": 2,
+                "face_not_found_rate": 0.5,
+                "trend": [1],
+                "confusion": [{"counts": [0, 1, 7]}],
+                "groups": [{"uploads_looked": 3, "face_not_found_rate": 1.0, "total": 7, "correct": 4}],
+            }
+        ],
+    }
     out = for_students(data)
     model = out["models"][0]
     assert model["face_not_found_rate"] is None and model["groups"][0]["face_not_found_rate"] is None

@@ -176,9 +176,12 @@ def test_a_model_file_that_cannot_be_fetched_is_reported_in_words(object_storage
 
     settings.MODEL_STORE = tmp_path  # a machine with the wrong key
     wrong = storages_config(
-        bucket=object_storage.bucket, endpoint_url=object_storage.endpoint_url,
-        access_key=object_storage.access_key, secret_key="not-the-key", region="us-east-1",
-    )  # fmt: skip
+        bucket=object_storage.bucket,
+        endpoint_url=object_storage.endpoint_url,
+        access_key=object_storage.access_key,
+        secret_key="not-the-key",
+        region="us-east-1",
+    )
     settings.STORAGES = {**settings.STORAGES, **wrong}
     with pytest.raises(ModelArtifactError, match="could not be fetched from the object storage"):
         verified_path("Probe", "mlp/probe-000000000000.bin", "0" * 64)

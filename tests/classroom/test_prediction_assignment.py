@@ -47,8 +47,13 @@ def counted_by_results(scope) -> Counter:
 
 
 def test_every_way_of_creating_a_prediction_copies_the_submissions_assignment(classroom, student, assignment):
-    other = create_assignment(classroom=classroom, title="Second", instructions="",
-                              model_versions=list(assignment.model_versions.all()), ask_expected=True)  # fmt: skip
+    other = create_assignment(
+        classroom=classroom,
+        title="Second",
+        instructions="",
+        model_versions=list(assignment.model_versions.all()),
+        ask_expected=True,
+    )
     models = list(assignment.model_versions.all())
     sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
     assert [p.assignment_id for p in sub.predictions.all()] == [assignment.pk] * len(models)
@@ -63,8 +68,13 @@ def test_every_way_of_creating_a_prediction_copies_the_submissions_assignment(cl
 
 
 def test_results_stay_a_plain_count_through_reruns_retention_and_deletions(classroom, assignment, run_all):
-    other = create_assignment(classroom=classroom, title="Second", instructions="",
-                              model_versions=list(assignment.model_versions.all()), ask_expected=True)  # fmt: skip
+    other = create_assignment(
+        classroom=classroom,
+        title="Second",
+        instructions="",
+        model_versions=list(assignment.model_versions.all()),
+        ask_expected=True,
+    )
     students = [factories.enrol(classroom, factories.StudentFactory()) for _ in range(2)]
     for i, (a, s) in enumerate([(assignment, students[0]), (assignment, students[1]), (other, students[1])]):
         run_all(submit_photo(assignment=a, student=s, upload=synthetic_upload(group=i, index=i)))

@@ -110,9 +110,13 @@ def test_photos_are_not_kept_by_default_and_a_choice_is_audited(client, classroo
     assert entry.details == {"experiment": "Kept", "days": 7} and entry.actor == classroom.teacher
     with pytest.raises(ValueError, match="1 to 30 days"):
         create_assignment(
-            classroom=classroom, title="x", instructions="", model_versions=list(demo_models),
-            ask_expected=False, keep_photos_days=45,
-        )  # fmt: skip
+            classroom=classroom,
+            title="x",
+            instructions="",
+            model_versions=list(demo_models),
+            ask_expected=False,
+            keep_photos_days=45,
+        )
 
 
 def test_a_processed_photo_leaves_nothing_in_storage(student, assignment, django_capture_on_commit_callbacks):
@@ -127,9 +131,13 @@ def test_a_processed_photo_leaves_nothing_in_storage(student, assignment, django
 def test_kept_photo_is_purged_when_its_time_is_up(client, student, demo_models, django_capture_on_commit_callbacks):
     classroom = student.enrolled_classes.get()
     assignment = create_assignment(
-        classroom=classroom, title="Kept", instructions="", model_versions=list(demo_models),
-        ask_expected=False, keep_photos_days=3,
-    )  # fmt: skip
+        classroom=classroom,
+        title="Kept",
+        instructions="",
+        model_versions=list(demo_models),
+        ask_expected=False,
+        keep_photos_days=3,
+    )
     client.force_login(student)
     page = client.get(reverse("assignment", args=[assignment.public_id])).content.decode()
     assert "keeps the photos of this experiment for 3 days" in page
@@ -221,9 +229,12 @@ def test_teacher_deletes_a_students_data(client, classroom, student, assignment,
 def test_deleting_a_student_shared_with_another_class_keeps_their_other_data(classroom, student, assignment):
     other = factories.ClassroomFactory()
     other_assignment = create_assignment(
-        classroom=other, title="O", instructions="", model_versions=list(assignment.model_versions.all()),
+        classroom=other,
+        title="O",
+        instructions="",
+        model_versions=list(assignment.model_versions.all()),
         ask_expected=False,
-    )  # fmt: skip
+    )
     join_classroom(student=student, code=other.join_code)
     submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
     kept = submit_photo(assignment=other_assignment, student=student, upload=synthetic_upload(1))

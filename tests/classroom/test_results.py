@@ -24,10 +24,12 @@ def random_results(classroom, assignment, demo_models):
         for mv in demo_models:
             status = rng.choice(["done"] * 6 + ["failed", "pending"])
             Prediction.objects.create(
-                submission=sub, model_version=mv, status=status,
+                submission=sub,
+                model_version=mv,
+                status=status,
                 label=rng.choice(labels) if status == "done" else "",
                 face_found=rng.random() > 0.2 if status == "done" else None,
-            )  # fmt: skip
+            )
     return assignment
 
 

@@ -31,9 +31,15 @@ GRANULARITY = {1: "minute", 2: "hour", 3: "day", 4: "week", 5: "minute", 0: "min
 
 def _model(key, label_set, composition=None):
     return ModelVersion.objects.create(
-        key=key, name=key.replace("-", " ").title(), family="mlp", label_set=label_set,
-        artifact_path=f"test/{key}.skops", sha256="0" * 64, composition=composition or {}, synthetic=True,
-    )  # fmt: skip
+        key=key,
+        name=key.replace("-", " ").title(),
+        family="mlp",
+        label_set=label_set,
+        artifact_path=f"test/{key}.skops",
+        sha256="0" * 64,
+        composition=composition or {},
+        synthetic=True,
+    )
 
 
 def build_class(seed, demo_models):
@@ -56,9 +62,13 @@ def build_class(seed, demo_models):
     )
     a2 = create_assignment(classroom=classroom, title="A2", instructions="", model_versions=[other], ask_expected=True)
     a3 = create_assignment(
-        classroom=classroom, title="A3", instructions="", model_versions=[balanced, fourth], ask_expected=True,
+        classroom=classroom,
+        title="A3",
+        instructions="",
+        model_versions=[balanced, fourth],
+        ask_expected=True,
         results_visibility=Assignment.ResultsVisibility.ON_RELEASE,
-    )  # fmt: skip
+    )
     # Another class's tests must never leak in.
     stranger = factories.ClassroomFactory()
     a4 = create_assignment(
@@ -79,7 +89,7 @@ def build_class(seed, demo_models):
                     photo=f"gallery/{seed}-{g}-{i}.jpg",
                     width=96,
                     height=96,
-                )  # fmt: skip
+                )
                 for i in range(rng.randint(1, 3))
             ]
             for g in label_set.labels
@@ -101,14 +111,25 @@ def build_class(seed, demo_models):
                 image = None
             created = t0 + timedelta(seconds=rng.uniform(0, span.total_seconds()))
             subs.append(
-                Submission(assignment=assignment, student=who, expected_label=expected, true_label=true,
-                           gallery_image=image, created_at=created)
-            )  # fmt: skip
+                Submission(
+                    assignment=assignment,
+                    student=who,
+                    expected_label=expected,
+                    true_label=true,
+                    gallery_image=image,
+                    created_at=created,
+                )
+            )
     for _ in range(3):  # the teacher previewing: never part of the results
         subs.append(
-            Submission(assignment=a1, student=classroom.teacher, expected_label=a1.label_set.labels[0],
-                       preview=True, created_at=t0)
-        )  # fmt: skip
+            Submission(
+                assignment=a1,
+                student=classroom.teacher,
+                expected_label=a1.label_set.labels[0],
+                preview=True,
+                created_at=t0,
+            )
+        )
     times = [sub.created_at for sub in subs]
     subs = Submission.objects.bulk_create(subs)  # auto_now_add overrides created_at on insert...
     for sub, created in zip(subs, times, strict=True):
@@ -201,8 +222,9 @@ def check(results, rows, model_ids, viewer=None):
         assert approx(r.accuracy, len(right) / len(units) if units else None)
         per_group = Counter(g for g, _ in units)
         # a gap only between groups with enough distinct images
-        accs = {g: sum(1 for h, _ in right if h == g) / n
-                for g, n in per_group.items() if n >= settings.MIN_TESTS_PER_GROUP}  # fmt: skip
+        accs = {
+            g: sum(1 for h, _ in right if h == g) / n for g, n in per_group.items() if n >= settings.MIN_TESTS_PER_GROUP
+        }
         d = r.disparity
         if len(accs) < 2:
             assert d is None
@@ -250,14 +272,22 @@ def check(results, rows, model_ids, viewer=None):
 
 def stored(assignments):
     return [
-        {"model": p.model_version_id, "status": p.status, "label": p.label, "face": p.face_found,
-         "expected": p.submission.true_label or p.submission.expected_label, "student": p.submission.student_id,
-         "known": bool(p.submission.true_label),
-         "submission": p.submission_id, "created": p.submission.created_at,
-         "unit": ("g", p.submission.gallery_image_id) if p.submission.gallery_image_id else ("s", p.submission_id)}
-        for p in Prediction.objects.filter(submission__assignment__in=assignments, submission__preview=False)
-        .select_related("submission")
-    ]  # fmt: skip
+        {
+            "model": p.model_version_id,
+            "status": p.status,
+            "label": p.label,
+            "face": p.face_found,
+            "expected": p.submission.true_label or p.submission.expected_label,
+            "student": p.submission.student_id,
+            "known": bool(p.submission.true_label),
+            "submission": p.submission_id,
+            "created": p.submission.created_at,
+            "unit": ("g", p.submission.gallery_image_id) if p.submission.gallery_image_id else ("s", p.submission_id),
+        }
+        for p in Prediction.objects.filter(
+            submission__assignment__in=assignments, submission__preview=False
+        ).select_related("submission")
+    ]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])

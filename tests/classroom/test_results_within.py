@@ -30,8 +30,9 @@ def test_gallery_tests_are_split_by_style_and_band(client, classroom, student, d
     gallery.publish_gallery(classroom=classroom, teacher=classroom.teacher, dataset=dataset, per_group=12)
     images = list(GalleryImage.objects.filter(classroom=classroom))
     assert all(i.gender in ("Style 1", "Style 2") and i.age_group.startswith("Band ") for i in images)
-    assignment = create_assignment(classroom=classroom, title="Within", instructions="",
-                                   model_versions=list(demo_models), ask_expected=False)  # fmt: skip
+    assignment = create_assignment(
+        classroom=classroom, title="Within", instructions="", model_versions=list(demo_models), ask_expected=False
+    )
     for image in images:
         sub = submit_photo(assignment=assignment, student=student, gallery_image=image)
         # The models are right exactly for the Group A images of Style 1.

@@ -51,8 +51,7 @@ def test_pending_too_long_is_requeued_once_per_threshold(predictions):
 def test_running_since_a_dead_claim_is_requeued(predictions):
     running, claimed_just_now = predictions
     age(running, status="running", attempts=1, started_at=timezone.now() - STALE)
-    age(claimed_just_now, status="running", attempts=1, started_at=timezone.now(),
-        created_at=timezone.now() - STALE)  # fmt: skip
+    age(claimed_just_now, status="running", attempts=1, started_at=timezone.now(), created_at=timezone.now() - STALE)
     Prediction.objects.filter(pk=running.pk).update(claim_token="dead-task")
     assert requeue_stale_predictions()["requeued"] == 1
     running.refresh_from_db()

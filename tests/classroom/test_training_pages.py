@@ -83,8 +83,17 @@ def test_not_achievable_mix_is_refused_with_its_message(client, teacher, dataset
 
 
 def start_from_page(client, dataset, **extra):
-    form = {"dataset": dataset.key, "kind": "mlp", "mix_kind": "k_times", "majority": "Group B", "k": 2,
-            "per_minority": 4, "test_per_group": 3, "name": "Page MLP", **extra}  # fmt: skip
+    form = {
+        "dataset": dataset.key,
+        "kind": "mlp",
+        "mix_kind": "k_times",
+        "majority": "Group B",
+        "k": 2,
+        "per_minority": 4,
+        "test_per_group": 3,
+        "name": "Page MLP",
+        **extra,
+    }
     response = client.post(reverse("training_jobs"), form)
     assert response.status_code == 302, response.content.decode()[:2000]
     job = TrainingJob.objects.latest("created_at")
@@ -177,8 +186,13 @@ def test_failed_job_shows_why(client, teacher, dataset):
 
 
 def test_vgg_head_job_card_says_base_not_pretrained(client, teacher, dataset):
-    params = {"dataset": dataset.key, "mix": {"kind": "balanced", "per_group": 3}, "test_per_group": 2,
-              "epochs": 2, "width": TINY}  # fmt: skip
+    params = {
+        "dataset": dataset.key,
+        "mix": {"kind": "balanced", "per_group": 3},
+        "test_per_group": 2,
+        "epochs": 2,
+        "width": TINY,
+    }
     job = run_job(start_job(kind="vgg_head", params=params, created_by=teacher).pk)
     assert job.status == "done", job.error
     client.force_login(teacher)

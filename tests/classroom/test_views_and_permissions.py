@@ -87,9 +87,14 @@ def test_teacher_flow_pages(client, teacher, demo_models):
     assert b"cred-password" not in client.get(reverse("credentials", args=[classroom.public_id])).content
     response = client.post(
         reverse("create_assignment", args=[classroom.public_id]),
-        {"title": "Mix", "instructions": "Hi <script>alert(1)</script> **bold**",
-         "model_versions": [m.pk for m in demo_models], "ask_expected": "on", "results_visibility": "immediate"},
-    )  # fmt: skip
+        {
+            "title": "Mix",
+            "instructions": "Hi <script>alert(1)</script> **bold**",
+            "model_versions": [m.pk for m in demo_models],
+            "ask_expected": "on",
+            "results_visibility": "immediate",
+        },
+    )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "<strong>bold</strong>" in page and "<script>alert" not in page

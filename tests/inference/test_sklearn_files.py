@@ -20,8 +20,9 @@ SPEC = InputSpec(size=4, mode="gray")
 
 def small_mlp(standardize=False):
     rng = np.random.default_rng(0)
-    return fit_mlp(rng.random((30, 16)), np.arange(30) % 3, hidden_layer_sizes=(4,), max_iter=5,
-                   standardize=standardize)  # fmt: skip
+    return fit_mlp(
+        rng.random((30, 16)), np.arange(30) % 3, hidden_layer_sizes=(4,), max_iter=5, standardize=standardize
+    )
 
 
 @pytest.mark.parametrize("standardize", [False, True])

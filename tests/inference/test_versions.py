@@ -13,15 +13,19 @@ from tests.helpers import synthetic_upload
 
 
 def again(mv: ModelVersion, **changes) -> ModelVersion:
-    fields = {f.name: getattr(mv, f.name) for f in mv._meta.concrete_fields
-              if f.name not in ("id", "key", "lineage", "version", "created_at")}  # fmt: skip
+    fields = {
+        f.name: getattr(mv, f.name)
+        for f in mv._meta.concrete_fields
+        if f.name not in ("id", "key", "lineage", "version", "created_at")
+    }
     return register_model_version(key=mv.lineage, **{**fields, **changes})
 
 
 def test_retraining_adds_a_version_and_old_answers_keep_the_first(client, classroom, student, demo_models):
     first = demo_models[0]
-    old_experiment = create_assignment(classroom=classroom, title="Before", instructions="",
-                                       model_versions=[first], ask_expected=False)  # fmt: skip
+    old_experiment = create_assignment(
+        classroom=classroom, title="Before", instructions="", model_versions=[first], ask_expected=False
+    )
     submission = submit_photo(assignment=old_experiment, student=student, upload=synthetic_upload())
     Prediction.objects.filter(submission=submission).update(status="done", label="Group A")
     artifact, digest = first.artifact_path, first.sha256
@@ -47,8 +51,11 @@ def test_retraining_adds_a_version_and_old_answers_keep_the_first(client, classr
 
 def test_a_key_taken_outside_the_lineage_is_refused(demo_models):
     first = demo_models[0]
-    fields = {f.name: getattr(first, f.name) for f in first._meta.concrete_fields
-              if f.name not in ("id", "key", "lineage", "version", "created_at")}  # fmt: skip
+    fields = {
+        f.name: getattr(first, f.name)
+        for f in first._meta.concrete_fields
+        if f.name not in ("id", "key", "lineage", "version", "created_at")
+    }
     register_model_version(key=f"{first.key}-v2", **fields)  # someone chose this key by hand
     with pytest.raises(ValueError, match="exists outside this lineage"):
         register_model_version(key=first.key, **fields)

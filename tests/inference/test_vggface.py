@@ -42,8 +42,13 @@ def test_race_model_import_then_predict(tmp_path, settings):
     # class order kept for serving.
     assert mv.family == "vgg" and mv.label_set.key == "fairface-6"
     assert mv.training_params["output_labels"] == [
-        "Asian", "Indian", "Black", "White", "Middle Eastern", "Latino_Hispanic"
-    ]  # fmt: skip
+        "Asian",
+        "Indian",
+        "Black",
+        "White",
+        "Middle Eastern",
+        "Latino_Hispanic",
+    ]
     assert mv.training_params["width"] == TINY
     from training import synthetic
 
@@ -199,9 +204,13 @@ def test_the_imported_race_model_sits_in_an_experiment_with_fairface_trained_mod
     call_command("import_race_model", str(path), "--key", "deepface-race")  # the default labels
     race = ModelVersion.objects.get(key="deepface-race")
     trained_here = ModelVersion.objects.create(
-        key="fairface-mlp", name="MLP on FairFace", family="mlp", label_set=label_set_for("fairface-6"),
-        artifact_path="x", sha256="0" * 64,
-    )  # fmt: skip
+        key="fairface-mlp",
+        name="MLP on FairFace",
+        family="mlp",
+        label_set=label_set_for("fairface-6"),
+        artifact_path="x",
+        sha256="0" * 64,
+    )
     a = create_assignment(
         classroom=classroom, title="Both", instructions="", model_versions=[race, trained_here], ask_expected=True
     )

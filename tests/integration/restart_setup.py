@@ -25,9 +25,13 @@ def main() -> None:
     classroom = factories.ClassroomFactory()
     student = factories.enrol(classroom, factories.StudentFactory(created_by=classroom.teacher))
     assignment = create_assignment(
-        classroom=classroom, title="Restarts", instructions="", model_versions=[pair.balanced, pair.unbalanced],
-        ask_expected=False, allow_uploads=True,
-    )  # fmt: skip
+        classroom=classroom,
+        title="Restarts",
+        instructions="",
+        model_versions=[pair.balanced, pair.unbalanced],
+        ask_expected=False,
+        allow_uploads=True,
+    )
     print(
         "SETUP "
         + json.dumps(

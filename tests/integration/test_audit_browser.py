@@ -39,8 +39,13 @@ def test_a_teacher_and_a_student_audit_collections(browser, live_server, celery_
     factories.enrol(classroom, factories.StudentFactory(username="audit-student", created_by=teacher))
     dataset = import_synthetic(train_per_group=2, test_per_group=30).dataset
     gallery.publish_gallery(classroom=classroom, teacher=teacher, dataset=dataset, per_group=30)
-    assignment = create_assignment(classroom=classroom, title="Who is in it?", instructions="",
-                                   model_versions=list(sturdier_demo_models), ask_expected=False)  # fmt: skip
+    assignment = create_assignment(
+        classroom=classroom,
+        title="Who is in it?",
+        instructions="",
+        model_versions=list(sturdier_demo_models),
+        ask_expected=False,
+    )
     page, problems = _page(browser)
 
     login(page, url, "ms-audit", "pw-teacher-123")
@@ -80,8 +85,9 @@ def test_a_teacher_and_a_student_audit_collections(browser, live_server, celery_
         for i in range(12):
             archive.writestr(f"photos/{i}.png", face_png(i % 5, 100 + i))
         archive.writestr("photos/readme.txt", "not a photo")
-    page.set_input_files("#id_files", files=[{"name": "photos.zip", "mimeType": "application/zip",
-                                              "buffer": buf.getvalue()}])  # fmt: skip
+    page.set_input_files(
+        "#id_files", files=[{"name": "photos.zip", "mimeType": "application/zip", "buffer": buf.getvalue()}]
+    )
     _shot(page, "audit-form-student")
     page.get_by_role("button", name="Start the audit").click()
     expect(page.locator(".audit-model")).to_have_count(2, timeout=120_000)

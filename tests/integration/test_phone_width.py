@@ -42,8 +42,11 @@ def lesson_pages(demo_models) -> tuple[list[str], list[str]]:
     dataset = import_synthetic(train_per_group=30, test_per_group=6).dataset
     gallery.publish_gallery(classroom=classroom, teacher=teacher, dataset=dataset, per_group=2)
     lesson = catalogue.get_lesson("who-is-in-the-training-data")
-    fields = {**lesson_services.experiment_fields(lesson, teacher), "ask_predictions": False,
-              "results_visibility": "immediate"}  # fmt: skip
+    fields = {
+        **lesson_services.experiment_fields(lesson, teacher),
+        "ask_predictions": False,
+        "results_visibility": "immediate",
+    }
     a = lesson_services.create_experiment(classroom=classroom, lesson=lesson, **fields)
     lab.configure_lab(assignment=a, enabled=True, dataset=dataset, mixes=["balanced", "k_times"], images_per_model=50)
     # Trained here, not also by a worker a previous test left running on the `training` queue: two
@@ -56,36 +59,70 @@ def lesson_pages(demo_models) -> tuple[list[str], list[str]]:
     for image in classroom.gallery_images.all()[:6]:
         sub = submit_photo(assignment=a, student=student, gallery_image=image)
         Prediction.objects.filter(submission=sub).update(
-            status="done", label="Group A", face_found=None,
+            status="done",
+            label="Group A",
+            face_found=None,
             probabilities={g: 0.2 for g in a.label_set.labels},
             saliency={"method": "occlusion", "grid": [[0.1] * 8] * 8, "params": {}},
-        )  # fmt: skip
+        )
     card = trained.job.result.key
     audits.set_enabled(assignment=a, enabled=True)
     audit = audits.create_audit(assignment=a, user=teacher, gallery_counts={"Group A": 2, "Group B": 1})
     for family in ("mlp", "vgg"):
         audits.answer_queue(audit.pk, family)
     teacher_pages = [
-        "/", f"/c/{classroom.public_id}/", "/lessons/", f"/lessons/{lesson.slug}/",
-        f"/c/{classroom.public_id}/experiments/new/", f"/c/{classroom.public_id}/experiments/new/?lesson={lesson.slug}",
-        f"/a/{a.public_id}/", f"/a/{a.public_id}/edit/", f"/a/{a.public_id}/lesson/", f"/a/{a.public_id}/lesson/sheet/",
-        f"/a/{a.public_id}/results/", f"/a/{a.public_id}/projector/", f"/a/{a.public_id}/preview/",
-        f"/a/{a.public_id}/lab/", f"/a/{a.public_id}/lab/settings/", f"/c/{classroom.public_id}/gallery/",
-        f"/models/{card}/", f"/models/{demo_models[0].key}/", "/training/", "/privacy/",
-        f"/a/{a.public_id}/audits/", f"/audits/{audit.public_id}/",
-    ]  # fmt: skip
-    student_pages = [
-        "/", f"/c/{classroom.public_id}/", f"/a/{a.public_id}/", f"/s/{sub.public_id}/",
-        f"/a/{a.public_id}/results/", f"/c/{classroom.public_id}/results/", f"/a/{a.public_id}/lab/",
-        f"/models/{card}/", "/join/", "/account/password/", f"/a/{a.public_id}/audits/",
+        "/",
+        f"/c/{classroom.public_id}/",
+        "/lessons/",
+        f"/lessons/{lesson.slug}/",
+        f"/c/{classroom.public_id}/experiments/new/",
+        f"/c/{classroom.public_id}/experiments/new/?lesson={lesson.slug}",
+        f"/a/{a.public_id}/",
+        f"/a/{a.public_id}/edit/",
+        f"/a/{a.public_id}/lesson/",
+        f"/a/{a.public_id}/lesson/sheet/",
+        f"/a/{a.public_id}/results/",
+        f"/a/{a.public_id}/projector/",
+        f"/a/{a.public_id}/preview/",
+        f"/a/{a.public_id}/lab/",
+        f"/a/{a.public_id}/lab/settings/",
+        f"/c/{classroom.public_id}/gallery/",
+        f"/models/{card}/",
+        f"/models/{demo_models[0].key}/",
+        "/training/",
+        "/privacy/",
+        f"/a/{a.public_id}/audits/",
         f"/audits/{audit.public_id}/",
-    ]  # fmt: skip
+    ]
+    student_pages = [
+        "/",
+        f"/c/{classroom.public_id}/",
+        f"/a/{a.public_id}/",
+        f"/s/{sub.public_id}/",
+        f"/a/{a.public_id}/results/",
+        f"/c/{classroom.public_id}/results/",
+        f"/a/{a.public_id}/lab/",
+        f"/models/{card}/",
+        "/join/",
+        "/account/password/",
+        f"/a/{a.public_id}/audits/",
+        f"/audits/{audit.public_id}/",
+    ]
     return teacher_pages, student_pages
 
 
 # Routes that answer with something other than a page (files, JSON, redirects after a POST).
-NOT_PAGES = {"javascript-catalog", "set_language", "logout", "api-schema", "submission_photo", "gallery_image",
-             "answers_csv", "export_csv", "evaluate_model"}  # fmt: skip
+NOT_PAGES = {
+    "javascript-catalog",
+    "set_language",
+    "logout",
+    "api-schema",
+    "submission_photo",
+    "gallery_image",
+    "answers_csv",
+    "export_csv",
+    "evaluate_model",
+}
 
 
 def every_page(demo_models) -> dict[str, list[str]]:
@@ -110,13 +147,26 @@ def every_page(demo_models) -> dict[str, list[str]]:
     c, job = a.classroom, TrainingJob.objects.create(kind=TrainingJob.Kind.MLP, created_by=teacher)
     uid, token = urlsafe_base64_encode(force_bytes(teacher.pk)), default_token_generator.make_token(teacher)
     teacher_pages += [
-        f"/c/{c.public_id}/logins/", f"/c/{c.public_id}/students/{student.public_id}/delete/",
-        f"/c/{c.public_id}/delete/", f"/a/{a.public_id}/delete/", "/training/data/",
-        f"/training/jobs/{job.public_id}/", "/account/password/", "/account/password/done/",
+        f"/c/{c.public_id}/logins/",
+        f"/c/{c.public_id}/students/{student.public_id}/delete/",
+        f"/c/{c.public_id}/delete/",
+        f"/a/{a.public_id}/delete/",
+        "/training/data/",
+        f"/training/jobs/{job.public_id}/",
+        "/account/password/",
+        "/account/password/done/",
         *[f"/lessons/{lesson.slug}/" for lesson in catalogue.all_lessons()],
-    ]  # fmt: skip
-    public = ["/login/", "/signup/", "/password-reset/", "/password-reset/sent/", f"/reset/{uid}/{token}/",
-              "/reset/done/", "/privacy/", "/api/docs/"]  # fmt: skip
+    ]
+    public = [
+        "/login/",
+        "/signup/",
+        "/password-reset/",
+        "/password-reset/sent/",
+        f"/reset/{uid}/{token}/",
+        "/reset/done/",
+        "/privacy/",
+        "/api/docs/",
+    ]
     return {"anonymous": public, "phone-teacher": list(dict.fromkeys(teacher_pages)), "phone-student": student_pages}
 
 

@@ -84,10 +84,26 @@ class Stack:
         (self.folder / "data" / "staticfiles").mkdir(parents=True, exist_ok=True)
         with open(self.folder / "web.log", "w") as log:
             self.procs["web"] = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "ethitech.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                 "--workers", "2", "--timeout", "60", "--access-logfile", "-"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "ethitech.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    "2",
+                    "--timeout",
+                    "60",
+                    "--access-logfile",
+                    "-",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         for name in ("worker-1", "worker-2"):
             self.procs[name] = start_fault_worker(self.env, name)
         wait_for(self._web_answers, 60, "gunicorn to answer")

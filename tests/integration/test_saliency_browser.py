@@ -45,9 +45,12 @@ def test_a_student_sees_a_map_per_model_and_the_teacher_sees_maps_per_group(
     factories.enrol(classroom, factories.StudentFactory(username="map-student", created_by=teacher))
     gallery.publish_gallery(classroom=classroom, teacher=teacher, dataset=dataset, per_group=2)
     assignment = create_assignment(
-        classroom=classroom, title="Where it looks", instructions="", model_versions=list(demo_models),
+        classroom=classroom,
+        title="Where it looks",
+        instructions="",
+        model_versions=list(demo_models),
         ask_expected=False,
-    )  # fmt: skip
+    )
     page = browser.new_page()
     page.set_default_timeout(30_000)
     errors = []

@@ -62,9 +62,16 @@ def test_head_training_job_on_the_training_queue(celery_worker):
 def test_finetune_job_on_the_gpu_queue_runs_on_cpu(celery_worker):
     job = start_job(
         kind=TrainingJob.Kind.VGG_FINETUNE,
-        params={"width": TINY, "per_group": 3, "test_per_group": 1, "epochs": 2, "samples_per_epoch": 8,
-                "batch_size": 4, "key": "queued-finetune"},
-    )  # fmt: skip
+        params={
+            "width": TINY,
+            "per_group": 3,
+            "test_per_group": 1,
+            "epochs": 2,
+            "samples_per_epoch": 8,
+            "batch_size": 4,
+            "key": "queued-finetune",
+        },
+    )
     job = wait_for_job(job)
     assert job.status == "done", job.error
     assert job.result.training_params["trained_layers"] == ["fc6", "fc7", "head"]

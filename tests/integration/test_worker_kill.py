@@ -60,9 +60,7 @@ def statuses():
     return dict(Prediction.objects.values_list("pk", "status"))
 
 
-def test_sigkill_mid_burst_loses_no_prediction_and_runs_none_twice(
-    worker_env, demo_models, quiet_queue, tmp_path
-):  # fmt: skip
+def test_sigkill_mid_burst_loses_no_prediction_and_runs_none_twice(worker_env, demo_models, quiet_queue, tmp_path):
     from classroom.services.classes import create_assignment
 
     classroom = factories.ClassroomFactory()
@@ -75,8 +73,10 @@ def test_sigkill_mid_burst_loses_no_prediction_and_runs_none_twice(
     try:
         started = time.time()
         # A burst: tasks are queued as each submission commits.
-        submissions = [submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i % 5, i))
-                       for i in range(BURST)]  # fmt: skip
+        submissions = [
+            submit_photo(assignment=assignment, student=student, upload=synthetic_upload(i % 5, i))
+            for i in range(BURST)
+        ]
         photos = {os.path.basename(s.photo) for s in submissions}
         n = len(statuses())
         assert n == 2 * BURST

@@ -83,9 +83,25 @@ def test_the_imported_race_model_sits_beside_a_fairface_trained_model_in_one_exp
     from tests.vgg_files import TINY
 
     race, dataset = imported
-    call_command("train_vgg_head", "--dataset", "fairface-6", "--per-group", "3", "--width", str(TINY),
-                 "--epochs", "1", "--key", "ff-head")  # fmt: skip
+    call_command(
+        "train_vgg_head",
+        "--dataset",
+        "fairface-6",
+        "--per-group",
+        "3",
+        "--width",
+        str(TINY),
+        "--epochs",
+        "1",
+        "--key",
+        "ff-head",
+    )
     trained = ModelVersion.objects.get(key="ff-head")
-    experiment = create_assignment(classroom=classroom, title="Imported and trained", instructions="",
-                                   model_versions=[race, trained], ask_expected=False)  # fmt: skip
+    experiment = create_assignment(
+        classroom=classroom,
+        title="Imported and trained",
+        instructions="",
+        model_versions=[race, trained],
+        ask_expected=False,
+    )
     assert experiment.label_set == dataset.label_set == race.label_set == trained.label_set

@@ -55,9 +55,12 @@ def import_item(client, item: str, **extra) -> TrainingJob:
 
 def test_the_page_recognises_each_kind(client, operator, import_dir):
     page = client.get(reverse("models_and_data")).content.decode()
-    for name, kind in (("UTKFace", "UTKFace images"), ("UTKFace.tar.gz", "UTKFace archive"),
-                       ("fairface", "FairFace images and labels"),
-                       ("race_model_single_batch.h5", "Race model weights (complete model)")):  # fmt: skip
+    for name, kind in (
+        ("UTKFace", "UTKFace images"),
+        ("UTKFace.tar.gz", "UTKFace archive"),
+        ("fairface", "FairFace images and labels"),
+        ("race_model_single_batch.h5", "Race model weights (complete model)"),
+    ):
         assert f"<td>{name}</td>\n        <td>{kind}</td>" in page, name
     assert "<td>notes.txt</td>" in page and "Not a kind this page imports." in page
     assert 'value="asian,indian,black,white,middle eastern,latino hispanic"' in page
@@ -72,8 +75,9 @@ def test_datasets_and_a_race_model_are_imported_through_jobs(client, operator, i
     assert ff.status == "done", ff.error
     six = Dataset.objects.get(key="fairface-6")
     assert six.images.count() == 42 and "Asian" in ff.message
-    race = import_item(client, "race_model_single_batch.h5",
-                       labels="asian,indian,black,white,middle eastern,latino hispanic")  # fmt: skip
+    race = import_item(
+        client, "race_model_single_batch.h5", labels="asian,indian,black,white,middle eastern,latino hispanic"
+    )
     assert race.status == "done", race.error
     assert race.result.label_set == six.label_set  # the FairFace-6 groups: comparable, and testable on its gallery
     job_page = client.get(reverse("training_job", args=[utk.public_id])).content.decode()
@@ -122,14 +126,21 @@ def test_without_an_import_folder_the_page_says_how_to_set_one(client, operator,
 
 def test_a_model_trained_on_the_imported_photos_uses_mtcnn_and_its_card_says_where_faces_were_found(
     client, operator, import_dir
-):  # fmt: skip
+):
     from training.jobs import start_job
 
     import_item(client, "UTKFace")
-    job = start_job(kind=TrainingJob.Kind.MLP, created_by=operator, params={
-        "dataset": "utkface", "mix": {"kind": "balanced", "per_group": 4}, "test_per_group": 2,
-        "input": {"size": 16, "mode": "gray"}, "key": "utk-mlp",
-    })  # fmt: skip
+    job = start_job(
+        kind=TrainingJob.Kind.MLP,
+        created_by=operator,
+        params={
+            "dataset": "utkface",
+            "mix": {"kind": "balanced", "per_group": 4},
+            "test_per_group": 2,
+            "input": {"size": 16, "mode": "gray"},
+            "key": "utk-mlp",
+        },
+    )
     run_job(job.pk)
     job.refresh_from_db()
     assert job.status == "done", job.error

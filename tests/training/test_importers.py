@@ -44,8 +44,10 @@ def test_utkface_import_counts_and_skips(utk_dir, capsys):
     per_group = {g: ds.images.filter(label=g).count() for g in ds.label_set.labels}
     assert per_group == {"White": 30, "Black": 12, "Asian": 10, "Indian": 8, "Others": 5}
     assert ds.report["skipped"] == {
-        "name is not age_gender_race_datetime": 2, "unreadable image": 1, "not an image file": 1,
-    }  # fmt: skip
+        "name is not age_gender_race_datetime": 2,
+        "unreadable image": 1,
+        "not an image file": 1,
+    }
     assert set(ds.images.values_list("split", flat=True)) <= {"train", "test"}
     assert ds.images.filter(gender="female").exists() and ds.images.filter(age=20).exists()
     assert "White" in out and "skipped 1 (unreadable image)" in out
@@ -76,8 +78,15 @@ def fairface_tree(tmp_path, *, per_race=3, mutate=None):
             for i in range(per_race):
                 name = f"{split}/{r * 10 + i}.jpg"
                 face(d / name)
-                rows.append({"file": name, "age": "20-29", "gender": "Female" if i % 2 else "Male",
-                             "race": race, "service_test": "True"})  # fmt: skip
+                rows.append(
+                    {
+                        "file": name,
+                        "age": "20-29",
+                        "gender": "Female" if i % 2 else "Male",
+                        "race": race,
+                        "service_test": "True",
+                    }
+                )
         if mutate:
             rows = mutate(split, rows)
         path = tmp_path / f"fairface_label_{split}.csv"
@@ -109,14 +118,20 @@ def test_fairface_seven_and_merged_six(tmp_path):
 @pytest.mark.parametrize(
     "mutate,message",
     [
-        (lambda split, rows: [{k: v for k, v in r.items() if k != "race"} for r in rows],
-         "fairface_label_train.csv line 1: missing column(s) race"),
-        (lambda split, rows: rows[:4] + [{**rows[4], "race": "Martian"}] + rows[5:] if split == "val" else rows,
-         "fairface_label_val.csv line 6: unknown race 'Martian'"),
-        (lambda split, rows: rows + [{**rows[0], "file": "train/missing.jpg"}] if split == "train" else rows,
-         "fairface_label_train.csv line 23: file 'train/missing.jpg' not found"),
+        (
+            lambda split, rows: [{k: v for k, v in r.items() if k != "race"} for r in rows],
+            "fairface_label_train.csv line 1: missing column(s) race",
+        ),
+        (
+            lambda split, rows: rows[:4] + [{**rows[4], "race": "Martian"}] + rows[5:] if split == "val" else rows,
+            "fairface_label_val.csv line 6: unknown race 'Martian'",
+        ),
+        (
+            lambda split, rows: rows + [{**rows[0], "file": "train/missing.jpg"}] if split == "train" else rows,
+            "fairface_label_train.csv line 23: file 'train/missing.jpg' not found",
+        ),
     ],
-)  # fmt: skip
+)
 def test_broken_fairface_csv_names_the_line_and_imports_nothing(tmp_path, mutate, message):
     d, train, val = fairface_tree(tmp_path, mutate=mutate)
     with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -183,8 +198,19 @@ def test_vgg_head_on_imported_fairface(tmp_path):
 
     d, train, val = fairface_tree(tmp_path)
     call_command("import_fairface", str(d), "--train-labels", str(train), "--val-labels", str(val), "--merge-asian")
-    call_command("train_vgg_head", "--dataset", "fairface-6", "--per-group", "3", "--width", str(TINY),
-                 "--epochs", "2", "--key", "ff-head")  # fmt: skip
+    call_command(
+        "train_vgg_head",
+        "--dataset",
+        "fairface-6",
+        "--per-group",
+        "3",
+        "--width",
+        str(TINY),
+        "--epochs",
+        "2",
+        "--key",
+        "ff-head",
+    )
     mv = ModelVersion.objects.get(key="ff-head")
     assert mv.label_set.labels[3] == "Asian" and mv.composition == dict.fromkeys(mv.label_set.labels, 3)
     assert mv.composition["Asian"] == 3 and not mv.synthetic

@@ -27,8 +27,9 @@ def test_the_synthetic_attributes_are_read_off_the_drawing_and_change_no_pixel()
     assert a == synthetic.attributes(2, 7, split="gallery", seed=3)
     bands = {synthetic.attributes(0, i)["band"] for i in range(60)}
     assert bands == set(synthetic.BAND_NAMES)
-    assert np.array_equal(synthetic.generate_image(2, 7, split="gallery", seed=3),
-                          synthetic.generate_image(2, 7, split="gallery", seed=3))  # fmt: skip
+    assert np.array_equal(
+        synthetic.generate_image(2, 7, split="gallery", seed=3), synthetic.generate_image(2, 7, split="gallery", seed=3)
+    )
 
 
 def test_demo_cards_break_accuracy_down_by_the_made_up_style_and_band(client, teacher, demo_models):

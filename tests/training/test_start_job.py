@@ -17,14 +17,16 @@ def test_an_unachievable_mix_or_held_out_split_is_refused_before_a_job_exists(da
         start_job(kind=TrainingJob.Kind.MLP, params={"dataset": dataset.key, "mix": too_many}, enqueue=False)
     dataset.images.filter(split="test").delete()
     with pytest.raises(CompositionError, match="no held-out images"):
-        start_job(kind=TrainingJob.Kind.VGG_HEAD, params={"dataset": dataset.key, "mix": {"kind": "balanced"}},
-                  enqueue=False)  # fmt: skip
+        start_job(
+            kind=TrainingJob.Kind.VGG_HEAD, params={"dataset": dataset.key, "mix": {"kind": "balanced"}}, enqueue=False
+        )
     with pytest.raises(CompositionError, match="No dataset 'nope'"):
         start_job(kind=TrainingJob.Kind.MLP, params={"dataset": "nope", "mix": {"kind": "balanced"}}, enqueue=False)
     assert not TrainingJob.objects.exists()
     import_synthetic(train_per_group=6, test_per_group=2)  # the held-out split back
-    ok = start_job(kind=TrainingJob.Kind.MLP, params={"dataset": dataset.key, "mix": {"kind": "balanced"}},
-                   enqueue=False)  # fmt: skip
+    ok = start_job(
+        kind=TrainingJob.Kind.MLP, params={"dataset": dataset.key, "mix": {"kind": "balanced"}}, enqueue=False
+    )
     assert ok.status == "queued"
 
 

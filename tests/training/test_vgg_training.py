@@ -28,9 +28,18 @@ pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one t
 @pytest.mark.django_db
 def test_head_from_command_registers_a_usable_model(capsys):
     call_command(
-        "train_vgg_head", "--width", str(TINY), "--per-group", "4", "--test-per-group", "2",
-        "--epochs", "3", "--key", "tiny-head",
-    )  # fmt: skip
+        "train_vgg_head",
+        "--width",
+        str(TINY),
+        "--per-group",
+        "4",
+        "--test-per-group",
+        "2",
+        "--epochs",
+        "3",
+        "--key",
+        "tiny-head",
+    )
     mv = ModelVersion.objects.get(key="tiny-head")
     assert mv.family == "vgg" and mv.base and not mv.base.pretrained and not mv.pretrained
     assert set(mv.metrics["per_group"]) == {"Group A", "Group B", "Group C", "Group D", "Group E"}
@@ -58,9 +67,20 @@ def test_head_from_command_registers_a_usable_model(capsys):
 @pytest.mark.django_db
 def test_fc6_cut_trains_fc7_and_head():
     call_command(
-        "train_vgg_head", "--width", str(TINY), "--per-group", "3", "--test-per-group", "1",
-        "--epochs", "2", "--cut", "fc6", "--key", "tiny-fc6",
-    )  # fmt: skip
+        "train_vgg_head",
+        "--width",
+        str(TINY),
+        "--per-group",
+        "3",
+        "--test-per-group",
+        "1",
+        "--epochs",
+        "2",
+        "--cut",
+        "fc6",
+        "--key",
+        "tiny-fc6",
+    )
     mv = ModelVersion.objects.get(key="tiny-fc6")
     assert mv.training_params["trained_layers"] == ["fc7", "head"]
     registry.get_predictor(mv)  # base (14 layers) + artifact (2 layers) load as one network
@@ -101,10 +121,17 @@ def test_finetune_killed_mid_run_resumes_from_checkpoint(tmp_path):
 
     job = start_job(
         kind=TrainingJob.Kind.VGG_FINETUNE,
-        params={"width": TINY, "per_group": 4, "test_per_group": 2, "epochs": 12, "samples_per_epoch": 16,
-                "batch_size": 4, "key": "tiny-finetune"},
+        params={
+            "width": TINY,
+            "per_group": 4,
+            "test_per_group": 2,
+            "epochs": 12,
+            "samples_per_epoch": 16,
+            "batch_size": 4,
+            "key": "tiny-finetune",
+        },
         enqueue=False,
-    )  # fmt: skip
+    )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
     from urllib.parse import urlparse, urlunparse
 

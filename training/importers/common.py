@@ -53,8 +53,9 @@ class ImportReport:
         out = [f"{'group':<20}" + "".join(f"{s:>10}" for s in splits)]
         for label in labels:
             out.append(f"{label:<20}" + "".join(f"{self.counts[(s, label)]:>10}" for s in splits))
-        out.append(f"{'total':<20}" + "".join(f"{sum(n for (sp, _), n in self.counts.items() if sp == s):>10}"
-                                               for s in splits))  # fmt: skip
+        out.append(
+            f"{'total':<20}" + "".join(f"{sum(n for (sp, _), n in self.counts.items() if sp == s):>10}" for s in splits)
+        )
         for reason, n in self.skipped.items():
             out.append(f"skipped {n} ({reason}), e.g. {self.examples[reason]}")
         return out
@@ -74,8 +75,17 @@ def readable_image(path: Path) -> bool:
 
 
 @transaction.atomic
-def store(*, key: str, name: str, kind: str, label_set: LabelSet, root: Path, rows: list[Row], report: ImportReport,
-          synthetic: bool = False) -> Dataset:  # fmt: skip
+def store(
+    *,
+    key: str,
+    name: str,
+    kind: str,
+    label_set: LabelSet,
+    root: Path,
+    rows: list[Row],
+    report: ImportReport,
+    synthetic: bool = False,
+) -> Dataset:
     """Create or update the dataset and its rows; re-running with the same files changes nothing."""
     dataset, _ = Dataset.objects.update_or_create(
         key=key,
@@ -85,11 +95,23 @@ def store(*, key: str, name: str, kind: str, label_set: LabelSet, root: Path, ro
     paths = {r.path for r in rows}
     report.removed, _ = dataset.images.exclude(path__in=paths).delete() if existing - paths else (0, None)
     DatasetImage.objects.bulk_create(
-        [DatasetImage(dataset=dataset, path=r.path, label=r.label, split=r.split, age=r.age,
-                      age_group=r.age_group, gender=r.gender) for r in rows],
-        batch_size=2000, update_conflicts=True, unique_fields=["dataset", "path"],
+        [
+            DatasetImage(
+                dataset=dataset,
+                path=r.path,
+                label=r.label,
+                split=r.split,
+                age=r.age,
+                age_group=r.age_group,
+                gender=r.gender,
+            )
+            for r in rows
+        ],
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["dataset", "path"],
         update_fields=["label", "split", "age", "age_group", "gender"],
-    )  # fmt: skip
+    )
     report.created = len(paths - existing)
     for r in rows:
         report.counts[(r.split, r.label)] += 1

@@ -25,8 +25,10 @@ def _read_csv(csv_path: Path, directory: Path, split: str, merge_asian: bool, ch
             reader = csv.DictReader(fh)
             missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
-                errors.append(f"{csv_path.name} line 1: missing column(s) {', '.join(missing)} "
-                              f"(expected file,age,gender,race,service_test)")  # fmt: skip
+                errors.append(
+                    f"{csv_path.name} line 1: missing column(s) {', '.join(missing)} "
+                    f"(expected file,age,gender,race,service_test)"
+                )
                 return rows
             for row in reader:
                 line = reader.line_num
@@ -39,8 +41,15 @@ def _read_csv(csv_path: Path, directory: Path, split: str, merge_asian: bool, ch
                     errors.append(f"{csv_path.name} line {line}: {row['file']} is not a readable image")
                 else:
                     label = "Asian" if merge_asian and race in ("East Asian", "Southeast Asian") else race
-                    rows.append(Row(path=row["file"], label=label, split=split, age_group=row["age"].strip(),
-                                    gender=row["gender"].strip().lower()))  # fmt: skip
+                    rows.append(
+                        Row(
+                            path=row["file"],
+                            label=label,
+                            split=split,
+                            age_group=row["age"].strip(),
+                            gender=row["gender"].strip().lower(),
+                        )
+                    )
                 if len(errors) >= MAX_ERRORS:
                     break
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -49,9 +58,14 @@ def _read_csv(csv_path: Path, directory: Path, split: str, merge_asian: bool, ch
 
 
 def import_fairface(
-    directory: Path, *, train_labels: Path, val_labels: Path, merge_asian: bool = False, key: str = "",
+    directory: Path,
+    *,
+    train_labels: Path,
+    val_labels: Path,
+    merge_asian: bool = False,
+    key: str = "",
     check_images: bool = True,
-) -> ImportReport:  # fmt: skip
+) -> ImportReport:
     directory = Path(directory)
     if not directory.is_dir():
         raise DatasetImportError(
@@ -62,13 +76,21 @@ def import_fairface(
     rows += _read_csv(Path(val_labels), directory, "test", merge_asian, check_images, errors)
     if errors:
         more = " (stopped after the first errors)" if len(errors) >= MAX_ERRORS else ""
-        raise DatasetImportError("Nothing was imported. Fix these rows and run again" + more + ":\n  " +
-                                 "\n  ".join(errors))  # fmt: skip
+        raise DatasetImportError(
+            "Nothing was imported. Fix these rows and run again" + more + ":\n  " + "\n  ".join(errors)
+        )
     labels = SIX if merge_asian else SEVEN
     label_set = ensure_label_set(
         key=f"fairface-{len(labels)}", name=f"FairFace groups ({len(labels)})", labels=labels, synthetic=False
     )
     report = ImportReport()
-    store(key=key or f"fairface-{len(labels)}", name=f"FairFace ({len(labels)} groups)", kind=Dataset.Kind.FAIRFACE,
-          label_set=label_set, root=directory.resolve(), rows=rows, report=report)  # fmt: skip
+    store(
+        key=key or f"fairface-{len(labels)}",
+        name=f"FairFace ({len(labels)} groups)",
+        kind=Dataset.Kind.FAIRFACE,
+        label_set=label_set,
+        root=directory.resolve(),
+        rows=rows,
+        report=report,
+    )
     return report

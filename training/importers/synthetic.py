@@ -28,9 +28,24 @@ def import_synthetic(*, train_per_group: int = 600, test_per_group: int = 100, s
                 if not path.exists():
                     Image.fromarray(synthetic.generate_image(gi, i, split=stream, seed=seed)).save(path)
                 extra = synthetic.attributes(gi, i, split=stream, seed=seed)  # made up, like the groups
-                rows.append(Row(path=str(path.relative_to(root)), label=group, split=split,
-                                gender=extra["style"], age_group=extra["band"]))  # fmt: skip
+                rows.append(
+                    Row(
+                        path=str(path.relative_to(root)),
+                        label=group,
+                        split=split,
+                        gender=extra["style"],
+                        age_group=extra["band"],
+                    )
+                )
     report = ImportReport()
-    store(key=KEY, name=gettext_noop("Synthetic demo set (generated, not real people)"), kind=Dataset.Kind.SYNTHETIC,
-          label_set=demo_label_set(), root=root, rows=rows, report=report, synthetic=True)  # fmt: skip
+    store(
+        key=KEY,
+        name=gettext_noop("Synthetic demo set (generated, not real people)"),
+        kind=Dataset.Kind.SYNTHETIC,
+        label_set=demo_label_set(),
+        root=root,
+        rows=rows,
+        report=report,
+        synthetic=True,
+    )
     return report

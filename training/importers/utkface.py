@@ -35,11 +35,25 @@ def import_utkface(directory: Path, *, key: str = "utkface", check_images: bool 
             report.skip("unreadable image", rel)
             continue
         age, gender, race = m.groups()
-        rows.append(Row(path=rel, label=LABELS[int(race)], split="test" if held_out(rel) else "train",
-                        age=int(age), gender=GENDERS[gender]))  # fmt: skip
+        rows.append(
+            Row(
+                path=rel,
+                label=LABELS[int(race)],
+                split="test" if held_out(rel) else "train",
+                age=int(age),
+                gender=GENDERS[gender],
+            )
+        )
     if not rows:
         raise DatasetImportError(f"No usable UTKFace images in {directory} ({sum(report.skipped.values())} skipped).")
     label_set = ensure_label_set(key="utkface-5", name="UTKFace groups (5)", labels=LABELS, synthetic=False)
-    store(key=key, name="UTKFace", kind=Dataset.Kind.UTKFACE, label_set=label_set, root=directory.resolve(),
-          rows=rows, report=report)  # fmt: skip
+    store(
+        key=key,
+        name="UTKFace",
+        kind=Dataset.Kind.UTKFACE,
+        label_set=label_set,
+        root=directory.resolve(),
+        rows=rows,
+        report=report,
+    )
     return report

@@ -23,7 +23,7 @@ def known_audit(classroom, sturdier_demo_models, committed):
         instructions="",
         model_versions=list(sturdier_demo_models),
         ask_expected=False,
-    )  # fmt: skip
+    )
     classroom.consent_confirmed_at = classroom.created_at
     classroom.save()
     upload = zip_upload(collection_of([int(300 * t) for t in TRUTH]))

@@ -29,8 +29,9 @@ def _empty_gallery_folder():
 @pytest.fixture
 def with_gallery(assignment):
     dataset = import_synthetic(train_per_group=2, test_per_group=6).dataset
-    gallery.publish_gallery(classroom=assignment.classroom, teacher=assignment.classroom.teacher, dataset=dataset,
-                            per_group=6)  # fmt: skip
+    gallery.publish_gallery(
+        classroom=assignment.classroom, teacher=assignment.classroom.teacher, dataset=dataset, per_group=6
+    )
     return assignment
 
 
@@ -40,8 +41,14 @@ def test_a_teacher_builds_a_gallery_collection_and_sees_the_real_make_up(client,
     page = client.get(reverse("audits", args=[with_gallery.public_id]))
     assert page.status_code == 200 and b'name="count_0"' in page.content and b"6 in the gallery" in page.content
     assert b'name="source"' in page.content
-    form = {"source": "gallery", "models": [m.pk for m in with_gallery.model_versions.all()],
-            "count_0": 6, "count_1": 2, "count_2": 2, "title": "Mostly A"}  # fmt: skip
+    form = {
+        "source": "gallery",
+        "models": [m.pk for m in with_gallery.model_versions.all()],
+        "count_0": 6,
+        "count_1": 2,
+        "count_2": 2,
+        "title": "Mostly A",
+    }
     response = client.post(reverse("audits", args=[with_gallery.public_id]), form)
     audit = CollectionAudit.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("audit", args=[audit.public_id])
@@ -62,9 +69,7 @@ def test_a_teacher_builds_a_gallery_collection_and_sees_the_real_make_up(client,
     assert status["final"] and [r["done"] for r in status["runs"]] == [10, 10]
 
 
-def test_students_audit_only_when_switched_on_and_never_see_single_answers(
-    client, with_gallery, student, committed
-):  # fmt: skip
+def test_students_audit_only_when_switched_on_and_never_see_single_answers(client, with_gallery, student, committed):
     teacher = with_gallery.classroom.teacher
     teachers = services.create_audit(assignment=with_gallery, user=teacher, gallery_counts={"Group A": 3})
     run_workers(teachers, committed)
@@ -108,8 +113,9 @@ def test_the_api_starts_an_audit_and_reads_its_estimates(client, with_gallery, c
     assert len(raw["share"]) == 5 and sum(raw["share"]) == pytest.approx(1, abs=1e-3)
     assert all(lo <= s <= hi for lo, s, hi in zip(raw["low"], raw["share"], raw["high"], strict=True))
     assert [a["id"] for a in client.get("/api/audits/").json()["results"]] == [data["id"]]
-    upload = client.post("/api/audits/", {"assignment": str(with_gallery.public_id), "files": [zip_upload(
-        {"../x.png": face_png(0, 0)})]})  # fmt: skip
+    upload = client.post(
+        "/api/audits/", {"assignment": str(with_gallery.public_id), "files": [zip_upload({"../x.png": face_png(0, 0)})]}
+    )
     assert upload.status_code == 400 and "points outside the zip" in str(upload.json())
     assert client.delete(f"/api/audits/{data['id']}/").status_code == 204
     assert not CollectionAudit.objects.exists()
@@ -120,8 +126,9 @@ def test_a_student_cannot_draw_from_the_gallery(with_gallery, student):
     with pytest.raises(services.AuditError, match="Only the teacher"):
         services.create_audit(assignment=with_gallery, user=student, gallery_counts={"Group A": 2})
     with pytest.raises(services.AuditError, match="has 6 images of Group A, not 7"):
-        services.create_audit(assignment=with_gallery, user=with_gallery.classroom.teacher,
-                              gallery_counts={"Group A": 7})  # fmt: skip
+        services.create_audit(
+            assignment=with_gallery, user=with_gallery.classroom.teacher, gallery_counts={"Group A": 7}
+        )
 
 
 def test_the_lesson_with_an_audit_step_switches_student_audits_on(client, teacher, demo_models):

@@ -26,12 +26,18 @@ def dataset(demo_models):
 
 @pytest.fixture
 def lab_on(assignment, dataset):
-    gallery.publish_gallery(classroom=assignment.classroom, teacher=assignment.classroom.teacher, dataset=dataset,
-                            per_group=1)  # fmt: skip
+    gallery.publish_gallery(
+        classroom=assignment.classroom, teacher=assignment.classroom.teacher, dataset=dataset, per_group=1
+    )
     return lab.configure_lab(
-        assignment=assignment, enabled=True, dataset=dataset, mixes=["balanced", "k_times", "counts"],
-        max_k=10, images_per_model=100, models_per_student=2,
-    )  # fmt: skip
+        assignment=assignment,
+        enabled=True,
+        dataset=dataset,
+        mixes=["balanced", "k_times", "counts"],
+        max_k=10,
+        images_per_model=100,
+        models_per_student=2,
+    )
 
 
 def _train(assignment, student, name, **choice):

@@ -17,10 +17,16 @@ def demo_vgg(demo_models):
     """A row like the demo VGG-Face model train_demo_models installs (casting reads family and mix only)."""
     balanced = demo_models[0]
     return ModelVersion.objects.create(
-        key="demo-vgg-balanced", name="Demo VGG-Face (balanced, synthetic)", family="vgg",
-        label_set=balanced.label_set, artifact_path="x", sha256="0" * 64, composition=balanced.composition,
-        synthetic=True, pretrained=False,
-    )  # fmt: skip
+        key="demo-vgg-balanced",
+        name="Demo VGG-Face (balanced, synthetic)",
+        family="vgg",
+        label_set=balanced.label_set,
+        artifact_path="x",
+        sha256="0" * 64,
+        composition=balanced.composition,
+        synthetic=True,
+        pretrained=False,
+    )
 
 
 @pytest.fixture

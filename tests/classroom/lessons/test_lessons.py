@@ -73,8 +73,14 @@ def test_the_upload_checkbox_is_honoured(client, classroom, published, demo_mode
     client.force_login(classroom.teacher)
     page = client.get(reverse("create_assignment", args=[classroom.public_id]) + "?lesson=").content.decode()
     assert " checked" not in _checkbox(page, "allow_uploads")  # off by default with a gallery
-    form = {"title": "Uploads too", "model_versions": [m.pk for m in demo_models], "results_visibility": "immediate",
-            "allow_uploads": "on", "tests_goal": 10, "lesson": ""}  # fmt: skip
+    form = {
+        "title": "Uploads too",
+        "model_versions": [m.pk for m in demo_models],
+        "results_visibility": "immediate",
+        "allow_uploads": "on",
+        "tests_goal": 10,
+        "lesson": "",
+    }
     assert client.post(reverse("create_assignment", args=[classroom.public_id]), form).status_code == 302
     assignment = classroom.assignments.get(title="Uploads too")
     assert assignment.allow_uploads
@@ -213,15 +219,26 @@ def test_lesson_page_progress_predictions_vs_outcome_and_anonymous_reflections(c
         lesson_services.save_predictions(assignment=a, student=s, answers=answers)
     # Five different images per group, all answered: the heavy model gets Group C wrong.
     for group in ("Group A", "Group C"):
-        images = [GalleryImage.objects.create(
-            classroom=classroom, label_set=a.label_set, label=group, source="t", synthetic=True,
-            photo=f"gallery/{group}-{i}.jpg", width=96, height=96) for i in range(5)]  # fmt: skip
+        images = [
+            GalleryImage.objects.create(
+                classroom=classroom,
+                label_set=a.label_set,
+                label=group,
+                source="t",
+                synthetic=True,
+                photo=f"gallery/{group}-{i}.jpg",
+                width=96,
+                height=96,
+            )
+            for i in range(5)
+        ]
         for image in images:
             sub = Submission.objects.create(assignment=a, student=students[0], gallery_image=image, true_label=group)
             for m in a.model_versions.all():
                 right = group == "Group A" or m.key != heavy
-                Prediction.objects.create(submission=sub, model_version=m, status="done",
-                                          label=group if right else "Group A")  # fmt: skip
+                Prediction.objects.create(
+                    submission=sub, model_version=m, status="done", label=group if right else "Group A"
+                )
     lesson_services.save_reflections(assignment=a, student=students[0], answers={0: "The heavy one said Group A."})
     client.force_login(classroom.teacher)
     page = client.get(reverse("lesson_page", args=[a.public_id])).content.decode()

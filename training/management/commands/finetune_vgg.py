@@ -34,8 +34,19 @@ class Command(BaseCommand):
         parser.add_argument("--here", action="store_true", help="run in this process instead of the gpu queue")
 
     def handle(self, *args, **opts):
-        keys = ("base", "dataset", "per_group", "test_per_group", "epochs", "samples_per_epoch", "batch_size",
-                "learning_rate", "width", "seed", "key")  # fmt: skip
+        keys = (
+            "base",
+            "dataset",
+            "per_group",
+            "test_per_group",
+            "epochs",
+            "samples_per_epoch",
+            "batch_size",
+            "learning_rate",
+            "width",
+            "seed",
+            "key",
+        )
         params = {k: opts[k] for k in keys}
         params["mix"] = mix_option(opts["mix"], opts["per_group"])
         job = start_here_or_queue(

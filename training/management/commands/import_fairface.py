@@ -24,9 +24,13 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         try:
             report = import_fairface(
-                opts["directory"], train_labels=opts["train_labels"], val_labels=opts["val_labels"],
-                merge_asian=opts["merge_asian"], key=opts["key"], check_images=not opts["no_image_check"],
-            )  # fmt: skip
+                opts["directory"],
+                train_labels=opts["train_labels"],
+                val_labels=opts["val_labels"],
+                merge_asian=opts["merge_asian"],
+                key=opts["key"],
+                check_images=not opts["no_image_check"],
+            )
         except DatasetImportError as exc:
             raise CommandError(str(exc))
         self.stdout.write(self.style.SUCCESS(f"Imported {report.dataset.name}: {report.created} new images."))

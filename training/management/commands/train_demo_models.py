@@ -47,9 +47,11 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             vgg = train_demo_vgg(
-                per_group=opts["vgg_per_group"], test_per_group=opts["vgg_test_per_group"], seed=opts["seed"],
+                per_group=opts["vgg_per_group"],
+                test_per_group=opts["vgg_test_per_group"],
+                seed=opts["seed"],
                 progress=progress,
-            )  # fmt: skip
+            )
         finally:
             close()
         self.stdout.write(f"Done in {time.perf_counter() - started:.0f} s. Held-out accuracy per group:")
@@ -59,8 +61,11 @@ class Command(BaseCommand):
     def _train_mlps(self, opts):
         self.stdout.write("Training the demo MLP pair on synthetic data (not real people)...")
         report = train_demo_mlp_pair(
-            total=opts["total"], test_per_group=opts["test_per_group"], majority=opts["majority"],
-            k=opts["k"], seed=opts["seed"],
-        )  # fmt: skip
+            total=opts["total"],
+            test_per_group=opts["test_per_group"],
+            majority=opts["majority"],
+            k=opts["k"],
+            seed=opts["seed"],
+        )
         self.stdout.write(f"Done in {report.seconds:.1f} s. Held-out accuracy per group (training images in brackets):")
         self.stdout.write(accuracy_table([report.balanced, report.unbalanced]))

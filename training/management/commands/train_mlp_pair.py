@@ -34,9 +34,13 @@ class Command(BaseCommand):
         avail = available(dataset)
         mixes = {
             "balanced": {"kind": "balanced", "per_group": opts["per_group"] or None},
-            "unbalanced": {"kind": "k_times", "majority": opts["majority"], "k": opts["k"],
-                           "per_minority": opts["per_minority"] or None},
-        }  # fmt: skip
+            "unbalanced": {
+                "kind": "k_times",
+                "majority": opts["majority"],
+                "k": opts["k"],
+                "per_minority": opts["per_minority"] or None,
+            },
+        }
         for name, mix in mixes.items():
             try:
                 p = plan(mix, avail)
@@ -49,11 +53,14 @@ class Command(BaseCommand):
         for name, mix in mixes.items():
             title = "balanced" if name == "balanced" else f"{opts['k']}x {opts['majority']}"
             params = {
-                "dataset": dataset.key, "mix": mix, "seed": opts["seed"],
+                "dataset": dataset.key,
+                "mix": mix,
+                "seed": opts["seed"],
                 "test_per_group": opts["test_per_group"] or None,
                 "input": {"size": opts["size"], "mode": opts["mode"]},
-                "key": f"{dataset.key}-mlp-{name}", "name": f"{dataset.name} MLP ({title})",
-            }  # fmt: skip
+                "key": f"{dataset.key}-mlp-{name}",
+                "name": f"{dataset.name} MLP ({title})",
+            }
             with transaction.atomic():
                 job = start_job(kind=TrainingJob.Kind.MLP, params=params, enqueue=False)
             job = run_here(job, self.stdout)

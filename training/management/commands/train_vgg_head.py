@@ -30,8 +30,10 @@ class Command(BaseCommand):
         parser.add_argument("--queue", action="store_true", help="queue a job instead of running here")
 
     def handle(self, *args, **opts):
-        params = {k: opts[k] for k in ("base", "dataset", "per_group", "test_per_group", "cut", "epochs", "width",
-                                       "seed", "key", "name")}  # fmt: skip
+        params = {
+            k: opts[k]
+            for k in ("base", "dataset", "per_group", "test_per_group", "cut", "epochs", "width", "seed", "key", "name")
+        }
         params["mix"] = mix_option(opts["mix"], opts["per_group"])
         job = start_here_or_queue(
             TrainingJob.Kind.VGG_HEAD, params, self.stdout, queue=opts["queue"], what="training job"
