@@ -15,7 +15,7 @@ from django.utils import timezone
 from inference.models import ModelVersion
 from training.models import TrainingJob
 
-from .models import Assignment, Classroom, GalleryImage, LabModel, LabTeam, Submission, User
+from .models import Assignment, Classroom, GalleryImage, LabModel, LabTeam, Prediction, Submission, User
 
 # Class-result aggregates live in classroom.results; re-exported for callers of the old name.
 from .results.stats import stored_interval
@@ -283,6 +283,21 @@ def trained_by_job(model: ModelVersion):
     return jobs.order_by("-created_at").first()
 
 
+def served_precisions(model: ModelVersion) -> list[dict]:
+    """The number formats the model's stored answers were computed in (VGG-Face: float32 or
+    bfloat16, inference.precision), with how many answers each: [{"name", "answers"}]."""
+    if model.family != ModelVersion.Family.VGG:
+        return []
+    rows = (
+        Prediction.objects.filter(model_version=model, status=Prediction.Status.DONE)
+        .exclude(precision="")
+        .values("precision")
+        .annotate(answers=Count("pk"))
+        .order_by("precision")
+    )
+    return [{"name": r["precision"], "answers": r["answers"]} for r in rows]
+
+
 def model_card(model: ModelVersion) -> dict:
     """What a model card shows, from the metrics stored at training time: per group the
     training images, held-out accuracy with its 95% Wilson interval, precision and recall;
@@ -307,6 +322,7 @@ def model_card(model: ModelVersion) -> dict:
         "evaluated_on": model.metrics.get("evaluated_on"),
         "intersectional": intersectional_tables(model),
         "face_found": any(r.face_found is not None for r in rows),
+        "served_precisions": served_precisions(model),
         "chart": {
             "groups": labels,
             "train": [r.train for r in rows],

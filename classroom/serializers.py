@@ -87,12 +87,17 @@ class PredictionSerializer(serializers.ModelSerializer):
     saliency = SaliencySerializer(
         read_only=True, allow_null=True, help_text="What this model looked at: a small grid of numbers, not an image."
     )
+    precision = serializers.CharField(
+        read_only=True,
+        help_text="The number format the model computed this answer in: float32, or bfloat16 (VGG-Face where "
+        "the platform is set to it); empty for models without a choice.",
+    )
 
     class Meta:
         model = Prediction
         fields = [
             "submission", "model", "model_name", "model_card", "status", "label", "probabilities",
-            "face_found", "latency_ms", "error", "saliency", "created_at", "finished_at",
+            "face_found", "latency_ms", "precision", "error", "saliency", "created_at", "finished_at",
         ]  # fmt: skip
 
     @extend_schema_field(OpenApiTypes.URI)

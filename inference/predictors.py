@@ -18,13 +18,17 @@ class Predictor(ABC):
     family: str
     large = False  # set by the registry: holds large layers of its own (counted against its cap)
     saliency_methods: tuple[str, ...] = ("occlusion",)  # inference.saliency: preferred first
+    precision = ""  # the number format its answers are computed in, where the family has a choice
 
-    def __init__(self, path: Path, spec: InputSpec, n_classes: int, *, base_path: Path | None = None, width=1.0):
+    def __init__(self, path: Path, spec: InputSpec, n_classes: int, *, base_path: Path | None = None, width=1.0,
+                 precision: str = ""):  # fmt: skip
         self.path = path
         self.spec = spec
         self.n_classes = n_classes
         self.base_path = base_path
         self.width = width
+        if precision:
+            self.precision = precision
 
     @abstractmethod
     def load(self) -> None:
@@ -95,11 +99,14 @@ class VGGPredictor(Predictor):
     family = "vgg"
     # Grad-CAM costs about one more pass through the convolutions; occlusion one per patch (49).
     saliency_methods = ("gradcam", "occlusion")
+    precision = "float32"  # or "bfloat16" (inference.precision): every layer below the head
 
     def load(self) -> None:
+        from .precision import file_dtypes
         from .vggface import FC6, HEAD, WEIGHT_LAYERS, FullyConnected, SplitForward, build_model, build_part
         from .vggface_weights import WeightsFileError, check_shapes, iter_layers, layer_shapes
 
+        dtypes, precision = file_dtypes(self.precision), self.precision
         try:
             own = layer_shapes(self.path)
             first = WEIGHT_LAYERS - len(own)
@@ -110,14 +117,16 @@ class VGGPredictor(Predictor):
             else:
                 check_shapes(own, n_classes=self.n_classes, width=self.width)
             if first in (FC6, HEAD):
-                self.trunk = _shared_trunk(self.base_path, self.width, first)
+                self.trunk = _shared_trunk(self.base_path, self.width, first, precision)
                 self.tail = FullyConnected(build_part(first, WEIGHT_LAYERS, self.n_classes, width=self.width,
-                                                      layer_source=iter_layers(self.path)))  # fmt: skip
+                                                      layer_source=iter_layers(self.path, dtypes),
+                                                      precision=precision))  # fmt: skip
                 self.forward = self._shared_forward
             else:
-                base = islice(iter_layers(self.base_path), first) if first else ()
-                layers = (x for src in (base, iter_layers(self.path)) for x in src)
-                self.forward = SplitForward(build_model(self.n_classes, width=self.width, layer_source=layers))
+                base = islice(iter_layers(self.base_path, dtypes), first) if first else ()
+                layers = (x for src in (base, iter_layers(self.path, dtypes)) for x in src)
+                model = build_model(self.n_classes, width=self.width, layer_source=layers, precision=precision)
+                self.forward = SplitForward(model)
         except WeightsFileError as exc:
             raise ModelArtifactError(str(exc)) from exc
 
@@ -164,7 +173,8 @@ class VGGPredictor(Predictor):
         from .saliency import as_grid, gradcam_grid
 
         last, probs_and_grads = self._gradcam_fn()
-        features = last.predict_on_batch(np.asarray(image[None], dtype=np.float32))
+        # In float32 whatever the network's precision: the gradient is taken with respect to it.
+        features = np.asarray(last.predict_on_batch(np.asarray(image[None], dtype=np.float32)), dtype=np.float32)
         probs, grads = probs_and_grads(features)
         probs = np.asarray(probs, dtype=np.float64)[0]
         cam = gradcam_grid(features[0], np.asarray(grads)[0])
@@ -191,14 +201,15 @@ class _Trunk:
     """A base's lower layers: the convolutions one image at a time (their buffers grow with
     the batch), then fc6/fc7 on the whole batch when the models' own layers start at the head."""
 
-    def __init__(self, base_path: Path, width: float, first: int):
+    def __init__(self, base_path: Path, width: float, first: int, precision: str = "float32"):
+        from .precision import file_dtypes
         from .vggface import FC6, HEAD, FullyConnected, build_part
         from .vggface_weights import iter_layers
 
-        layers = islice(iter_layers(base_path), first)  # one pass over the file for both parts
-        self.conv = build_part(0, FC6, 1, width=width, layer_source=layers)
+        layers = islice(iter_layers(base_path, file_dtypes(precision)), first)  # one pass over the file for both parts
+        self.conv = build_part(0, FC6, 1, width=width, layer_source=layers, precision=precision)
         self.conv.compile(jit_compile=False)  # graph execution: about a third faster at batch 1
-        fc = build_part(FC6, HEAD, 1, width=width, layer_source=layers) if first == HEAD else None
+        fc = build_part(FC6, HEAD, 1, width=width, layer_source=layers, precision=precision) if first == HEAD else None
         self.fc = FullyConnected(fc) if fc is not None else None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -212,12 +223,12 @@ class _Trunk:
 _trunks: "weakref.WeakValueDictionary[tuple, _Trunk]" = weakref.WeakValueDictionary()
 
 
-def _shared_trunk(base_path: Path, width: float, first: int) -> _Trunk:
+def _shared_trunk(base_path: Path, width: float, first: int, precision: str) -> _Trunk:
     stat = base_path.stat()  # a re-imported base is a different file, so never a stale trunk
-    key = (str(base_path), stat.st_size, stat.st_mtime_ns, width, first)
+    key = (str(base_path), stat.st_size, stat.st_mtime_ns, width, first, precision)
     trunk = _trunks.get(key)
     if trunk is None:
-        trunk = _trunks[key] = _Trunk(base_path, width, first)
+        trunk = _trunks[key] = _Trunk(base_path, width, first, precision)
     return trunk
 
 

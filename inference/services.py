@@ -22,6 +22,7 @@ class Outcome:
     face_found: bool
     latency_ms: float
     saliency: dict | None = None  # inference.saliency.SaliencyMap.as_dict(): a grid, never an image
+    precision: str = ""  # the number format the model computed in (VGG-Face: float32 or bfloat16)
 
 
 def ensure_label_set(*, key: str, name: str, labels: list[str], synthetic: bool, description: str = "") -> LabelSet:
@@ -131,6 +132,7 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
             # Preprocessing included, also when the photo was loaded once for several models.
             latency_ms=round(per_photo_ms + (photo.load_ms if pre else 0), 1),
             saliency=m,
+            precision=predictor.precision,
         )
         for p, photo, (_, found), pre, m in zip(probs, photos, crops, preloaded, maps, strict=True)
     ]

@@ -83,6 +83,7 @@ def evaluate_model(
         "synthetic": dataset.synthetic,
         "images": len(images),
         "at": timezone.now().isoformat(),
+        "precision": predictor.precision,  # VGG-Face: float32 or bfloat16; empty for the MLPs
     }
     model.metrics = metrics
     model.save(update_fields=["metrics"])

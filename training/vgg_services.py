@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import BaseWeights, LabelSet, ModelVersion
+from inference.precision import serving_precision
 from inference.services import latest_version, register_model_version
 from inference.vggface import channels
 from inference.vggface_weights import random_layers, write_layers
@@ -118,6 +119,7 @@ def train_vgg_head(
         training_params={
             "width": base.width,
             "cut": cut,
+            "feature_precision": serving_precision(),  # what the frozen features were computed in
             "trained_layers": [n for n, _ in conv_layers],
             "epochs": epochs,
             "seed": seed,

@@ -356,7 +356,7 @@ def _final_fields(result: Result, now) -> dict:
     return {
         "status": Prediction.Status.DONE, "label": outcome.label, "probabilities": outcome.probabilities,
         "face_found": outcome.face_found, "latency_ms": outcome.latency_ms, "error": "", "finished_at": now,
-        "saliency": outcome.saliency,
+        "saliency": outcome.saliency, "precision": outcome.precision,
     }  # fmt: skip
 
 
@@ -387,6 +387,10 @@ def warm_up_worker(queues) -> list[str]:
     families = {f for f in ModelVersion.Family.values if f in queues}  # each family has its own queue
     if not families:
         return []
+    if ModelVersion.Family.VGG in families:
+        from inference.precision import decision
+
+        decision()  # says in the log which precision VGG-Face runs in here, and why (before any photo)
     models = list(selectors.models_in_use(families))
     loaded, problems = warm_up(models)
     for problem in problems:
