@@ -162,6 +162,20 @@ def class_gallery(classroom: Classroom):
     return GalleryImage.objects.filter(classroom=classroom)
 
 
+def gallery_photos(classroom_public_id: str) -> list[tuple[str, str]]:
+    """(stored file, group) of every image in a class's test gallery, for operators' commands."""
+    import uuid
+
+    try:
+        public_id = uuid.UUID(str(classroom_public_id))
+    except ValueError:
+        raise ValueError(f"{classroom_public_id!r} is not a class id (the part of the class page's address after /c/).")
+    classroom = Classroom.objects.filter(public_id=public_id).first()
+    if classroom is None:
+        raise ValueError(f"No class with the id {classroom_public_id}.")
+    return list(class_gallery(classroom).exclude(photo="").values_list("photo", "label"))
+
+
 def gallery_for(assignment: Assignment):
     """The class's gallery images an experiment can use: those labelled in its list of groups."""
     return GalleryImage.objects.filter(classroom_id=assignment.classroom_id, label_set_id=assignment.label_set_id)

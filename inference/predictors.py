@@ -106,10 +106,11 @@ class VGGPredictor(Predictor):
         from .vggface import FC6, HEAD, WEIGHT_LAYERS, FullyConnected, SplitForward, build_model, build_part
         from .vggface_weights import WeightsFileError, check_shapes, iter_layers, layer_shapes
 
-        dtypes, precision = file_dtypes(self.precision), self.precision
+        precision = self.precision
         try:
             own = layer_shapes(self.path)
             first = WEIGHT_LAYERS - len(own)
+            dtypes = file_dtypes(precision, first)  # for the model's own file
             if first > 0:
                 if self.base_path is None:
                     raise ModelArtifactError(f"{self.path.name} holds only the top layers and names no base.")
@@ -123,7 +124,7 @@ class VGGPredictor(Predictor):
                                                       precision=precision))  # fmt: skip
                 self.forward = self._shared_forward
             else:
-                base = islice(iter_layers(self.base_path, dtypes), first) if first else ()
+                base = islice(iter_layers(self.base_path, file_dtypes(precision)), first) if first else ()
                 layers = (x for src in (base, iter_layers(self.path, dtypes)) for x in src)
                 model = build_model(self.n_classes, width=self.width, layer_source=layers, precision=precision)
                 self.forward = SplitForward(model)

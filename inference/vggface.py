@@ -55,8 +55,8 @@ def build_model(n_classes: int, *, width: float = 1.0, layer_source=None, initia
     order; each variable is created directly from its array, so a 550 MB
     file is never held as zeros + a copy + the file's arrays at once. Layers
     beyond what the source yields start as zeros (or random if `initialize`).
-    `precision` (inference.precision): what the layers below the head keep their weights and
-    compute in; the head and softmax are always float32.
+    `precision` (inference.precision): what the layers between the first convolution and the
+    head keep their weights and compute in; those three are always float32.
     """
     return build_part(0, WEIGHT_LAYERS, n_classes, width=width, layer_source=layer_source, initialize=initialize,
                       precision=precision)  # fmt: skip
@@ -79,13 +79,13 @@ def build_part(first: int, last: int, n_classes: int, *, width: float = 1.0, lay
                precision: str = "float32"):  # fmt: skip
     """Weight layers first..last-1 with the padding, pooling, dropout and softmax around them:
     (0, 13) is the convolutions up to pool5, (13, 15) fc6/fc7, (15, 16) the head, (0, 16) all.
-    Every layer below the head keeps its weights and computes in `precision`."""
+    Every layer between conv1_1 and the head keeps its weights and computes in `precision`."""
     import keras
     from keras import layers
 
     source = _LayerSource(layer_source, initialize)
     # Keras' dtype policy of the same name: variables and arithmetic in it; float32 inputs are
-    # cast by the first layer. None keeps Keras' default (float32), as before precisions existed.
+    # cast by the first layer that has it. Nothing keeps Keras' default (float32), as before.
     low = {"dtype": precision} if precision != "float32" else {}
     chans = channels(width)
     inputs = keras.Input(part_input_shape(first, width), name="image" if first == 0 else f"from_{first}")
@@ -93,9 +93,10 @@ def build_part(first: int, last: int, n_classes: int, *, width: float = 1.0, lay
     for b, (_, repeats) in enumerate(BLOCKS, start=1):
         for r in range(1, repeats + 1):
             if first <= i < last:
-                x = layers.ZeroPadding2D(1, name=f"pad{b}_{r}", **low)(x)
+                own = low if i else {}  # conv1_1 in float32: see inference.precision
+                x = layers.ZeroPadding2D(1, name=f"pad{b}_{r}", **own)(x)
                 init = source.initializers()
-                x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **low, **init)(x)
+                x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **own, **init)(x)
             i += 1
         if first < i <= last:
             x = layers.MaxPooling2D(2, strides=2, name=f"pool{b}", **low)(x)

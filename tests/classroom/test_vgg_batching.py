@@ -183,3 +183,39 @@ def test_the_second_model_family_crops_where_the_first_found_the_face(
     assert predictions.run_prediction(prediction_id=vgg_of[second.pk]) == "done"
     searched, reused = (Prediction.objects.get(pk=vgg_of[s.pk]) for s in (first, second))
     assert reused.probabilities == searched.probabilities and reused.face_found == searched.face_found
+
+
+@pytest.fixture
+def bfloat16_here(settings, monkeypatch):
+    """ETHITECH_VGG_PRECISION=bfloat16 on a CPU that has the instructions (whatever this one has)."""
+    from inference import precision
+
+    settings.VGG_PRECISION = "bfloat16"
+    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: {"avx512f", "avx512_bf16"})
+    precision.decision.cache_clear()
+    registry.clear_cache()
+    yield
+    precision.decision.cache_clear()
+    registry.clear_cache()
+
+
+def test_answers_say_which_precision_computed_them_and_so_does_the_card(
+    student, vgg_assignment, bfloat16_here, client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    assignment, vgg = vgg_assignment
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload(2, 2))
+    with django_capture_on_commit_callbacks(execute=True):
+        for p in sub.predictions.all():
+            predictions.run_prediction(prediction_id=p.pk)
+    stored = {p.model_version.family: p for p in sub.predictions.select_related("model_version")}
+    assert stored["vgg"].status == "done" and stored["vgg"].precision == "bfloat16"
+    assert stored["mlp"].status == "done" and stored["mlp"].precision == ""  # the MLPs have no choice
+    client.force_login(assignment.classroom.teacher)
+    page = client.get(reverse("model_card", args=[vgg.key])).content.decode()
+    assert 'id="precision"' in page and "bfloat16 (16-bit" in page
+    mlp_card = client.get(reverse("model_card", args=[stored["mlp"].model_version.key])).content.decode()
+    assert 'id="precision"' not in mlp_card
+    api = client.get(f"/api/submissions/{sub.public_id}/").json()
+    assert {p["model"]: p["precision"] for p in api["predictions"]}[vgg.key] == "bfloat16"
