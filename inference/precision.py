@@ -82,7 +82,9 @@ def choose(requested: str, *, cpuinfo: str | None = None, gpus: list[tuple[str, 
 
 
 def _visible_gpus() -> list[tuple[str, tuple[int, int]]]:
-    import tensorflow as tf
+    from .tf_runtime import import_tensorflow
+
+    tf = import_tensorflow()
 
     gpus = []
     for device in tf.config.list_physical_devices("GPU"):

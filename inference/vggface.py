@@ -80,6 +80,9 @@ def build_part(first: int, last: int, n_classes: int, *, width: float = 1.0, lay
     """Weight layers first..last-1 with the padding, pooling, dropout and softmax around them:
     (0, 13) is the convolutions up to pool5, (13, 15) fc6/fc7, (15, 16) the head, (0, 16) all.
     Every layer between conv1_1 and the head keeps its weights and computes in `precision`."""
+    from .tf_runtime import import_tensorflow
+
+    import_tensorflow()  # first, so Keras leaves out what no worker uses
     import keras
     from keras import layers
 

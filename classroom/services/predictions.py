@@ -29,7 +29,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Case, F, JSONField, Q, Subquery, Value, When
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
 from inference.models import ModelVersion
@@ -90,15 +90,14 @@ def run_prediction(*, prediction_id: int, claim_token: str = "", worker: str = "
             # Answers are stored once a model has run for a while, so a worker that dies later
             # loses none of them; fast models' answers (MLP) are stored together, in one go.
             if time.monotonic() - started > STORE_EVERY_SECONDS:
-                stored.update(finish_predictions(pending, submission_of))
+                stored.update(finish_predictions(pending, submission_of, boxes=found))
                 pending, started = {}, time.monotonic()
-        stored.update(finish_predictions(pending, submission_of))
+        stored.update(finish_predictions(pending, submission_of, boxes=found))
     except SoftTimeLimitExceeded:
         # Stop before the hard limit kills the process: what has not been answered fails with a message.
         unanswered = {c.pk: Result(error=TOO_SLOW) for c in claimed if c.pk not in stored}
         log.error("Task time limit reached; %d prediction(s) not answered", len(unanswered) - len(pending))
         stored.update(finish_predictions({**unanswered, **pending}, submission_of))
-    _keep_face_boxes(found)
     if prediction_id in stored:
         return stored[prediction_id]
     return Prediction.objects.filter(pk=prediction_id).values_list("status", flat=True).first() or "missing"
@@ -269,12 +268,14 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
             raise  # run_prediction fails what is left
         except Exception as exc:
             log.exception("Predictions %s (%s) failed", [c.pk for c in items], model_version.key)
-            yield {c.pk: Result(error=_user_message(exc)) for c in items}
-        else:
-            yield {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
-        for c in items:  # the faces found here, for the other family's worker
+            outcomes, error = None, _user_message(exc)
+        for c in items:  # the faces found here, stored with the answers for the other family's worker
             photo = photos[c.photo]
             found.setdefault(c.submission_id, {}).update({d: photo.boxes[d] for d in photo.found_here})
+        if outcomes is None:
+            yield {c.pk: Result(error=error) for c in items}
+        else:
+            yield {c.pk: Result(outcome=o) for c, o in zip(items, outcomes, strict=True)}
 
 
 def face_boxes(stored) -> dict:
@@ -301,23 +302,6 @@ def _load_photo(name: str, boxes: dict | None = None):
         return PHOTO_UNREADABLE
 
 
-def _keep_face_boxes(found: dict[int, dict]) -> None:
-    """Record where faces were found, per detector, for the other model family's worker (one
-    statement), beside the boxes already stored; only while the photo is stored: the boxes go
-    with the photo."""
-    found = {pk: boxes for pk, boxes in found.items() if boxes}
-    if not found:
-        return
-    with transaction.atomic():
-        stored = dict(
-            Submission.objects.select_for_update().filter(pk__in=found).exclude(photo="").values_list("pk", "face_box")
-        )
-        merged = {pk: {**face_boxes(stored[pk]), **found[pk]} for pk in stored}
-        if merged:
-            boxes = Case(*(When(pk=pk, then=Value(b, output_field=JSONField())) for pk, b in merged.items()))
-            Submission.objects.filter(pk__in=merged).update(face_box=boxes)
-
-
 def _user_message(exc: Exception) -> str:
     from inference.predictors import ModelArtifactError
 
@@ -326,9 +310,13 @@ def _user_message(exc: Exception) -> str:
     return f"This model could not process the photo ({type(exc).__name__}). The other models are unaffected."
 
 
-def finish_predictions(results: dict[int, Result], submission_of: dict[int, int] | None = None) -> dict[int, str]:
+def finish_predictions(
+    results: dict[int, Result], submission_of: dict[int, int] | None = None, *, boxes: dict[int, dict] | None = None
+) -> dict[int, str]:
     """Store answers and errors, one transaction per submission (in id order, so
-    two workers never wait on each other in a cycle). Returns the statuses stored."""
+    two workers never wait on each other in a cycle). Returns the statuses stored.
+    `boxes`: {submission id: {detector: box}} found here, kept with the photo in the same
+    transaction for the other model family's worker (then removed from `boxes`)."""
     if not results:
         return {}
     if submission_of is None or not set(results) <= set(submission_of):
@@ -339,8 +327,9 @@ def finish_predictions(results: dict[int, Result], submission_of: dict[int, int]
             by_submission[submission_of[pk]][pk] = result
     stored = {}
     for submission_id in sorted(by_submission):
+        found = (boxes or {}).pop(submission_id, None)
         with transaction.atomic():
-            stored.update(_finish(submission_id, by_submission[submission_id]))
+            stored.update(_finish(submission_id, by_submission[submission_id], found))
     return stored
 
 
@@ -360,7 +349,7 @@ def _final_fields(result: Result, now) -> dict:
     }  # fmt: skip
 
 
-def _finish(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
+def _finish(submission_id: int, results: dict[int, Result], found: dict | None = None) -> dict[int, str]:
     submission = (
         Submission.objects.select_for_update(of=("self",)).select_related("assignment").filter(pk=submission_id).first()
     )
@@ -373,7 +362,12 @@ def _finish(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
         if Prediction.objects.filter(pk=pk).exclude(status__in=Prediction.FINAL).update(**fields):
             stored[pk] = fields["status"]
     if stored and not submission.predictions.exclude(status__in=Prediction.FINAL).exists():
-        release_photo(submission)  # deleted now, or kept for the assignment's retention period
+        release_photo(submission)  # deleted now, or kept for the assignment's retention period (boxes go with it)
+    elif found and submission.photo:
+        # Where the face is, per detector, beside the boxes already stored (the row is locked).
+        merged = {**face_boxes(submission.face_box), **found}
+        if merged != face_boxes(submission.face_box):
+            Submission.objects.filter(pk=submission_id).update(face_box=merged)
     return stored
 
 
@@ -389,7 +383,9 @@ def warm_up_worker(queues) -> list[str]:
         return []
     if ModelVersion.Family.VGG in families:
         from inference.precision import decision
+        from inference.tf_runtime import import_tensorflow
 
+        import_tensorflow()  # before anything else imports it (inference/tf_runtime.py)
         decision()  # says in the log which precision VGG-Face runs in here, and why (before any photo)
     models = list(selectors.models_in_use(families))
     loaded, problems = warm_up(models)

@@ -158,7 +158,7 @@ def test_a_damaged_photo_fails_only_its_own_batch_member(student, vgg_assignment
 
 
 def test_the_second_model_family_crops_where_the_first_found_the_face(
-    student, vgg_assignment, monkeypatch, settings, django_capture_on_commit_callbacks
+    student, vgg_assignment, monkeypatch, settings, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     """Finding a face costs more than decoding a phone photo: the MLP worker's box is reused, with the same answer."""
     import inference.preprocessing
@@ -169,8 +169,11 @@ def test_the_second_model_family_crops_where_the_first_found_the_face(
     vgg_of = {s.pk: Prediction.objects.get(submission=s, model_version=vgg).pk for s in (first, second)}
     with django_capture_on_commit_callbacks(execute=True):  # photos are deleted after commit
         assert predictions.run_prediction(prediction_id=vgg_of[first.pk]) == "done"  # finds the face itself
-        for sub in (first, second):
-            mlp = sub.predictions.filter(model_version__family="mlp").first()
+        mlp = first.predictions.filter(model_version__family="mlp").first()
+        assert predictions.run_prediction(prediction_id=mlp.pk) == "done"
+        mlp = second.predictions.filter(model_version__family="mlp").first()
+        # A look, the claim (lock, mark), then both answers and the face box in one transaction.
+        with django_assert_num_queries(12):
             assert predictions.run_prediction(prediction_id=mlp.pk) == "done"
     first.refresh_from_db(), second.refresh_from_db()
     assert first.photo == "" and first.face_box is None  # the box goes with the photo
