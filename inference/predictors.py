@@ -80,12 +80,50 @@ class MLPPredictor(Predictor):
             )
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
-        probs = self.model.predict_proba(batch)
+        return self._in_label_order(self.model.predict_proba(batch))
+
+    def _in_label_order(self, probs: np.ndarray) -> np.ndarray:
         # scikit-learn orders columns by classes_; map them onto label-set order.
-        out = np.zeros((batch.shape[0], self.n_classes), dtype=np.float64)
+        out = np.zeros((probs.shape[0], self.n_classes), dtype=np.float64)
         for col, cls in enumerate(self.model.classes_):
             out[:, int(cls)] = probs[:, col]
         return out
+
+    def predict_and_explain(self, batch: np.ndarray, wanted: list[bool]):
+        """As every model, with the occlusion map's masked copies run through the first layer
+        only where they differ from the photo: copy k's first-layer sums are the photo's plus
+        the hidden cells' change times their rows of the weights (48 of 3,072 rows for a 32 px
+        RGB input), the same numbers for a 64th of the work; the other layers run as usual."""
+        from .saliency import occlusion
+
+        probs = self.predict_proba(batch)
+        maps = [
+            occlusion(self.predict_proba, x, self.spec, int(p.argmax()), masked_proba=self._masked_proba)
+            if w else None
+            for x, p, w in zip(batch, probs, wanted, strict=True)
+        ]  # fmt: skip
+        return probs, maps
+
+    def _masked_proba(self, x: np.ndarray, cells: np.ndarray, value: float) -> np.ndarray:
+        from sklearn.neural_network._base import ACTIVATIONS
+
+        mlp, scaler = self.model, None
+        if hasattr(mlp, "steps"):  # a lab model: StandardScaler, then the MLP
+            scaler, mlp = mlp.steps[0][1], mlp.steps[-1][1]
+        x = np.asarray(x, dtype=np.float64)
+        change = value - x[cells]  # (copies, cells per copy)
+        if scaler is not None:
+            x = scaler.transform(x[None])[0]
+            change = change / (scaler.scale_[cells] if scaler.scale_ is not None else 1.0)
+        first = mlp.coefs_[0]
+        h = (x @ first + mlp.intercepts_[0]) + np.einsum("kc,kch->kh", change, first[cells])
+        for i in range(1, mlp.n_layers_ - 1):
+            ACTIVATIONS[mlp.activation](h)
+            h = h @ mlp.coefs_[i] + mlp.intercepts_[i]
+        ACTIVATIONS[mlp.out_activation_](h)
+        if h.shape[1] == 1:  # two classes: scikit-learn gives the second's probability only
+            h = np.hstack([1 - h, h])
+        return self._in_label_order(h)
 
 
 class VGGPredictor(Predictor):
