@@ -61,6 +61,11 @@ def latest_version(key: str) -> ModelVersion | None:
     return ModelVersion.objects.filter(lineage=key).order_by("-version").select_related("base", "label_set").first()
 
 
+FACE_SEARCH_SECONDS = 3  # how long another worker waits for a face being looked for (about 60 ms)
+FACE_POLL_SECONDS = 0.005
+FACE_KEEP_SECONDS = 600  # the box in the shared cache (the database keeps it with the photo too)
+
+
 @dataclass(eq=False)
 class FacePhoto:
     """A photo decoded once, its face found once per detector, ready for any number of models
@@ -78,6 +83,8 @@ class FacePhoto:
     found_here: set = field(default_factory=set)  # detectors that looked in this process
     scale: float = 1.0  # rgb's size against the stored photo's
     data: bytes | None = field(default=None, repr=False)  # the file, for a full-size decode
+    share: bool = False  # find its face once across worker processes (a stored photo's unique name)
+    wait: bool = True  # when shared: wait for a face another process is looking for, not look too
     _crops: dict = field(default_factory=dict, repr=False)
     _full_rgb: "object" = field(default=None, repr=False)
 
@@ -87,9 +94,7 @@ class FacePhoto:
         from . import preprocessing
 
         if detector not in self.boxes:  # timed with the model's answer that needed it
-            box = preprocessing.detect_face(self.rgb, detector)
-            self.boxes[detector] = [round(v / self.scale) for v in box] if box else []
-            self.found_here.add(detector)
+            self.boxes[detector] = self._find(detector)
         box = tuple(self.boxes[detector]) or None
         scale = self.scale
         if scale < 1 and self.data is not None and self._crop_side(box, scale) < min_side:
@@ -99,6 +104,33 @@ class FacePhoto:
             at = tuple(int(v * scale) for v in box) if box else None
             self._crops[(detector, scale)] = preprocessing.crop_at(rgb, at)
         return self._crops[(detector, scale)]
+
+    def _find(self, detector: str) -> list:
+        """Where the face is ([x, y, w, h] in the stored photo, [] for none). A shared photo's
+        face is looked for by one worker process only: the first to need it says so in the shared
+        cache and publishes the box there as soon as it has it; another that needs it meanwhile
+        waits for that box (idle, not competing for the CPU) rather than searching again, and
+        searches itself only if none comes (its finder died). A process that must not wait (the
+        MLP worker, whose answers come first) looks itself when another is already looking."""
+        from . import preprocessing
+
+        key = f"face:{self.name}:{detector}"
+        if self.share:
+            from django.core.cache import cache
+
+            if not cache.add(f"{key}:finding", 1, timeout=FACE_SEARCH_SECONDS) and self.wait:
+                deadline = time.monotonic() + FACE_SEARCH_SECONDS
+                while time.monotonic() < deadline:
+                    box = cache.get(key)
+                    if box is not None:
+                        return list(box)
+                    time.sleep(FACE_POLL_SECONDS)
+        box = preprocessing.detect_face(self.rgb, detector)
+        found = [round(v / self.scale) for v in box] if box else []
+        self.found_here.add(detector)
+        if self.share:
+            cache.set(key, found, timeout=FACE_KEEP_SECONDS)
+        return found
 
     def _crop_side(self, box, scale: float) -> float:
         from .preprocessing import FACE_MARGIN
@@ -118,11 +150,15 @@ class FacePhoto:
         return self._full_rgb
 
 
-def load_face_photo(source, *, name: str = "", boxes: dict | None = None) -> FacePhoto:
+def load_face_photo(
+    source, *, name: str = "", boxes: dict | None = None, share: bool = False, wait: bool = True
+) -> FacePhoto:
     """Decode a stored photo (path or file object), a large JPEG at a reduced scale; its face is
     found per detector when a model first needs it. `boxes`: where faces were already found in
     this photo ({detector: box}, as FacePhoto.boxes): finding a face in a phone photo takes
-    longer than decoding it, and gives the same box every time."""
+    longer than decoding it, and gives the same box every time. `share`: `name` is the stored
+    photo's own (random) name, and its face is looked for once across worker processes (`wait`:
+    this process may wait for another's search, see FacePhoto._find)."""
     import io
 
     from .preprocessing import load_rgb_reduced
@@ -141,6 +177,8 @@ def load_face_photo(source, *, name: str = "", boxes: dict | None = None) -> Fac
         boxes=dict(boxes or {}),
         scale=scale,
         data=data if scale < 1 else None,
+        share=share and bool(name),
+        wait=wait,
     )
 
 

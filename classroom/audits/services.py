@@ -229,7 +229,7 @@ def answer_queue(audit_id: int, family: str, *, chunk: int | None = None) -> boo
         if not _still_running(audit_id):
             return False  # cancelled: the service has marked the runs and deleted the files
         try:
-            photos = [_load(name, load_face_photo) for name in sources[start : start + size]]
+            photos = [_load(name, load_face_photo, family) for name in sources[start : start + size]]
         except OSError:
             if _still_running(audit_id):
                 raise
@@ -265,9 +265,10 @@ def _still_running(audit_id: int) -> bool:
     return CollectionAudit.objects.filter(pk=audit_id, status=Status.RUNNING).exists()
 
 
-def _load(name: str, load_face_photo):
+def _load(name: str, load_face_photo, family: str):
     with default_storage.open(name, "rb") as fh:
-        return load_face_photo(fh, name=name)
+        # Each model family's worker: the face found once (the MLP worker never waits for VGG-Face's).
+        return load_face_photo(fh, name=name, share=True, wait=family != "mlp")
 
 
 def _estimates(run: CollectionAuditRun) -> dict:

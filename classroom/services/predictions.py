@@ -250,7 +250,10 @@ def _run(claimed: list[Claimed], found: dict[int, list]):
     from inference.services import predict_photos  # heavy imports stay in the worker
 
     boxes = {c.photo: face_boxes(c.face_box) for c in claimed}
-    photos = {name: _load_photo(name, box) for name, box in boxes.items()}
+    # The VGG-Face worker waits for a face the MLP worker is already looking for; the MLP worker,
+    # whose answers come first, never waits for the VGG-Face worker.
+    wait = any(c.model_version.family == ModelVersion.Family.VGG for c in claimed)
+    photos = {name: _load_photo(name, box, wait) for name, box in boxes.items()}
     by_model = defaultdict(list)
     for c in claimed:
         if not isinstance(photos[c.photo], str):
@@ -286,7 +289,7 @@ def face_boxes(stored) -> dict:
     return dict(stored or {})
 
 
-def _load_photo(name: str, boxes: dict | None = None):
+def _load_photo(name: str, boxes: dict | None = None, wait: bool = True):
     """The decoded, face-cropped photo, or a message saying why there is none."""
     from inference.services import load_face_photo
 
@@ -294,7 +297,7 @@ def _load_photo(name: str, boxes: dict | None = None):
         return PHOTO_GONE
     try:
         with default_storage.open(name, "rb") as fh:
-            return load_face_photo(fh, name=name, boxes=boxes)
+            return load_face_photo(fh, name=name, boxes=boxes, share=True, wait=wait)  # a stored upload's random name
     except SoftTimeLimitExceeded:
         raise  # the task ran out of time; the photo itself may be fine
     except Exception:

@@ -125,3 +125,44 @@ def test_a_small_face_is_cropped_from_the_full_size_photo_for_a_large_input():
     assert found and photo._full_rgb is None
     large, _ = photo.crop("haar", VGG_SPEC.size)  # under 224 px around the face at half size: too few
     assert photo._full_rgb is not None and abs(large.shape[0] - 2 * small.shape[0]) <= 2
+
+
+def test_a_stored_photos_face_is_looked_for_once_across_workers(monkeypatch):
+    """The first worker to need the face says so in the shared cache and publishes the box; one
+    that needs it meanwhile waits for that box instead of searching too."""
+    import secrets
+    import threading
+    import time
+
+    from django.core.cache import cache
+
+    data, name = phone_photo(700), f"uploads/{secrets.token_hex(8)}.jpg"
+    calls, started, release = [], threading.Event(), threading.Event()
+    real = preprocessing.detect_face
+
+    def slow_detect(rgb, detector="haar"):
+        calls.append(threading.current_thread().name)
+        started.set()
+        release.wait(5)
+        return real(rgb, detector)
+
+    monkeypatch.setattr(preprocessing, "detect_face", slow_detect)
+    finder = load_face_photo(io.BytesIO(data), name=name, share=True)
+    waiter = load_face_photo(io.BytesIO(data), name=name, share=True)
+    thread = threading.Thread(target=finder.crop, name="finder")
+    thread.start()
+    assert started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    _, found = waiter.crop("haar", 32)  # waits for the finder's box
+    thread.join(5)
+    assert calls == ["finder"] and found and waiter.boxes == finder.boxes and waiter.found_here == set()
+    assert cache.get(f"face:{name}:haar") == finder.boxes["haar"]
+    alone = load_face_photo(io.BytesIO(data), name=name)  # not shared: looks for itself
+    alone.crop("haar", 32)
+    assert calls == ["finder", "MainThread"]
+    # The MLP worker never waits for another's search: it looks itself at once.
+    other = f"uploads/{secrets.token_hex(8)}.jpg"
+    cache.add(f"face:{other}:haar:finding", 1, timeout=3)
+    t0 = time.monotonic()
+    load_face_photo(io.BytesIO(data), name=other, share=True, wait=False).crop("haar", 32)
+    assert calls == ["finder", "MainThread", "MainThread"] and time.monotonic() - t0 < 2
