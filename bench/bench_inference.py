@@ -337,7 +337,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=9, help="rounds of the raw forward timing")
     parser.add_argument("--agreement-images", type=int, default=100, help="generated faces for top-1 agreement")
     parser.add_argument("--precisions", default=",".join(PRECISIONS), help="which to run, comma-separated")
-    parser.add_argument("--vgg-nice", type=int, default=0, help="run the VGG-Face worker at this nice value")
+    parser.add_argument("--vgg-nice", type=int, default=10, help="the VGG-Face worker's nice value (as deployed: 10)")
     args = parser.parse_args()
     make_photo, described = photo_source(args)
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]

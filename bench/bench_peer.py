@@ -125,7 +125,7 @@ def main():
     print(f"The platform: the same {n} photos uploaded at once, 3 models each, VGG-Face in {precision} ({reason})",
           flush=True)  # fmt: skip
     results = Results(env["DATABASE_URL"])
-    stack = Stack({**env, "ETHITECH_VGG_PRECISION": precision}, {"mlp": "mlp", "vgg": "vgg"})
+    stack = Stack({**env, "ETHITECH_VGG_PRECISION": precision}, {"mlp": "mlp", "vgg": "vgg"}, nice={"vgg": 10})
     try:
         browsers = login_all(stack.url, logins)
         warm = submit(browsers[0], assignment, 9999, photos[0])  # models load once per worker process

@@ -60,7 +60,7 @@ class Stack:
         logs = Path(env["ETHITECH_DATA_DIR"]) / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         for name, queues in workers.items():
-            # As in the Makefile and docker-compose.yml: one process per queue, none niced.
+            # As in the Makefile and docker-compose.yml: one process per queue (VGG-Face niced there).
             # MLP tasks are short and partly wait on the database: two processes keep up with a burst.
             procs = "2" if queues == "mlp" else "1"
             prefix = ["nice", "-n", str(nice[name])] if (nice or {}).get(name) else []
