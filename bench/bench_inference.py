@@ -1,9 +1,13 @@
-"""make bench-inference: VGG-Face forward time, upload-to-result latency through
-the whole stack, a class burst with three models, and the VGG worker's memory.
+"""make bench-inference: VGG-Face in float32 and in bfloat16, side by side in one run.
 
-Runs against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaults to the
-local servers) in a dedicated database `ethitech_inference`, with gunicorn and
-one Celery worker per queue, exactly as deployed. Prints numbers; asserts nothing.
+For each precision: the raw forward at batch 1 and batch 8 (interleaved rounds, median and
+range), one photo at a time from upload to all three answers stored, a 30-photo class burst
+(MLP answer latency p50/p95) and the workers' peak memory; the top-1 agreement between the two
+on generated faces; what a photo costs before the forward (decoding, finding the face).
+
+Runs against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaults to the local servers) in a
+dedicated database `ethitech_inference`, with gunicorn and one Celery worker per queue, exactly
+as deployed, restarted for each precision. Prints numbers; asserts nothing.
 """
 
 import argparse
@@ -20,80 +24,117 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stack import Browser, Stack, bench_env, create_database, manage, percentile  # noqa: E402
 
+PRECISIONS = ("float32", "bfloat16")
 
-def raw_vgg_times(env) -> dict[str, float]:
-    """Seconds per image at batch 1 and 8 (full-size VGG-Face, CPU): the worker's own forward
-    (compiled prediction, convolutions per image), and a plain eager `model(x)` call for reference."""
+
+def setup_demo_class(env, students: int) -> tuple[list, str]:
+    """A fresh database with the demo models (full-size VGG-Face on a random base) and a class of
+    `students` whose experiment takes uploads. Returns (logins, the experiment's public id)."""
+    create_database(env)
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(
+        env,
+        "train_demo_models",
+        "--total",
+        "1000",
+        "--test-per-group",
+        "40",
+        "--vgg-per-group",
+        "6",
+        "--vgg-test-per-group",
+        "2",
+    )
+    seeded = manage(env, "seed_demo", "--submissions", "0", "--students", str(students))
+    logins = [line.split()[1:3] for line in seeded.splitlines() if line.strip().startswith("student ")]
+    django_setup(env)
+    from classroom.models import Assignment
+    from inference.models import ModelVersion
+
+    assignment = str(
+        ModelVersion.objects.get(key="demo-vgg-balanced").assignments.values_list("public_id", flat=True).first()
+    )
+    # The demo class has a test gallery, so uploads are off by default; the benchmarks measure uploads.
+    # Nor do the benchmark's students answer the lesson's prediction questions first.
+    Assignment.objects.filter(public_id=assignment).update(allow_uploads=True, ask_predictions=False)
+    return logins, assignment
+
+
+def django_setup(env) -> None:
     import os
 
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "ETHITECH_DATA_DIR", "DJANGO_SETTINGS_MODULE")})
     import django
 
     django.setup()
-    from itertools import islice
 
-    from inference.artifacts import store_path
+
+def demo_vgg():
     from inference.models import ModelVersion
-    from inference.registry import get_predictor
-    from inference.vggface import build_model
-    from inference.vggface_weights import iter_layers
 
-    mv = ModelVersion.objects.select_related("base").get(key="demo-vgg-balanced")
-    predictor = get_predictor(mv)
-    base, head = store_path(mv.base.artifact_path), store_path(mv.artifact_path)
-    whole = build_model(5, layer_source=(*islice(iter_layers(base), 15), *iter_layers(head)))
+    return ModelVersion.objects.select_related("base", "label_set").get(key="demo-vgg-balanced")
+
+
+def bf16_usable() -> tuple[bool, str]:
+    from inference.precision import choose
+
+    choice = choose("bfloat16")
+    return choice.precision == "bfloat16", choice.reason
+
+
+def raw_vgg_times(predictors: dict, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Seconds per image at batch 1 and 8 for each precision's predictor, as the worker runs it,
+    in interleaved rounds (so a slow spell of the machine hits both alike)."""
     x = np.random.default_rng(0).random((8, 224, 224, 3), dtype=np.float32)
-    times = {}
-    for name, forward in (("worker", predictor.predict_proba), ("eager", lambda b: whole(b, training=False))):
-        forward(x[:1])
-        forward(x)  # warm-up of both shapes
-        times[f"{name} b1"] = statistics.median(_timed(lambda f=forward: f(x[:1])) for _ in range(7))
-        times[f"{name} b8"] = statistics.median(_timed(lambda f=forward: f(x)) for _ in range(3)) / 8
+    for predictor in predictors.values():
+        predictor.predict_proba(x[:1])
+        predictor.predict_proba(x)  # warm-up of both shapes
+    times = {p: {"b1": [], "b8": []} for p in predictors}
+    for _ in range(rounds):
+        for precision, predictor in predictors.items():
+            times[precision]["b1"].append(min(_timed(lambda f=predictor: f.predict_proba(x[:1])) for _ in range(2)))
+            times[precision]["b8"].append(_timed(lambda f=predictor: f.predict_proba(x)) / 8)
     return times
 
 
-def raw_mlp_time(env) -> float:
+def raw_mlp_time() -> float:
     from inference.models import ModelVersion
     from inference.registry import get_predictor
 
-    mv = ModelVersion.objects.get(key="demo-mlp-balanced")
-    predictor = get_predictor(mv)
+    predictor = get_predictor(ModelVersion.objects.get(key="demo-mlp-balanced"))
     x = np.random.default_rng(0).random((1, predictor.spec.flat_length), dtype=np.float32)
     predictor.predict_proba(x)
     return statistics.median(_timed(lambda: predictor.predict_proba(x)) for _ in range(50))
 
 
-def map_times() -> dict[str, float]:
-    """Seconds a saliency map adds to one answer, as the worker makes them: occlusion for the MLP
-    (its masked copies in one batch), Grad-CAM for full-size VGG-Face (from the answer's own pass
-    through the convolutions): answer + map, minus the answer alone, at batch 1."""
-    from inference.models import ModelVersion
-    from inference.preprocessing import InputSpec
-    from inference.registry import get_predictor
-
-    times = {}
-    for key in ("demo-mlp-balanced", "demo-vgg-balanced"):
-        mv = ModelVersion.objects.get(key=key)
-        predictor, spec = get_predictor(mv), InputSpec.from_dict(mv.input_spec)
-        shape = (1, spec.flat_length) if spec.layout == "flat" else (1, spec.size, spec.size, 3)
-        x = np.random.default_rng(1).random(shape, dtype=np.float32)
-        predictor.predict_and_explain(x, [True])  # warm-up (builds the Grad-CAM graph once)
-        runs = 20 if spec.layout == "flat" else 7
-        both = statistics.median(_timed(lambda p=predictor, x=x: p.predict_and_explain(x, [True])) for _ in range(runs))
-        alone = statistics.median(_timed(lambda p=predictor, x=x: p.predict_proba(x)) for _ in range(runs))
-        times[mv.family] = (both, alone)
-    return times
+def map_times(predictor) -> tuple[float, float]:
+    """(answer + Grad-CAM, answer alone) in seconds at batch 1, as the worker makes them."""
+    x = np.random.default_rng(1).random((1, 224, 224, 3), dtype=np.float32)
+    predictor.predict_and_explain(x, [True])  # warm-up (builds the Grad-CAM graph once)
+    both = statistics.median(_timed(lambda: predictor.predict_and_explain(x, [True])) for _ in range(5))
+    alone = statistics.median(_timed(lambda: predictor.predict_proba(x)) for _ in range(5))
+    return both, alone
 
 
-def photo_load_times() -> dict[str, float]:
-    """Seconds to decode a stored photo and find its face (each worker that looks at a photo
-    does this once, unless the other family's worker has found the face already)."""
+def photo_load_times(data: bytes) -> dict[str, float]:
+    """CPU seconds to decode one photo and find its face, the way workers did before (whole
+    decode) and do now (a large JPEG at reduced size, crops for a 224 px input)."""
     from inference.preprocessing import crop_face, load_rgb
+    from inference.services import load_face_photo
 
-    times = {}
-    for name, data in (("synthetic 96 px", photo_bytes(7)), ("1600x1200 JPEG", phone_photo_bytes(7))):
-        times[name] = statistics.median(_timed(lambda d=data: crop_face(load_rgb(io.BytesIO(d)))) for _ in range(9))
-    return times
+    def cpu(fn, n=9):
+        runs = []
+        for _ in range(n):
+            t0 = time.process_time()
+            fn()
+            runs.append(time.process_time() - t0)
+        return statistics.median(runs)
+
+    return {
+        "decode whole": cpu(lambda: load_rgb(io.BytesIO(data))),
+        "decode reduced": cpu(lambda: load_face_photo(io.BytesIO(data))),
+        "decode whole + find face": cpu(lambda: crop_face(load_rgb(io.BytesIO(data)))),
+        "decode reduced + find face + crops": cpu(lambda: load_face_photo(io.BytesIO(data)).crop("haar", 224)),
+    }
 
 
 def phone_photo_bytes(i: int) -> bytes:
@@ -112,12 +153,6 @@ def phone_photo_bytes(i: int) -> bytes:
     return buf.getvalue()
 
 
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 def photo_bytes(i: int) -> bytes:
     """One of the synthetic set's 96 px photos."""
     from PIL import Image
@@ -127,6 +162,33 @@ def photo_bytes(i: int) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(synthetic.generate_image(i % 5, i, split="gallery")).save(buf, format="JPEG", quality=92)
     return buf.getvalue()
+
+
+def folder_photos(folder: str):
+    """A photo maker cycling through the image files of a folder (the user's own photos)."""
+    from inference.precision_check import folder_images
+
+    files, _ = folder_images(Path(folder))
+    if not files:
+        raise SystemExit(f"No photos (.jpg, .jpeg, .png, .webp, .heic) in {folder}.")
+    data = [Path(path).read_bytes() for path, _ in files]
+    return lambda i: data[i % len(data)], len(data)
+
+
+def photo_source(args):
+    """(make_photo(i) -> bytes, what they are in words)."""
+    if args.photos:
+        make, n = folder_photos(args.photos)
+        return make, f"{n} photos from {args.photos}"
+    if args.phone_photos:
+        return phone_photo_bytes, "generated 1600x1200 JPEGs"
+    return photo_bytes, "synthetic 96 px photos"
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 class Results:
@@ -139,7 +201,8 @@ class Results:
 
     def rows(self, public_ids: list[str]):
         return self.conn.execute(
-            """SELECT s.public_id::text, m.family, p.status, s.created_at, p.finished_at, p.started_at, p.latency_ms
+            """SELECT s.public_id::text, m.family, p.status, s.created_at, p.finished_at, p.started_at, p.latency_ms,
+                      p.precision
                FROM classroom_prediction p JOIN classroom_submission s ON s.id = p.submission_id
                JOIN inference_modelversion m ON m.id = p.model_version_id WHERE s.public_id::text = ANY(%s)""",
             (public_ids,),
@@ -159,145 +222,274 @@ class Results:
 
 def submit(browser: Browser, assignment: str, i: int, photo: bytes) -> str:
     _, url, _ = browser.post(
-        f"/a/{assignment}/submit/", {"expected_label": "", "note": ""},
+        f"/a/{assignment}/submit/",
+        {"expected_label": "", "note": ""},
         files={"photo": (f"photo{i}.jpg", photo, "image/jpeg")},
-    )  # fmt: skip
+    )
     if "/s/" not in url:
         raise RuntimeError(f"upload was not accepted (ended at {url})")
     return url.rstrip("/").split("/s/")[1]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--burst", type=int, default=30)
-    parser.add_argument("--single", type=int, default=11)
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--phone-photos", action="store_true", help="upload 1600x1200 JPEGs, not 96 px ones")
-    args = parser.parse_args()
-    make_photo = phone_photo_bytes if args.phone_photos else photo_bytes
+def login_all(url: str, logins) -> list[Browser]:
+    browsers = []
+    for username, password in logins:
+        b = Browser(url)
+        b.login(username, password)
+        browsers.append(b)
+    return browsers
 
-    env = bench_env("inference", args.port)
-    print("Setting up: fresh database, demo models (full-size VGG-Face, random base), class...", flush=True)
-    create_database(env)
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "train_demo_models", "--total", "1000", "--test-per-group", "40",
-           "--vgg-per-group", "6", "--vgg-test-per-group", "2")  # fmt: skip
-    seeded = manage(env, "seed_demo", "--submissions", "0", "--students", str(args.burst))
-    logins = [line.split()[1:3] for line in seeded.splitlines() if line.strip().startswith("student ")]
 
-    raw = raw_vgg_times(env)
-    vgg_b1 = raw["worker b1"]
-    mlp_raw = raw_mlp_time(env)
-    print(f"\nRaw VGG-Face forward (CPU), as the worker runs it: {vgg_b1 * 1000:.0f} ms/image at batch 1, "
-          f"{raw['worker b8'] * 1000:.0f} ms/image at batch 8")  # fmt: skip
-    print(f"  (a plain eager model(x) call: {raw['eager b1'] * 1000:.0f} ms at batch 1, "
-          f"{raw['eager b8'] * 1000:.0f} ms/image at batch 8)")  # fmt: skip
-    print(f"Raw MLP predict_proba: {mlp_raw * 1000:.2f} ms/image")
-    maps = map_times()
-    (mlp_both, mlp_alone), (vgg_both, vgg_alone) = maps["mlp"], maps["vgg"]
-    print(f"Saliency map per photo: MLP occlusion adds {(mlp_both - mlp_alone) * 1000:.1f} ms to its "
-          f"{mlp_alone * 1000:.2f} ms forward (target <= 50 ms); VGG-Face answer + Grad-CAM "
-          f"{vgg_both * 1000:.0f} ms against the answer alone {vgg_alone * 1000:.0f} ms: "
-          f"{vgg_both / vgg_alone:.2f}x (target <= 2x)")  # fmt: skip
-    loads = photo_load_times()
-    print("Photo decode + face detection, once per photo in each worker: "
-          + ", ".join(f"{name} {t * 1000:.1f} ms" for name, t in loads.items())
-          + f" (uploads below: {'1600x1200 JPEG' if args.phone_photos else 'synthetic 96 px'})")  # fmt: skip
+def burst(browsers, assignment: str, photos: list[bytes], first: int) -> tuple[list[str], float, float]:
+    """Every browser uploads its photo at the same moment. Returns (submission ids, the start
+    time on the workers' clock, seconds until every upload was answered by the web)."""
+    ids, barrier = [None] * len(photos), threading.Barrier(len(photos) + 1)
 
-    from inference.models import ModelVersion  # django is set up by raw_vgg_times
+    def student(i):
+        barrier.wait()
+        ids[i] = submit(browsers[i], assignment, first + i, photos[i])
 
-    assignment = str(
-        ModelVersion.objects.get(key="demo-vgg-balanced").assignments.values_list("public_id", flat=True).first()
-    )
-    from classroom.models import Assignment
+    threads = [threading.Thread(target=student, args=(i,)) for i in range(len(photos))]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.time()  # the workers' timestamps come from the same clock
+    for t in threads:
+        t.join()
+    return ids, t0, time.time() - t0
 
-    # The demo class has a test gallery, so uploads are off by default; this benchmark measures uploads.
-    # Nor do the benchmark's students answer the lesson's prediction questions first.
-    Assignment.objects.filter(public_id=assignment).update(allow_uploads=True, ask_predictions=False)
+
+def stack_run(env, precision: str, args, logins, assignment, make_photo, predictor, mlp_raw, run: int) -> dict:
+    """The whole stack with VGG-Face in `precision`: one photo at a time, then a burst."""
     results = Results(env["DATABASE_URL"])
-    stack = Stack(env, {"mlp": "mlp", "vgg": "vgg"})
+    nice = {"vgg": args.vgg_nice} if args.vgg_nice else None
+    stack = Stack({**env, "ETHITECH_VGG_PRECISION": precision}, {"mlp": "mlp", "vgg": "vgg"}, nice=nice)
+    out = {}
     try:
-        browsers = []
-        for username, password in logins:
-            b = Browser(stack.url)
-            b.login(username, password)
-            browsers.append(b)
-        # Models load once per worker process, before timing.
-        warm = submit(browsers[0], assignment, 999, make_photo(999))
+        browsers = login_all(stack.url, logins)
+        single = browsers[run % len(browsers)]  # a student's upload rate limit counts per minute
+        warm = submit(single, assignment, 9000 + run, make_photo(999))  # models load once per worker process
         results.wait_final([warm], 3)
-
-        # The machine's speed drifts (other tenants, memory bandwidth), so each photo is paired with
-        # a raw batch-1 forward in this process just before it, and the ratio uses those.
-        from inference.registry import get_predictor
-
-        predictor = get_predictor(ModelVersion.objects.get(key="demo-vgg-balanced"))
+        # The machine's speed drifts (other tenants), so each photo is paired with a raw batch-1
+        # forward in this process just before it, and the ratio uses those.
         one = np.random.default_rng(1).random((1, 224, 224, 3), dtype=np.float32)
-        singles, mlp_singles, stages, paired_raw = [], [], [], []
+        singles, mlp_singles, stages, paired, used = [], [], [], [], set()
         single_cpu = dict.fromkeys(stack.cpu_seconds(), 0.0)
         for i in range(args.single):
-            paired_raw.append(_timed(lambda: predictor.predict_proba(one)))
+            paired.append(_timed(lambda: predictor.predict_proba(one)))
             time.sleep(0.3)
             photo = make_photo(i)
             cpu_before = stack.cpu_seconds()
-            t0 = time.time()  # the workers' timestamps below come from the same clock
-            sid = submit(browsers[0], assignment, i, photo)
+            t0 = time.time()
+            sid = submit(single, assignment, 1000 * run + i, photo)
             rows = results.wait_final([sid], 3)
             singles.append(max(r[4] for r in rows).timestamp() - t0)  # when the last answer was stored
             mlp_singles += [(r[4] - r[3]).total_seconds() for r in rows if r[1] == "mlp"]
             vgg = next(r for r in rows if r[1] == "vgg")
-            stages.append((vgg[3].timestamp() - t0, (vgg[5] - vgg[3]).total_seconds(),
-                           (vgg[4] - vgg[5]).total_seconds(), vgg[6] / 1000))  # fmt: skip
-            single_cpu = {k: v + after - cpu_before[k] for (k, v), after in
-                          zip(single_cpu.items(), stack.cpu_seconds().values(), strict=True)}  # fmt: skip
+            used.add(vgg[7])
+            stages.append(
+                (
+                    vgg[3].timestamp() - t0,
+                    (vgg[5] - vgg[3]).total_seconds(),
+                    (vgg[4] - vgg[5]).total_seconds(),
+                    (vgg[6] or 0) / 1000,
+                )
+            )
+            single_cpu = {
+                k: v + after - cpu_before[k]
+                for (k, v), after in zip(single_cpu.items(), stack.cpu_seconds().values(), strict=True)
+            }
             time.sleep(0.3)
-        per_photo, paired = statistics.median(singles), statistics.median(paired_raw)
-        print(f"\nOne photo at a time ({args.single}), upload -> all 3 results stored: median {per_photo * 1000:.0f} ms"
-              f" = {per_photo / paired:.2f}x the raw batch-1 forward measured alongside ({paired * 1000:.0f} ms); "
-              f"MLP results in {statistics.median(mlp_singles) * 1000:.0f} ms")  # fmt: skip
-        print("  CPU ms per photo: " + ", ".join(f"{k} {v * 1000 / args.single:.0f}" for k, v in single_cpu.items()))
-        upload, queued, run, model = (statistics.median(x) * 1000 for x in zip(*stages, strict=True))
-        print(f"  VGG-Face, medians: upload stored {upload:.0f} ms, then queued {queued:.0f} ms, "
-              f"claimed -> answer stored {run:.0f} ms, of which photo + model {model:.0f} ms")  # fmt: skip
+        out["single"] = statistics.median(singles)
+        out["single range"] = (min(singles), max(singles))
+        out["paired raw b1"] = statistics.median(paired)
+        out["single MLP"] = statistics.median(mlp_singles)
+        out["single cpu"] = {k: v / args.single for k, v in single_cpu.items()}
+        out["stages"] = [statistics.median(x) for x in zip(*stages, strict=True)]
 
-        ids, barrier = [None] * args.burst, threading.Barrier(args.burst + 1)
         photos = [make_photo(100 + i) for i in range(args.burst)]  # made before the clock starts
-
-        def student(i):
-            barrier.wait()
-            ids[i] = submit(browsers[i], assignment, 100 + i, photos[i])
-
-        threads = [threading.Thread(target=student, args=(i,)) for i in range(args.burst)]
-        for t in threads:
-            t.start()
         cpu_before = stack.cpu_seconds()
-        barrier.wait()
-        t0 = time.time()  # the workers' timestamps come from the same clock
-        for t in threads:
-            t.join()
-        uploads_done = time.time() - t0
+        ids, t0, uploads_done = burst(browsers[: args.burst], assignment, photos, 10_000 * (run + 1))
         rows = results.wait_final(ids, 3 * args.burst)
-        total = max(r[4] for r in rows).timestamp() - t0  # when the last answer was stored
-        cpu = {k: v - cpu_before[k] for k, v in stack.cpu_seconds().items()}
+        used |= {r[7] for r in rows if r[1] == "vgg"}
+        out["burst total"] = max(r[4] for r in rows).timestamp() - t0
+        out["burst uploads"] = uploads_done
+        out["burst cpu"] = {k: v - cpu_before[k] for k, v in stack.cpu_seconds().items()}
         mlp_lat = [(r[4] - r[3]).total_seconds() for r in rows if r[1] == "mlp"]
-        waits = {f: [(r[5] - r[3]).total_seconds() for r in rows if r[1] == f] for f in ("mlp", "vgg")}
-        runs = {f: [(r[4] - r[5]).total_seconds() for r in rows if r[1] == f] for f in ("mlp", "vgg")}
-        vgg_batches = len({r[5] for r in rows if r[1] == "vgg"})
-        summed_raw = args.burst * (paired + 2 * mlp_raw)  # the batch-1 forward measured alongside the singles
-        print(f"\nBurst: {args.burst} photos at once, 3 models each ({3 * args.burst} predictions)")
-        print(f"  all results stored after {total:.1f} s; summed raw model time {summed_raw:.1f} s "
-              f"-> ratio {total / summed_raw:.2f}")  # fmt: skip
-        print(f"  MLP result latency p50 {percentile(mlp_lat, 50) * 1000:.0f} ms, "
-              f"p95 {percentile(mlp_lat, 95) * 1000:.0f} ms")  # fmt: skip
-        for f in ("mlp", "vgg"):
-            print(f"  {f.upper()}: submitted -> claimed p50 {percentile(waits[f], 50) * 1000:.0f} ms, "
-                  f"claimed -> stored p50 {percentile(runs[f], 50) * 1000:.0f} ms")  # fmt: skip
-        print(f"  all uploads answered after {uploads_done:.1f} s; CPU seconds used meanwhile by "
-              + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))  # fmt: skip
-        print(f"  VGG-Face predictions ran in {vgg_batches} batches (batch size up to "
-              f"{env.get('ETHITECH_VGG_BATCH_SIZE', 8)})")  # fmt: skip
-        print(f"\nVGG worker peak RSS: {stack.peak_rss_mb('vgg'):.0f} MB; MLP worker {stack.peak_rss_mb('mlp'):.0f} MB")
+        out["burst MLP p50"], out["burst MLP p95"] = percentile(mlp_lat, 50), percentile(mlp_lat, 95)
+        out["burst waits"] = {
+            f: percentile([(r[5] - r[3]).total_seconds() for r in rows if r[1] == f], 50) for f in ("mlp", "vgg")
+        }
+        out["burst runs"] = {
+            f: percentile([(r[4] - r[5]).total_seconds() for r in rows if r[1] == f], 50) for f in ("mlp", "vgg")
+        }
+        out["burst batches"] = len({r[5] for r in rows if r[1] == "vgg"})
+        out["burst summed raw"] = args.burst * (out["paired raw b1"] + 2 * mlp_raw)
+        out["failed"] = sum(r[2] != "done" for r in rows)
+        out["memory vgg"], out["memory mlp"] = stack.memory_mb("vgg"), stack.memory_mb("mlp")
+        out["served in"] = ", ".join(sorted(used))
     finally:
         stack.stop()
+    return out
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.0f} ms ({min(values) * 1000:.0f}-{max(values) * 1000:.0f})"
+
+
+def print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    rows = [tuple(r) + ("",) * (len(header) - len(r)) for r in rows]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, tuple("-" * w for w in widths), *rows]:
+        print("  " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--burst", type=int, default=30)
+    parser.add_argument("--single", type=int, default=11)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--phone-photos", action="store_true", help="upload 1600x1200 JPEGs, not 96 px ones")
+    parser.add_argument("--photos", metavar="DIR", help="upload your own photos from this folder (cycled)")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds of the raw forward timing")
+    parser.add_argument("--agreement-images", type=int, default=100, help="generated faces for top-1 agreement")
+    parser.add_argument("--precisions", default=",".join(PRECISIONS), help="which to run, comma-separated")
+    parser.add_argument("--vgg-nice", type=int, default=10, help="the VGG-Face worker's nice value (as deployed: 10)")
+    args = parser.parse_args()
+    make_photo, described = photo_source(args)
+    precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
+    ok, reason = bf16_usable()
+    print(reason)
+    if "bfloat16" in precisions and not ok:
+        print("  (the bfloat16 columns below are float32: the workers fall back, and say so in their logs)")
+
+    env = bench_env("inference", args.port)
+    print("Setting up: fresh database, demo models (full-size VGG-Face, random base), class...", flush=True)
+    logins, assignment = setup_demo_class(env, max(args.burst, len(precisions)))
+    from inference.registry import load_uncached
+
+    mv = demo_vgg()
+    predictors = {p: load_uncached(mv, precision=p) for p in precisions}
+    raw = raw_vgg_times(predictors, args.rounds)
+    mlp_raw = raw_mlp_time()
+    maps = {p: map_times(predictor) for p, predictor in predictors.items()}
+    agreement = None
+    if "bfloat16" in precisions and "float32" in precisions and args.agreement_images:
+        from inference.precision_check import compare_precisions
+        from training import synthetic
+        from training.image_sets import synthetic_image_set
+
+        n = args.agreement_images
+        images = synthetic_image_set(dict.fromkeys(synthetic.GROUPS, -(-n // 5)), split="test", seed=1)
+        agreement = compare_precisions(
+            mv, ((images.load(i), synthetic.GROUPS[images.labels[i]]) for i in range(n)), batch=8
+        )
+    loads = photo_load_times(make_photo(7))
+
+    runs = {}
+    for i, precision in enumerate(precisions):
+        print(f"Whole stack with VGG-Face in {precision}...", flush=True)
+        runs[precision] = stack_run(
+            env, precision, args, logins, assignment, make_photo, predictors[precision], mlp_raw, i
+        )
+
+    print(
+        f"\nVGG-Face (full size, demo random base), photos: {described}. Raw forward as the worker runs it, "
+        f"{args.rounds} interleaved rounds: median (min-max) per image"
+    )
+    header = ("measure", *precisions, *(["bf16 / f32"] if len(precisions) == 2 else []))
+
+    def ratio(key_fn):
+        if len(precisions) != 2:
+            return []
+        a, b = (key_fn(p) for p in precisions)
+        return [f"{b / a:.2f}x"]
+
+    table = [
+        (
+            "raw forward, batch 1",
+            *(spread(raw[p]["b1"]) for p in precisions),
+            *ratio(lambda p: statistics.median(raw[p]["b1"])),
+        ),
+        (
+            "raw forward, batch 8 (per image)",
+            *(spread(raw[p]["b8"]) for p in precisions),
+            *ratio(lambda p: statistics.median(raw[p]["b8"])),
+        ),
+        ("answer + Grad-CAM / answer alone", *(f"{fmt_ms(maps[p][0])} / {fmt_ms(maps[p][1])}" for p in precisions)),
+    ]
+    for p in precisions:
+        r = runs[p]
+        r["single ratio"] = r["single"] / r["paired raw b1"]
+    table += [
+        ("served in (stored with the answers)", *(runs[p]["served in"] for p in precisions)),
+        (
+            "one photo: upload -> all 3 answers",
+            *(f"{fmt_ms(runs[p]['single'])} = {runs[p]['single ratio']:.2f}x raw b1" for p in precisions),
+        ),
+        ("  raw b1 measured alongside", *(fmt_ms(runs[p]["paired raw b1"]) for p in precisions)),
+        (
+            "  range over the photos",
+            *(f"{fmt_ms(runs[p]['single range'][0])}-{fmt_ms(runs[p]['single range'][1])}" for p in precisions),
+        ),
+        ("  MLP answers stored after", *(fmt_ms(runs[p]["single MLP"]) for p in precisions)),
+        (
+            "  VGG: stored / queued / claimed->stored / photo+model",
+            *(" / ".join(fmt_ms(s) for s in runs[p]["stages"]) for p in precisions),
+        ),
+        (
+            f"burst of {args.burst} x 3 models: all answers stored",
+            *(f"{runs[p]['burst total']:.1f} s" for p in precisions),
+        ),
+        (
+            "  summed raw model time (ratio)",
+            *(
+                f"{runs[p]['burst summed raw']:.1f} s ({runs[p]['burst total'] / runs[p]['burst summed raw']:.2f})"
+                for p in precisions
+            ),
+        ),
+        (
+            "  MLP answer latency p50 / p95",
+            *(f"{fmt_ms(runs[p]['burst MLP p50'])} / {fmt_ms(runs[p]['burst MLP p95'])}" for p in precisions),
+        ),
+        ("  MLP submitted -> claimed p50", *(fmt_ms(runs[p]["burst waits"]["mlp"]) for p in precisions)),
+        ("  VGG submitted -> claimed p50", *(fmt_ms(runs[p]["burst waits"]["vgg"]) for p in precisions)),
+        ("  VGG batches", *(str(runs[p]["burst batches"]) for p in precisions)),
+        ("  failed answers", *(str(runs[p]["failed"]) for p in precisions)),
+        (
+            "VGG worker peak RSS (VmHWM)",
+            *(f"{runs[p]['memory vgg']['VmHWM']:,.0f} MB" for p in precisions),
+            *ratio(lambda p: runs[p]["memory vgg"]["VmHWM"]),
+        ),
+        (
+            "  now: private / shared library pages",
+            *(
+                f"{runs[p]['memory vgg']['RssAnon']:,.0f} / {runs[p]['memory vgg']['RssFile']:,.0f} MB"
+                for p in precisions
+            ),
+        ),
+        ("MLP worker peak RSS", *(f"{runs[p]['memory mlp']['VmHWM']:,.0f} MB" for p in precisions)),
+    ]
+    print_table(table, header)
+    for p in precisions:
+        cpu = runs[p]["single cpu"]
+        print(f"  CPU ms per photo, one at a time ({p}): " + ", ".join(f"{k} {v * 1000:.0f}" for k, v in cpu.items()))
+        cpu = runs[p]["burst cpu"]
+        print(f"  CPU s in the burst ({p}): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+    print(f"Raw MLP predict_proba: {mlp_raw * 1000:.2f} ms/image")
+    print("One photo's decode and face search, CPU ms: " + ", ".join(f"{k} {v * 1000:.1f}" for k, v in loads.items()))
+    if agreement is not None:
+        a = agreement
+        print(
+            f"Top-1 agreement, float32 vs bfloat16, {a.n} generated faces: {a.agree}/{a.n} = {a.rate:.1%}; "
+            f"largest probability difference {a.max_diff:.4f}; a one-grey-level nudge of the photos alone "
+            f"keeps {a.noise_rate:.1%}; float32's top probability, mean {a.mean_top:.2f}"
+        )
+        print("  per group: " + ", ".join(f"{g} {k}/{n}" for g, (n, k) in sorted(a.per_group.items())))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bench_env(name: str, port: int) -> dict:
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ethitech")
-    db = urllib.parse.urlparse(base_db)._replace(path=f"/ethitech_{name}").geturl()
+    # BENCH_DATABASE names another database, so two benchmarks on one server never share one.
+    db_name = os.environ.get("BENCH_DATABASE", f"ethitech_{name}")
+    db = urllib.parse.urlparse(base_db)._replace(path=f"/{db_name}").geturl()
     data_dir = Path(os.environ.get("BENCH_DATA_DIR", ROOT / "var" / f"bench-{name}"))
     return {
         **os.environ,
@@ -51,19 +53,52 @@ def manage(env: dict, *args: str) -> str:
 class Stack:
     """gunicorn + workers; stopped on exit."""
 
-    def __init__(self, env: dict, workers: dict[str, str]):
+    def __init__(self, env: dict, workers: dict[str, str], nice: dict[str, int] | None = None):
+        """`nice`: a worker's CPU priority (nice value) by name, for scheduling experiments."""
         self.env = env
         self.procs: dict[str, subprocess.Popen] = {}
         logs = Path(env["ETHITECH_DATA_DIR"]) / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         for name, queues in workers.items():
-            # As in the Makefile and docker-compose.yml: one process per queue, none niced.
+            # As in the Makefile and docker-compose.yml: one process per queue (VGG-Face niced there).
             # MLP tasks are short and partly wait on the database: two processes keep up with a burst.
             procs = "2" if queues == "mlp" else "1"
-            self._start(name, [sys.executable, "-m", "celery", "-A", "ethitech", "worker", "-Q", queues, "-c",
-                               procs, "--loglevel", "INFO", "-n", f"{name}@%h"], logs)  # fmt: skip
-        self._start("web", [sys.executable, "-m", "gunicorn", "ethitech.wsgi", "--bind",
-                            f"127.0.0.1:{env['BENCH_PORT']}", "--workers", "2"], logs)  # fmt: skip
+            prefix = ["nice", "-n", str(nice[name])] if (nice or {}).get(name) else []
+            self._start(
+                name,
+                [
+                    *prefix,
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "ethitech",
+                    "worker",
+                    "-Q",
+                    queues,
+                    "-c",
+                    procs,
+                    "--loglevel",
+                    "INFO",
+                    "-n",
+                    f"{name}@%h",
+                ],
+                logs,
+            )
+        self._start(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ethitech.wsgi",
+                "--bind",
+                f"127.0.0.1:{env['BENCH_PORT']}",
+                "--workers",
+                "2",
+            ],
+            logs,
+        )
         self.url = f"http://127.0.0.1:{env['BENCH_PORT']}"
         self._wait_ready(logs)
 
@@ -127,6 +162,17 @@ class Stack:
             peaks.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)
         return max(peaks)
 
+    def memory_mb(self, name: str) -> dict[str, float]:
+        """The worker's largest process: peak resident memory (VmHWM), and what is resident now,
+        private (RssAnon) and file-backed (RssFile: shared library pages, shared between processes)."""
+        best = {}
+        for pid in [self.procs[name].pid, *self.child_pids(name)]:
+            status = Path(f"/proc/{pid}/status").read_text()
+            got = {k: int(v) / 1024 for k, v in re.findall(r"(VmHWM|RssAnon|RssFile):\s+(\d+)", status)}
+            if got.get("VmHWM", 0) > best.get("VmHWM", 0):
+                best = got
+        return best
+
     def stop(self):
         for proc in self.procs.values():
             try:
@@ -165,8 +211,14 @@ class Browser:
                 for v in values if isinstance(values, list) else [values]:  # a list: a field sent several times
                     body += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
             for k, (filename, data, ctype) in files.items():
-                body += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{filename}"\r\n'
-                         f"Content-Type: {ctype}\r\n\r\n").encode() + data + b"\r\n"  # fmt: skip
+                body += (
+                    (
+                        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{filename}"\r\n'
+                        f"Content-Type: {ctype}\r\n\r\n"
+                    ).encode()
+                    + data
+                    + b"\r\n"
+                )
             body += f"--{boundary}--\r\n".encode()
             headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         else:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from inference.models import ModelVersion
 from training.models import TrainingJob
 
-from .models import Assignment, AuditLog, Classroom, GalleryImage, LabModel, LabTeam, Submission, User
+from .models import Assignment, AuditLog, Classroom, GalleryImage, LabModel, LabTeam, Prediction, Submission, User
 from .results.stats import stored_interval
 from .visibility import member_q, students_of, visible_to
 
@@ -144,6 +144,20 @@ def class_gallery(classroom: Classroom):
     return GalleryImage.objects.filter(classroom=classroom)
 
 
+def gallery_photos(classroom_public_id: str) -> list[tuple[str, str]]:
+    """(stored file, group) of every image in a class's test gallery, for operators' commands."""
+    import uuid
+
+    try:
+        public_id = uuid.UUID(str(classroom_public_id))
+    except ValueError:
+        raise ValueError(f"{classroom_public_id!r} is not a class id (the part of the class page's address after /c/).")
+    classroom = Classroom.objects.filter(public_id=public_id).first()
+    if classroom is None:
+        raise ValueError(f"No class with the id {classroom_public_id}.")
+    return list(class_gallery(classroom).exclude(photo="").values_list("photo", "label"))
+
+
 def gallery_for(assignment: Assignment):
     """The class's gallery images an experiment can use: those labelled in its list of groups."""
     return GalleryImage.objects.filter(classroom_id=assignment.classroom_id, label_set_id=assignment.label_set_id)
@@ -221,8 +235,19 @@ def card_rows(model: ModelVersion) -> list[CardRow]:
         m = per_group.get(g) or {}
         low, high = stored_interval(m)
         train = (model.composition or {}).get(g, 0)
-        rows.append(CardRow(g, train, m.get("n"), m.get("accuracy"), low, high, m.get("precision"), m.get("recall"),
-                            m.get("face_found")))  # fmt: skip
+        rows.append(
+            CardRow(
+                g,
+                train,
+                m.get("n"),
+                m.get("accuracy"),
+                low,
+                high,
+                m.get("precision"),
+                m.get("recall"),
+                m.get("face_found"),
+            )
+        )
     return rows
 
 
@@ -245,10 +270,15 @@ def intersectional_tables(model: ModelVersion) -> list[dict]:
         rows = []
         for group in model.label_set.labels:
             cells = attribute["cells"].get(group, {})
-            rows.append({"group": group, "cells": [
-                {**cells.get(v, {"n": 0}), "few": cells.get(v, {}).get("n", 0) < settings.MIN_TESTS_PER_GROUP}
-                for v in attribute["values"]
-            ]})  # fmt: skip
+            rows.append(
+                {
+                    "group": group,
+                    "cells": [
+                        {**cells.get(v, {"n": 0}), "few": cells.get(v, {}).get("n", 0) < settings.MIN_TESTS_PER_GROUP}
+                        for v in attribute["values"]
+                    ],
+                }
+            )
         # The name is stored in English with the metrics (training.evaluation): shown translated.
         tables.append({"name": gettext(attribute["name"]), "values": attribute["values"], "rows": rows})
     return tables
@@ -258,6 +288,21 @@ def trained_by_job(model: ModelVersion):
     """The job that trained the model (not one that evaluated it later), if any."""
     jobs = model.training_jobs.exclude(kind="evaluate").select_related("created_by")
     return jobs.order_by("-created_at").first()
+
+
+def served_precisions(model: ModelVersion) -> list[dict]:
+    """The number formats the model's stored answers were computed in (VGG-Face: float32 or
+    bfloat16, inference.precision), with how many answers each: [{"name", "answers"}]."""
+    if model.family != ModelVersion.Family.VGG:
+        return []
+    rows = (
+        Prediction.objects.filter(model_version=model, status=Prediction.Status.DONE)
+        .exclude(precision="")
+        .values("precision")
+        .annotate(answers=Count("pk"))
+        .order_by("precision")
+    )
+    return [{"name": r["precision"], "answers": r["answers"]} for r in rows]
 
 
 def model_card(model: ModelVersion) -> dict:
@@ -284,6 +329,7 @@ def model_card(model: ModelVersion) -> dict:
         "evaluated_on": model.metrics.get("evaluated_on"),
         "intersectional": intersectional_tables(model),
         "face_found": any(r.face_found is not None for r in rows),
+        "served_precisions": served_precisions(model),
         "chart": {
             "groups": labels,
             "train": [r.train for r in rows],

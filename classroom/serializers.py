@@ -55,12 +55,32 @@ class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = [
-            "id", "classroom", "title", "instructions", "labels", "models", "ask_expected", "allow_uploads",
-            "opens_at", "due_at", "closed_at", "results_visibility", "results_released", "results_visible",
-            "keep_photos_days", "lesson", "lesson_version", "tests_goal", "ask_predictions",
-            "prediction_questions", "reflection_questions", "model_roles", "perception_activity", "explain_answers",
+            "id",
+            "classroom",
+            "title",
+            "instructions",
+            "labels",
+            "models",
+            "ask_expected",
+            "allow_uploads",
+            "opens_at",
+            "due_at",
+            "closed_at",
+            "results_visibility",
+            "results_released",
+            "results_visible",
+            "keep_photos_days",
+            "lesson",
+            "lesson_version",
+            "tests_goal",
+            "ask_predictions",
+            "prediction_questions",
+            "reflection_questions",
+            "model_roles",
+            "perception_activity",
+            "explain_answers",
             "audits_enabled",
-        ]  # fmt: skip
+        ]
 
     def get_results_visible(self, obj) -> bool:
         return results_visible(self.context["request"].user, obj)
@@ -88,13 +108,30 @@ class PredictionSerializer(serializers.ModelSerializer):
     saliency = SaliencySerializer(
         read_only=True, allow_null=True, help_text="What this model looked at: a small grid of numbers, not an image."
     )
+    precision = serializers.CharField(
+        read_only=True,
+        help_text="The number format the model computed this answer in: float32, or bfloat16 (VGG-Face where "
+        "the platform is set to it); empty for models without a choice.",
+    )
 
     class Meta:
         model = Prediction
         fields = [
-            "submission", "model", "model_name", "model_card", "status", "label", "probabilities",
-            "face_found", "latency_ms", "error", "saliency", "created_at", "finished_at",
-        ]  # fmt: skip
+            "submission",
+            "model",
+            "model_name",
+            "model_card",
+            "status",
+            "label",
+            "probabilities",
+            "face_found",
+            "latency_ms",
+            "precision",
+            "error",
+            "saliency",
+            "created_at",
+            "finished_at",
+        ]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_model_card(self, obj) -> str:

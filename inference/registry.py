@@ -124,10 +124,14 @@ def _verified_paths(mv: ModelVersion) -> tuple[Path, Path | None]:
     return path, verified_path(base.name, base.artifact_path, base.sha256) if base else None
 
 
-def _load(mv: ModelVersion, path: Path, base_path: Path | None) -> Predictor:
+def _load(mv: ModelVersion, path: Path, base_path: Path | None, precision: str | None = None) -> Predictor:
     cls = PREDICTORS.get(mv.family)
     if cls is None:
         raise ModelArtifactError(f"No predictor for model family '{mv.family}'.")
+    if precision is None and mv.family == ModelVersion.Family.VGG:
+        from .precision import serving_precision
+
+        precision = serving_precision()  # the process's one choice, for every VGG-Face network
     base = mv.base
     predictor = cls(
         path,
@@ -135,9 +139,15 @@ def _load(mv: ModelVersion, path: Path, base_path: Path | None) -> Predictor:
         len(mv.label_set.labels),
         base_path=base_path,
         width=base.width if base else mv.training_params.get("width", 1.0),
+        precision=precision or "",
     )
     predictor.load()
     return predictor
+
+
+def load_uncached(model_version: ModelVersion, *, precision: str) -> Predictor:
+    """A predictor of the model in a given precision, outside the cache (to compare precisions)."""
+    return _load(model_version, *_verified_paths(model_version), precision=precision)
 
 
 def clear_cache() -> None:

@@ -39,23 +39,40 @@ def occlusion_params(spec: InputSpec, grid: int) -> tuple[int, int]:
     return stride, stride
 
 
-def occlusion(predict_proba, x: np.ndarray, spec: InputSpec, target: int, *, grid: int = 8, batch: int = 64):
-    """Occlusion map of one input `x` (as the model takes it) for class `target`."""
+def occlusion(
+    predict_proba, x: np.ndarray, spec: InputSpec, target: int, *, grid: int = 8, batch: int = 64, masked_proba=None
+):
+    """Occlusion map of one input `x` (as the model takes it) for class `target`.
+
+    `masked_proba(x, cells, value)`: the model's probabilities for copies of a flat input `x`,
+    copy k with the input positions `cells[k]` set to `value`, for a model that can compute
+    them without running each whole copy (an MLP's first layer: inference.predictors)."""
     patch, stride = occlusion_params(spec, grid)
     channels = 3 if spec.mode == "rgb" else 1
     image = np.asarray(x, dtype=np.float32).reshape(spec.size, spec.size, channels)
     starts = list(range(0, spec.size - patch + 1, stride))
-    masked = []
-    for top in starts:
-        for left in starts:
-            copy = image.copy()
-            copy[top : top + patch, left : left + patch, :] = GREY
-            masked.append(copy)
-    stack = np.stack(masked)
-    if spec.layout == "flat":
-        stack = stack.reshape(len(stack), -1)
     base = float(predict_proba(np.expand_dims(np.asarray(x, dtype=np.float32), 0))[0, target])
-    probs = np.concatenate([predict_proba(stack[i : i + batch])[:, target] for i in range(0, len(stack), batch)])
+    if masked_proba is not None and spec.layout == "flat":
+        rows, cols, chans = np.meshgrid(np.arange(patch), np.arange(patch), np.arange(channels), indexing="ij")
+        cells = np.stack(
+            [
+                np.ravel_multi_index((rows + top, cols + left, chans), image.shape).ravel()
+                for top in starts
+                for left in starts
+            ]
+        )
+        probs = masked_proba(image.reshape(-1), cells, GREY)[:, target]
+    else:
+        masked = []
+        for top in starts:
+            for left in starts:
+                copy = image.copy()
+                copy[top : top + patch, left : left + patch, :] = GREY
+                masked.append(copy)
+        stack = np.stack(masked)
+        if spec.layout == "flat":
+            stack = stack.reshape(len(stack), -1)
+        probs = np.concatenate([predict_proba(stack[i : i + batch])[:, target] for i in range(0, len(stack), batch)])
     drops = (base - probs).reshape(len(starts), len(starts))
     return SaliencyMap(
         OCCLUSION,

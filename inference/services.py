@@ -23,6 +23,7 @@ class Outcome:
     face_found: bool
     latency_ms: float
     saliency: dict | None = None  # inference.saliency.SaliencyMap.as_dict(): a grid, never an image
+    precision: str = ""  # the number format the model computed in (VGG-Face: float32 or bfloat16)
 
 
 def ensure_label_set(*, key: str, name: str, labels: list[str], synthetic: bool, description: str = "") -> LabelSet:
@@ -103,44 +104,124 @@ def latest_version(key: str) -> ModelVersion | None:
     return ModelVersion.objects.filter(lineage=key).order_by("-version").select_related("base", "label_set").first()
 
 
+FACE_SEARCH_SECONDS = 3  # how long another worker waits for a face being looked for (about 60 ms)
+FACE_POLL_SECONDS = 0.005
+FACE_KEEP_SECONDS = 600  # the box in the shared cache (the database keeps it with the photo too)
+
+
 @dataclass(eq=False)
 class FacePhoto:
     """A photo decoded once, its face found once per detector, ready for any number of models
-    (models on different detectors each get the crop their training used)."""
+    (models on different detectors each get the crop their training used).
+
+    A large JPEG is decoded at a reduced scale (`scale` < 1; still at least as large as face
+    detection looks at); a model whose input is larger than its face crop at that scale gets the
+    crop from a full-size decode instead (`data` keeps the file's bytes for it), so no model
+    sees fewer pixels of the face than before. Boxes are in the stored photo's coordinates."""
 
     name: str
     rgb: "object"  # np.ndarray; numpy is not imported at module level here
     load_ms: float
     boxes: dict = field(default_factory=dict)  # detector -> [x, y, w, h], or [] when it found none
     found_here: set = field(default_factory=set)  # detectors that looked in this process
+    scale: float = 1.0  # rgb's size against the stored photo's
+    data: bytes | None = field(default=None, repr=False)  # the file, for a full-size decode
+    share: bool = False  # find its face once across worker processes (a stored photo's unique name)
+    wait: bool = True  # when shared: wait for a face another process is looking for, not look too
     _crops: dict = field(default_factory=dict, repr=False)
+    _full_rgb: "object" = field(default=None, repr=False)
 
-    def crop(self, detector: str = "haar") -> tuple["object", bool]:
-        """(the square crop for this detector, whether it found a face)."""
-        if detector not in self._crops:
-            from . import preprocessing
+    def crop(self, detector: str = "haar", min_side: int = 0) -> tuple["object", bool]:
+        """(the square crop for this detector, whether it found a face); from the full-size photo
+        when the reduced one's crop would be smaller than `min_side` (the model's input)."""
+        from . import preprocessing
 
-            if detector not in self.boxes:  # timed with the model's answer that needed it
-                self.boxes[detector] = list(preprocessing.detect_face(self.rgb, detector) or ())
-                self.found_here.add(detector)
-            self._crops[detector] = preprocessing.crop_at(self.rgb, tuple(self.boxes[detector]) or None)
-        return self._crops[detector]
+        if detector not in self.boxes:  # timed with the model's answer that needed it
+            self.boxes[detector] = self._find(detector)
+        box = tuple(self.boxes[detector]) or None
+        scale = self.scale
+        if scale < 1 and self.data is not None and self._crop_side(box, scale) < min_side:
+            scale = 1.0
+        if (detector, scale) not in self._crops:
+            rgb = self.rgb if scale == self.scale else self._full()
+            at = tuple(int(v * scale) for v in box) if box else None
+            self._crops[(detector, scale)] = preprocessing.crop_at(rgb, at)
+        return self._crops[(detector, scale)]
+
+    def _find(self, detector: str) -> list:
+        """Where the face is ([x, y, w, h] in the stored photo, [] for none). A shared photo's
+        face is looked for by one worker process only: the first to need it says so in the shared
+        cache and publishes the box there as soon as it has it; another that needs it meanwhile
+        waits for that box (idle, not competing for the CPU) rather than searching again, and
+        searches itself only if none comes (its finder died). A process that must not wait (the
+        MLP worker, whose answers come first) looks itself when another is already looking."""
+        from . import preprocessing
+
+        key = f"face:{self.name}:{detector}"
+        if self.share:
+            from django.core.cache import cache
+
+            if not cache.add(f"{key}:finding", 1, timeout=FACE_SEARCH_SECONDS) and self.wait:
+                deadline = time.monotonic() + FACE_SEARCH_SECONDS
+                while time.monotonic() < deadline:
+                    box = cache.get(key)
+                    if box is not None:
+                        return list(box)
+                    time.sleep(FACE_POLL_SECONDS)
+        box = preprocessing.detect_face(self.rgb, detector)
+        found = [round(v / self.scale) for v in box] if box else []
+        self.found_here.add(detector)
+        if self.share:
+            cache.set(key, found, timeout=FACE_KEEP_SECONDS)
+        return found
+
+    def _crop_side(self, box, scale: float) -> float:
+        from .preprocessing import FACE_MARGIN
+
+        height, width = self.rgb.shape[:2]
+        if box is None:
+            return min(height, width)
+        return min(max(box[2], box[3]) * scale * (1 + 2 * FACE_MARGIN), height, width)
+
+    def _full(self):
+        if self._full_rgb is None:
+            import io
+
+            from .preprocessing import load_rgb
+
+            self._full_rgb = load_rgb(io.BytesIO(self.data))
+        return self._full_rgb
 
 
-def load_face_photo(source, *, name: str = "", boxes: dict | None = None) -> FacePhoto:
-    """Decode a stored photo (path or file object); its face is found per detector when a model
-    first needs it. `boxes`: where faces were already found in this photo ({detector: box}, as
-    FacePhoto.boxes): finding a face in a phone photo takes longer than decoding it, and gives
-    the same box every time."""
-    from .preprocessing import load_rgb
+def load_face_photo(
+    source, *, name: str = "", boxes: dict | None = None, share: bool = False, wait: bool = True
+) -> FacePhoto:
+    """Decode a stored photo (path or file object), a large JPEG at a reduced scale; its face is
+    found per detector when a model first needs it. `boxes`: where faces were already found in
+    this photo ({detector: box}, as FacePhoto.boxes): finding a face in a phone photo takes
+    longer than decoding it, and gives the same box every time. `share`: `name` is the stored
+    photo's own (random) name, and its face is looked for once across worker processes (`wait`:
+    this process may wait for another's search, see FacePhoto._find)."""
+    import io
+
+    from .preprocessing import load_rgb_reduced
 
     started = time.perf_counter()
-    rgb = load_rgb(source)
+    if hasattr(source, "read"):
+        data = source.read()
+    else:
+        with open(source, "rb") as fh:
+            data = fh.read()
+    rgb, scale = load_rgb_reduced(io.BytesIO(data))
     return FacePhoto(
         name=name or str(getattr(source, "name", source)),
         rgb=rgb,
         load_ms=(time.perf_counter() - started) * 1000,
         boxes=dict(boxes or {}),
+        scale=scale,
+        data=data if scale < 1 else None,
+        share=share and bool(name),
+        wait=wait,
     )
 
 
@@ -160,7 +241,7 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
     preloaded = [isinstance(s, FacePhoto) for s in sources]
     photos = [s if pre else load_face_photo(s) for s, pre in zip(sources, preloaded, strict=True)]
     spec = InputSpec.from_dict(model_version.input_spec)
-    crops = [photo.crop(spec.detector) for photo in photos]  # the detector the model was trained with
+    crops = [photo.crop(spec.detector, spec.size) for photo in photos]  # the detector the model was trained with
     batch = np.stack([to_model_input(crop, spec) for crop, _ in crops])
     probs, maps = _answers_and_maps(predictor, batch, explain or [False] * len(photos), model_version.key)
     labels = model_version.label_set.labels
@@ -174,6 +255,7 @@ def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[
             # Preprocessing included, also when the photo was loaded once for several models.
             latency_ms=round(per_photo_ms + (photo.load_ms if pre else 0), 1),
             saliency=m,
+            precision=predictor.precision,
         )
         for p, photo, (_, found), pre, m in zip(probs, photos, crops, preloaded, maps, strict=True)
     ]

@@ -47,15 +47,21 @@ def expected_shapes(width: float, n_classes: int) -> list[tuple[tuple[int, ...],
     return shapes
 
 
-def build_model(n_classes: int, *, width: float = 1.0, layer_source=None, initialize: bool = False):
+def build_model(
+    n_classes: int, *, width: float = 1.0, layer_source=None, initialize: bool = False, precision: str = "float32"
+):
     """The full network with a softmax head of n_classes.
 
     `layer_source` yields (name, [kernel, bias]) for the weight layers in
     order; each variable is created directly from its array, so a 550 MB
     file is never held as zeros + a copy + the file's arrays at once. Layers
     beyond what the source yields start as zeros (or random if `initialize`).
+    `precision` (inference.precision): what the layers between the first convolution and the
+    head keep their weights and compute in; those three are always float32.
     """
-    return build_part(0, WEIGHT_LAYERS, n_classes, width=width, layer_source=layer_source, initialize=initialize)
+    return build_part(
+        0, WEIGHT_LAYERS, n_classes, width=width, layer_source=layer_source, initialize=initialize, precision=precision
+    )
 
 
 WEIGHT_LAYERS = 16  # 13 convolutions, fc6, fc7, head
@@ -71,30 +77,48 @@ def part_input_shape(first: int, width: float) -> tuple[int, ...]:
     return shapes[first]
 
 
-def build_part(first: int, last: int, n_classes: int, *, width: float = 1.0, layer_source=None, initialize=False):
+def build_part(
+    first: int,
+    last: int,
+    n_classes: int,
+    *,
+    width: float = 1.0,
+    layer_source=None,
+    initialize=False,
+    precision: str = "float32",
+):
     """Weight layers first..last-1 with the padding, pooling, dropout and softmax around them:
-    (0, 13) is the convolutions up to pool5, (13, 15) fc6/fc7, (15, 16) the head, (0, 16) all."""
+    (0, 13) is the convolutions up to pool5, (13, 15) fc6/fc7, (15, 16) the head, (0, 16) all.
+    Every layer between conv1_1 and the head keeps its weights and computes in `precision`."""
+    from .tf_runtime import import_tensorflow
+
+    import_tensorflow()  # first, so Keras leaves out what no worker uses
     import keras
     from keras import layers
 
     source = _LayerSource(layer_source, initialize)
+    # Keras' dtype policy of the same name: variables and arithmetic in it; float32 inputs are
+    # cast by the first layer that has it. Nothing keeps Keras' default (float32), as before.
+    low = {"dtype": precision} if precision != "float32" else {}
     chans = channels(width)
     inputs = keras.Input(part_input_shape(first, width), name="image" if first == 0 else f"from_{first}")
     x, i = inputs, 0
     for b, (_, repeats) in enumerate(BLOCKS, start=1):
         for r in range(1, repeats + 1):
             if first <= i < last:
-                x = layers.ZeroPadding2D(1, name=f"pad{b}_{r}")(x)
-                x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **source.initializers())(x)
+                own = low if i else {}  # conv1_1 in float32: see inference.precision
+                x = layers.ZeroPadding2D(1, name=f"pad{b}_{r}", **own)(x)
+                init = source.initializers()
+                x = layers.Conv2D(chans[i], 3, activation="relu", name=f"conv{b}_{r}", **own, **init)(x)
             i += 1
         if first < i <= last:
-            x = layers.MaxPooling2D(2, strides=2, name=f"pool{b}")(x)
+            x = layers.MaxPooling2D(2, strides=2, name=f"pool{b}", **low)(x)
     if first <= FC6 < last:
-        x = layers.Conv2D(chans[13], 7, activation="relu", name="fc6", **source.initializers())(x)
-        x = layers.Dropout(0.5, name="fc6_dropout")(x)
+        x = layers.Conv2D(chans[13], 7, activation="relu", name="fc6", **low, **source.initializers())(x)
+        x = layers.Dropout(0.5, name="fc6_dropout", **low)(x)
     if first <= FC6 + 1 < last:
-        x = layers.Conv2D(chans[14], 1, activation="relu", name="fc7", **source.initializers())(x)
-        x = layers.Dropout(0.5, name="fc7_dropout")(x)
+        x = layers.Conv2D(chans[14], 1, activation="relu", name="fc7", **low, **source.initializers())(x)
+        x = layers.Dropout(0.5, name="fc7_dropout", **low)(x)
     if first <= HEAD < last:
         x = layers.Conv2D(n_classes, 1, name="head", **source.initializers())(x)
         x = layers.Flatten(name="flatten")(x)
@@ -103,13 +127,19 @@ def build_part(first: int, last: int, n_classes: int, *, width: float = 1.0, lay
     return keras.Model(inputs, x, name=name)
 
 
-def _as_tensor(array):
-    """Wrap a NumPy array as a tensor without copying it (DLPack), so loading
-    fc6 (411 MB) costs one extra copy at most, not two."""
+def _as_tensor(array, dtype=None):
+    """Wrap a NumPy array as a tensor of `dtype` without copying it (DLPack), so loading
+    fc6 (411 MB in float32, 205 MB in bfloat16) costs one extra copy at most, not two."""
+    import numpy as np
     import tensorflow as tf
 
+    dtype = np.dtype(dtype or array.dtype)
+    if array.dtype != dtype:  # a layer kept in another precision than the file's reader gave
+        array = array.astype(np.float32).astype(dtype)
     if array.ctypes.data % 64 or not array.flags.c_contiguous:  # TensorFlow needs 64-byte alignment
         return tf.convert_to_tensor(array)
+    if dtype.name == "bfloat16":  # NumPy exports no bfloat16 over DLPack: its bits as uint16, then a bitcast
+        return tf.bitcast(tf.experimental.dlpack.from_dlpack(array.view(np.uint16).__dlpack__()), tf.bfloat16)
     return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
 
@@ -136,11 +166,11 @@ class _LayerSource:
             if tuple(k.shape) != tuple(shape):
                 raise ValueError(f"Layer {name}: kernel shape {tuple(k.shape)} does not fit {tuple(shape)}")
             stash["bias"] = b
-            return _as_tensor(k)
+            return _as_tensor(k, dtype)
 
         def bias(shape, dtype=None):
             b = stash.pop("bias", None)
-            return keras.initializers.Zeros()(shape, dtype) if b is None else b
+            return keras.initializers.Zeros()(shape, dtype) if b is None else _as_tensor(b, dtype)
 
         return {"kernel_initializer": kernel, "bias_initializer": bias}
 
@@ -158,6 +188,8 @@ class FullyConnected:
     reshaped: the same numbers. Run as convolutions, oneDNN copies fc6's 411 MB kernel into
     its own layout on every call with more than one image (200 ms and 390 MB more for 8
     images); a product reads the kernel where it is (30 ms for 8). Dropout is off at inference.
+    Each product runs in its kernel's precision (bfloat16 fc6/fc7, float32 head); the softmax
+    and the output are float32.
     """
 
     def __init__(self, model, until: str | None = None):
@@ -188,9 +220,12 @@ class FullyConnected:
 
         for kernel, bias, activation in self.steps:
             if kernel is not None:
+                x = tf.cast(x, kernel.dtype)
                 x = tf.matmul(x, tf.reshape(kernel, (-1, kernel.shape[-1]))) + bias
+            else:
+                x = tf.cast(x, tf.float32)  # the softmax
             x = activation(x)
-        return x
+        return tf.cast(x, tf.float32)
 
     def __call__(self, batch):
         import numpy as np

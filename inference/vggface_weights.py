@@ -28,6 +28,9 @@ LAYER_TITLES = [f"conv{b}_{r}" for b, n in enumerate([2, 2, 3, 3, 3], start=1) f
 ]
 
 
+FLOAT32 = np.dtype(np.float32)
+
+
 class WeightsFileError(ValueError):
     """The file cannot be used; the message names the problem."""
 
@@ -76,12 +79,18 @@ def layer_shapes(path: Path) -> list[tuple[str, list[tuple[int, ...]]]]:
             raise WeightsFileError(f"{Path(path).name} is damaged: its layer list cannot be read ({exc}).") from exc
 
 
-def iter_layers(path: Path):
-    """Yield (name, [kernel, bias]) one layer at a time, so a 550 MB file never sits in memory twice."""
+def iter_layers(path: Path, dtypes=None):
+    """Yield (name, [kernel, bias]) one layer at a time, so a 550 MB file never sits in memory twice.
+
+    `dtypes(position, count)`: the NumPy dtype to keep the weights of the file's layer number
+    `position` (of `count`) in; float32 when not given. Another dtype (bfloat16) is converted a
+    slice at a time, so fc6 is never held in float32 as a whole."""
     with _weights_root(path) as root:
         try:
-            for name, datasets in _weight_groups(root):
-                yield name, [_read_aligned(d) for d in datasets]
+            count = sum(1 for _ in _weight_groups(root)) if dtypes else 0
+            for position, (name, datasets) in enumerate(_weight_groups(root)):
+                dtype = np.dtype(dtypes(position, count)) if dtypes else FLOAT32
+                yield name, [_read_aligned(d, dtype) for d in datasets]
         except (OSError, KeyError, ValueError) as exc:
             raise WeightsFileError(
                 f"{Path(path).name} is damaged: reading its weights failed ({exc}). The file may be "
@@ -89,17 +98,24 @@ def iter_layers(path: Path):
             ) from exc
 
 
-def _read_aligned(dataset) -> np.ndarray:
-    """Read a dataset into a 64-byte-aligned float32 array, which TensorFlow can adopt without a copy."""
-    n = int(np.prod(dataset.shape))
-    raw = np.empty(n * 4 + 64, dtype=np.uint8)
+def _read_aligned(dataset, dtype=FLOAT32) -> np.ndarray:
+    """Read a dataset into a 64-byte-aligned array of `dtype`, which TensorFlow can adopt without a copy."""
+    n, size = int(np.prod(dataset.shape)), dtype.itemsize
+    raw = np.empty(n * size + 64, dtype=np.uint8)
     offset = -raw.ctypes.data % 64
-    array = raw[offset : offset + n * 4].view(np.float32).reshape(dataset.shape)
-    if dataset.dtype == np.float32:
+    array = raw[offset : offset + n * size].view(dtype).reshape(dataset.shape)
+    if dataset.dtype == dtype:
         dataset.read_direct(array)
-    else:
+    elif dtype == np.float32 or not dataset.shape:
         array[...] = dataset[()]
+    else:  # a slice of the first axis at a time (fc6: 7 slices of 59 MB in float32)
+        step = max(1, CONVERT_SLICE_VALUES // max(1, n // dataset.shape[0]))
+        for start in range(0, dataset.shape[0], step):
+            array[start : start + step] = dataset[start : start + step].astype(np.float32).astype(dtype)
     return array
+
+
+CONVERT_SLICE_VALUES = 16 * 1024 * 1024  # float32 values read at a time when converting (64 MB)
 
 
 def read_layers(path: Path) -> list[tuple[str, list[np.ndarray]]]:

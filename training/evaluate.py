@@ -54,9 +54,14 @@ def check(model: ModelVersion, dataset: Dataset) -> None:
 
 
 def evaluate_model(
-    *, model: ModelVersion, dataset: Dataset, per_group: int | None = None, seed: int = 0, progress=None,
+    *,
+    model: ModelVersion,
+    dataset: Dataset,
+    per_group: int | None = None,
+    seed: int = 0,
+    progress=None,
     should_stop=None,
-) -> ModelVersion:  # fmt: skip
+) -> ModelVersion:
     """Answer every held-out image (at most `per_group` of each group) through the same
     preprocessing as training and serving; store the card's metrics, face-found rate per group
     included."""
@@ -95,6 +100,7 @@ def evaluate_model(
         "synthetic": dataset.synthetic,
         "images": len(images),
         "at": timezone.now().isoformat(),
+        "precision": predictor.precision,  # VGG-Face: float32 or bfloat16; empty for the MLPs
     }
     model.metrics = metrics
     model.save(update_fields=["metrics"])

@@ -44,9 +44,10 @@ def per_group_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str])
         frame = MetricFrame(
             metrics=accuracy_score, y_true=y_true, y_pred=y_pred, sensitive_features=[labels[i] for i in y_true]
         )
+        ratio = float(frame.ratio())  # 0/0 when no group got any right: no ratio (and no NaN in JSON)
         disparity = {
             "accuracy_difference": round(float(frame.difference()), 4),
-            "accuracy_ratio": round(float(frame.ratio()), 4),
+            "accuracy_ratio": round(ratio, 4) if np.isfinite(ratio) else None,
         }
     return {
         "overall_accuracy": round(float((y_true == y_pred).mean()), 4) if len(y_true) else None,
@@ -65,8 +66,9 @@ SYNTHETIC_ATTRIBUTE_NAMES = {
 }
 
 
-def intersectional_metrics(y_true, y_pred, labels: list[str], attributes: dict[str, list[str]], *,
-                           synthetic: bool = False) -> dict:  # fmt: skip
+def intersectional_metrics(
+    y_true, y_pred, labels: list[str], attributes: dict[str, list[str]], *, synthetic: bool = False
+) -> dict:
     """Accuracy by group x attribute value (Gender Shades), each cell with its count and 95%
     Wilson interval; images whose value is unknown ("") are left out of that attribute."""
     y_true = np.asarray(y_true, dtype=int)

@@ -10,6 +10,7 @@ from itertools import islice
 
 import numpy as np
 
+from inference.precision import FLOAT32, file_dtypes, serving_precision
 from inference.preprocessing import VGG_SPEC
 from inference.registry import verified_path
 from inference.vggface import FEATURE_LAYERS, build_model, channels, feature_model
@@ -22,13 +23,15 @@ from .features import preprocess_many
 LAYERS_FOR_CUT = {"fc6": 14, "fc7": 15}
 
 
-def load_base_features_model(base, cut: str = "fc7"):
-    """The base network up to `cut`, weights from the base file."""
+def load_base_features_model(base, cut: str = "fc7", precision: str | None = None):
+    """The base network up to `cut`, weights from the base file, in the serving precision
+    (inference.precision) unless told: a head is trained on the features it will be served."""
     if cut not in FEATURE_LAYERS:
         raise ValueError(f"Feature cut must be one of {FEATURE_LAYERS}, not {cut!r}.")
+    precision = precision or serving_precision()
     path = verified_path(base.name, base.artifact_path, base.sha256)
-    model = build_model(1, width=base.width, layer_source=islice(iter_layers(path), LAYERS_FOR_CUT[cut]))
-    return feature_model(model, cut)
+    layers = islice(iter_layers(path, file_dtypes(precision)), LAYERS_FOR_CUT[cut])
+    return feature_model(build_model(1, width=base.width, layer_source=layers, precision=precision), cut)
 
 
 def extract_features(
@@ -48,18 +51,21 @@ def extract_features(
     total, seconds_per_image)` is called after each batch. Stored as float16:
     half the disk and memory, plenty for a linear head.
     """
-    model = None
+    model, precision = None, serving_precision()
 
     def compute(idx: range):
         nonlocal model
         if model is None:  # built only if something is missing from the cache
-            model = load_base_features_model(base, cut)
+            model = load_base_features_model(base, cut, precision)
         x, found = preprocess_many((load_image(i) for i in idx), spec)
         return model(x).astype(np.float16), list(found)
 
     return cached_rows(
         folder="features",
-        key=cache_key(base.sha256, cut, json.dumps(spec.to_dict()), image_ids),
+        # Features computed in another precision are other numbers (float32's keep their old key).
+        key=cache_key(
+            base.sha256, cut, json.dumps(spec.to_dict()), image_ids, *([precision] if precision != FLOAT32 else [])
+        ),
         n=len(image_ids),
         dim=channels(base.width)[13 if cut == "fc6" else 14],
         dtype=np.float16,

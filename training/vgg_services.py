@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from inference.artifacts import save_artifact, sha256_file, store_path
 from inference.models import BaseWeights, LabelSet, ModelVersion
+from inference.precision import serving_precision
 from inference.services import latest_version, register_model_version
 from inference.vggface import channels
 from inference.vggface_weights import random_layers, write_layers
@@ -77,13 +78,23 @@ def train_vgg_head(
         return report
 
     x_train, _ = extract_features(
-        base=base, image_ids=train.ids, load_image=train.load, cut=cut,
-        progress=feature_progress(0), should_stop=should_stop, spec=spec,
-    )  # fmt: skip
+        base=base,
+        image_ids=train.ids,
+        load_image=train.load,
+        cut=cut,
+        progress=feature_progress(0),
+        should_stop=should_stop,
+        spec=spec,
+    )
     x_test, _ = extract_features(
-        base=base, image_ids=test.ids, load_image=test.load, cut=cut,
-        progress=feature_progress(len(train)), should_stop=should_stop, spec=spec,
-    )  # fmt: skip
+        base=base,
+        image_ids=test.ids,
+        load_image=test.load,
+        cut=cut,
+        progress=feature_progress(len(train)),
+        should_stop=should_stop,
+        spec=spec,
+    )
     if len(x_train) < len(train) or len(x_test) < len(test):
         raise JobCancelled(gettext_noop("Cancelled while extracting features; the cache keeps what was done."))
 
@@ -95,9 +106,15 @@ def train_vgg_head(
 
     epochs = epochs or auto_epochs(len(x_train))
     head = fit_head(
-        np.asarray(x_train, dtype=np.float32), train.labels, len(labels),
-        cut=cut, fc_width=channels(base.width)[14], epochs=epochs, seed=seed, on_epoch=on_epoch,
-    )  # fmt: skip
+        np.asarray(x_train, dtype=np.float32),
+        train.labels,
+        len(labels),
+        cut=cut,
+        fc_width=channels(base.width)[14],
+        epochs=epochs,
+        seed=seed,
+        on_epoch=on_epoch,
+    )
     y_pred = predict_head(head, np.asarray(x_test, dtype=np.float32)).argmax(axis=1)
     metrics = per_group_metrics(test.labels, y_pred, labels)
     if test.attributes:
@@ -119,6 +136,7 @@ def train_vgg_head(
         training_params={
             "width": base.width,
             "cut": cut,
+            "feature_precision": serving_precision(),  # what the frozen features were computed in
             "trained_layers": [n for n, _ in conv_layers],
             "epochs": epochs,
             "seed": seed,

@@ -134,10 +134,13 @@ def create_audit(
         gallery_ids = _gallery_pick(assignment, gallery_counts)
         with transaction.atomic():
             audit = CollectionAudit.objects.create(
-                assignment=assignment, created_by=user, source=CollectionAudit.Source.GALLERY,
+                assignment=assignment,
+                created_by=user,
+                source=CollectionAudit.Source.GALLERY,
                 title=title or GALLERY_TITLE % {"n": len(gallery_ids)},
-                gallery_ids=gallery_ids, image_count=len(gallery_ids),
-            )  # fmt: skip
+                gallery_ids=gallery_ids,
+                image_count=len(gallery_ids),
+            )
             _create_runs(audit, chosen)
             transaction.on_commit(partial(_queue_runs, audit.pk))
         return audit
@@ -148,10 +151,13 @@ def create_audit(
     try:
         with transaction.atomic():
             audit = CollectionAudit.objects.create(
-                assignment=assignment, created_by=user, source=CollectionAudit.Source.UPLOAD,
-                title=title or _upload_title(), incoming=accepted.stored,
+                assignment=assignment,
+                created_by=user,
+                source=CollectionAudit.Source.UPLOAD,
+                title=title or _upload_title(),
+                incoming=accepted.stored,
                 image_count=accepted.image_count,
-            )  # fmt: skip
+            )
             _create_runs(audit, chosen)
             transaction.on_commit(partial(_queue_prepare, audit.pk))
     except BaseException:
@@ -255,7 +261,7 @@ def answer_queue(audit_id: int, family: str, *, chunk: int | None = None) -> boo
         if not _still_running(audit_id):
             return False  # cancelled: the service has marked the runs and deleted the files
         try:
-            photos = [_load(name, load_face_photo) for name in sources[start : start + size]]
+            photos = [_load(name, load_face_photo, family) for name in sources[start : start + size]]
         except OSError:
             if _still_running(audit_id):
                 raise
@@ -293,9 +299,10 @@ def _still_running(audit_id: int) -> bool:
     return CollectionAudit.objects.filter(pk=audit_id, status=Status.RUNNING).exists()
 
 
-def _load(name: str, load_face_photo):
+def _load(name: str, load_face_photo, family: str):
     with default_storage.open(name, "rb") as fh:
-        return load_face_photo(fh, name=name)
+        # Each model family's worker: the face found once (the MLP worker never waits for VGG-Face's).
+        return load_face_photo(fh, name=name, share=True, wait=family != "mlp")
 
 
 def _estimates(run: CollectionAuditRun) -> dict:

@@ -29,7 +29,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Case, F, JSONField, Q, Subquery, Value, When
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -109,15 +109,14 @@ def run_prediction(*, prediction_id: int, claim_token: str = "", worker: str = "
             # Answers are stored once a model has run for a while, so a worker that dies later
             # loses none of them; fast models' answers (MLP) are stored together, in one go.
             if time.monotonic() - started > STORE_EVERY_SECONDS:
-                stored.update(finish_predictions(pending, submission_of))
+                stored.update(finish_predictions(pending, submission_of, boxes=found))
                 pending, started = {}, time.monotonic()
-        stored.update(finish_predictions(pending, submission_of))
+        stored.update(finish_predictions(pending, submission_of, boxes=found))
     except SoftTimeLimitExceeded:
         # Stop before the hard limit kills the process: what has not been answered fails with a message.
         unanswered = {c.pk: Result(error=TOO_SLOW) for c in claimed if c.pk not in stored}
         log.error("Task time limit reached; %d prediction(s) not answered", len(unanswered) - len(pending))
         stored.update(finish_predictions({**unanswered, **pending}, submission_of))
-    retry_while_database_down(_keep_face_boxes, found)
     if prediction_id in stored:
         return stored[prediction_id]
     return retry_while_database_down(_status, prediction_id)
@@ -276,7 +275,10 @@ def _run_models(claimed: list[Claimed]):
     from inference.services import predict_photos  # heavy imports stay in the worker
 
     boxes = {c.photo: face_boxes(c.face_box) for c in claimed}
-    photos = {name: _load_photo(name, box) for name, box in boxes.items()}
+    # The VGG-Face worker waits for a face the MLP worker is already looking for; the MLP worker,
+    # whose answers come first, never waits for the VGG-Face worker.
+    wait = any(c.model_version.family == ModelVersion.Family.VGG for c in claimed)
+    photos = {name: _load_photo(name, box, wait) for name, box in boxes.items()}
     by_model = defaultdict(list)
     for c in claimed:
         if not isinstance(photos[c.photo], str):
@@ -309,7 +311,7 @@ def face_boxes(stored) -> dict:
     return dict(stored or {})
 
 
-def _load_photo(name: str, boxes: dict | None = None):
+def _load_photo(name: str, boxes: dict | None = None, wait: bool = True):
     """The decoded, face-cropped photo, or a message saying why there is none."""
     from inference.services import load_face_photo
 
@@ -317,29 +319,12 @@ def _load_photo(name: str, boxes: dict | None = None):
         return PHOTO_GONE
     try:
         with default_storage.open(name, "rb") as fh:
-            return load_face_photo(fh, name=name, boxes=boxes)
+            return load_face_photo(fh, name=name, boxes=boxes, share=True, wait=wait)  # a stored upload's random name
     except SoftTimeLimitExceeded:
         raise  # the task ran out of time; the photo itself may be fine
     except Exception:
         log.exception("Stored photo %s could not be read", name)
         return PHOTO_UNREADABLE
-
-
-def _keep_face_boxes(found: dict[int, dict]) -> None:
-    """Record where faces were found, per detector, for the other model family's worker (one
-    statement), beside the boxes already stored; only while the photo is stored: the boxes go
-    with the photo."""
-    found = {pk: boxes for pk, boxes in found.items() if boxes}
-    if not found:
-        return
-    with transaction.atomic():
-        stored = dict(
-            Submission.objects.select_for_update().filter(pk__in=found).exclude(photo="").values_list("pk", "face_box")
-        )
-        merged = {pk: {**face_boxes(stored[pk]), **found[pk]} for pk in stored}
-        if merged:
-            boxes = Case(*(When(pk=pk, then=Value(b, output_field=JSONField())) for pk, b in merged.items()))
-            Submission.objects.filter(pk__in=merged).update(face_box=boxes)
 
 
 def _user_message(exc: Exception) -> str:
@@ -350,9 +335,13 @@ def _user_message(exc: Exception) -> str:
     return MODEL_FAILED % {"error": type(exc).__name__}
 
 
-def finish_predictions(results: dict[int, Result], submission_of: dict[int, int] | None = None) -> dict[int, str]:
+def finish_predictions(
+    results: dict[int, Result], submission_of: dict[int, int] | None = None, *, boxes: dict[int, dict] | None = None
+) -> dict[int, str]:
     """Store answers and errors, one transaction per submission (in id order, so
-    two workers never wait on each other in a cycle). Returns the statuses stored."""
+    two workers never wait on each other in a cycle). Returns the statuses stored.
+    `boxes`: {submission id: {detector: box}} found here, kept with the photo in the same
+    transaction for the other model family's worker (then removed from `boxes`)."""
     if not results:
         return {}
     if submission_of is None or not set(results) <= set(submission_of):
@@ -363,14 +352,15 @@ def finish_predictions(results: dict[int, Result], submission_of: dict[int, int]
             by_submission[submission_of[pk]][pk] = result
     stored = {}
     for submission_id in sorted(by_submission):
+        found = (boxes or {}).pop(submission_id, None)
         # A restarting database: the answers wait in memory and are stored when it is back.
-        stored.update(retry_while_database_down(_store_answers, submission_id, by_submission[submission_id]))
+        stored.update(retry_while_database_down(_store_answers, submission_id, by_submission[submission_id], found))
     return stored
 
 
-def _store_answers(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
+def _store_answers(submission_id: int, results: dict[int, Result], found: dict | None = None) -> dict[int, str]:
     with transaction.atomic():
-        return _finish(submission_id, results)
+        return _finish(submission_id, results, found)
 
 
 def finish_prediction(*, prediction_id: int, outcome=None, error: str = "") -> str:
@@ -383,13 +373,19 @@ def _final_fields(result: Result, now) -> dict:
         return {"status": Prediction.Status.FAILED, "error": result.error[:2000], "finished_at": now}
     outcome = result.outcome
     return {
-        "status": Prediction.Status.DONE, "label": outcome.label, "probabilities": outcome.probabilities,
-        "face_found": outcome.face_found, "latency_ms": outcome.latency_ms, "error": "", "finished_at": now,
+        "status": Prediction.Status.DONE,
+        "label": outcome.label,
+        "probabilities": outcome.probabilities,
+        "face_found": outcome.face_found,
+        "latency_ms": outcome.latency_ms,
+        "error": "",
+        "finished_at": now,
         "saliency": outcome.saliency,
-    }  # fmt: skip
+        "precision": outcome.precision,
+    }
 
 
-def _finish(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
+def _finish(submission_id: int, results: dict[int, Result], found: dict | None = None) -> dict[int, str]:
     submission = (
         Submission.objects.select_for_update(of=("self",)).select_related("assignment").filter(pk=submission_id).first()
     )
@@ -402,7 +398,12 @@ def _finish(submission_id: int, results: dict[int, Result]) -> dict[int, str]:
         if Prediction.objects.filter(pk=pk).exclude(status__in=Prediction.FINAL).update(**fields):
             stored[pk] = fields["status"]
     if stored and not submission.predictions.exclude(status__in=Prediction.FINAL).exists():
-        release_photo(submission)  # deleted now, or kept for the assignment's retention period
+        release_photo(submission)  # deleted now, or kept for the assignment's retention period (boxes go with it)
+    elif found and submission.photo:
+        # Where the face is, per detector, beside the boxes already stored (the row is locked).
+        merged = {**face_boxes(submission.face_box), **found}
+        if merged != face_boxes(submission.face_box):
+            Submission.objects.filter(pk=submission_id).update(face_box=merged)
     return stored
 
 
@@ -416,6 +417,12 @@ def warm_up_worker(queues) -> list[str]:
     families = {f for f in ModelVersion.Family.values if f in queues}  # each family has its own queue
     if not families:
         return []
+    if ModelVersion.Family.VGG in families:
+        from inference.precision import decision
+        from inference.tf_runtime import import_tensorflow
+
+        import_tensorflow()  # before anything else imports it (inference/tf_runtime.py)
+        decision()  # says in the log which precision VGG-Face runs in here, and why (before any photo)
     models = list(selectors.models_in_use(families))
     loaded, problems = warm_up(models)
     for problem in problems:

@@ -148,11 +148,11 @@ def test_answers_are_kept_when_the_time_limit_strikes_while_storing_them(student
 
     finish, calls = predictions._finish, []
 
-    def out_of_time_once(submission_id, results):
+    def out_of_time_once(submission_id, results, *boxes):
         calls.append(submission_id)
         if len(calls) == 1:
             raise SoftTimeLimitExceeded()
-        return finish(submission_id, results)
+        return finish(submission_id, results, *boxes)
 
     monkeypatch.setattr(predictions, "_finish", out_of_time_once)
     sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())

@@ -19,9 +19,12 @@ def vgg_assignment(classroom, demo_models):
     registry.clear_cache()
     vgg = tiny_vgg_model()
     assignment = create_assignment(
-        classroom=classroom, title="Three models", instructions="",
-        model_versions=[*demo_models, vgg], ask_expected=True,
-    )  # fmt: skip
+        classroom=classroom,
+        title="Three models",
+        instructions="",
+        model_versions=[*demo_models, vgg],
+        ask_expected=True,
+    )
     yield assignment, vgg
     registry.clear_cache()
 
@@ -81,8 +84,10 @@ def test_a_redelivered_batch_task_runs_its_own_photo_and_sends_the_rest_again(
     with django_capture_on_commit_callbacks() as sent:
         assert predictions.run_prediction(prediction_id=first, claim_token="vgg-task") == "done"
     assert list(batch.values_list("status", "attempts", "claim_token")) == [
-        ("done", 2, "vgg-task"), ("pending", 1, ""), ("pending", 1, "")
-    ]  # fmt: skip
+        ("done", 2, "vgg-task"),
+        ("pending", 1, ""),
+        ("pending", 1, ""),
+    ]
     assert sorted(cb.args for cb in sent) == [(second, "vgg"), (third, "vgg")]  # their tasks are sent again
     # Each runs with its own submission only: it has been in a batch that died.
     assert predictions.run_prediction(prediction_id=second, claim_token="task-2") == "done"
@@ -158,7 +163,7 @@ def test_a_damaged_photo_fails_only_its_own_batch_member(student, vgg_assignment
 
 
 def test_the_second_model_family_crops_where_the_first_found_the_face(
-    student, vgg_assignment, monkeypatch, settings, django_capture_on_commit_callbacks
+    student, vgg_assignment, monkeypatch, settings, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     """Finding a face costs more than decoding a phone photo: the MLP worker's box is reused, with the same answer."""
     import inference.preprocessing
@@ -169,8 +174,11 @@ def test_the_second_model_family_crops_where_the_first_found_the_face(
     vgg_of = {s.pk: Prediction.objects.get(submission=s, model_version=vgg).pk for s in (first, second)}
     with django_capture_on_commit_callbacks(execute=True):  # photos are deleted after commit
         assert predictions.run_prediction(prediction_id=vgg_of[first.pk]) == "done"  # finds the face itself
-        for sub in (first, second):
-            mlp = sub.predictions.filter(model_version__family="mlp").first()
+        mlp = first.predictions.filter(model_version__family="mlp").first()
+        assert predictions.run_prediction(prediction_id=mlp.pk) == "done"
+        mlp = second.predictions.filter(model_version__family="mlp").first()
+        # A look, the claim (lock, mark), then both answers and the face box in one transaction.
+        with django_assert_num_queries(12):
             assert predictions.run_prediction(prediction_id=mlp.pk) == "done"
     first.refresh_from_db(), second.refresh_from_db()
     assert first.photo == "" and first.face_box is None  # the box goes with the photo
@@ -183,3 +191,39 @@ def test_the_second_model_family_crops_where_the_first_found_the_face(
     assert predictions.run_prediction(prediction_id=vgg_of[second.pk]) == "done"
     searched, reused = (Prediction.objects.get(pk=vgg_of[s.pk]) for s in (first, second))
     assert reused.probabilities == searched.probabilities and reused.face_found == searched.face_found
+
+
+@pytest.fixture
+def bfloat16_here(settings, monkeypatch):
+    """ETHITECH_VGG_PRECISION=bfloat16 on a CPU that has the instructions (whatever this one has)."""
+    from inference import precision
+
+    settings.VGG_PRECISION = "bfloat16"
+    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: {"avx512f", "avx512_bf16"})
+    precision.decision.cache_clear()
+    registry.clear_cache()
+    yield
+    precision.decision.cache_clear()
+    registry.clear_cache()
+
+
+def test_answers_say_which_precision_computed_them_and_so_does_the_card(
+    student, vgg_assignment, bfloat16_here, client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    assignment, vgg = vgg_assignment
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload(2, 2))
+    with django_capture_on_commit_callbacks(execute=True):
+        for p in sub.predictions.all():
+            predictions.run_prediction(prediction_id=p.pk)
+    stored = {p.model_version.family: p for p in sub.predictions.select_related("model_version")}
+    assert stored["vgg"].status == "done" and stored["vgg"].precision == "bfloat16"
+    assert stored["mlp"].status == "done" and stored["mlp"].precision == ""  # the MLPs have no choice
+    client.force_login(assignment.classroom.teacher)
+    page = client.get(reverse("model_card", args=[vgg.key])).content.decode()
+    assert 'id="precision"' in page and "bfloat16 (16-bit" in page
+    mlp_card = client.get(reverse("model_card", args=[stored["mlp"].model_version.key])).content.decode()
+    assert 'id="precision"' not in mlp_card
+    api = client.get(f"/api/submissions/{sub.public_id}/").json()
+    assert {p["model"]: p["precision"] for p in api["predictions"]}[vgg.key] == "bfloat16"

@@ -49,8 +49,11 @@ def test_a_model_is_served_with_its_own_detector_and_each_face_is_found_once(dem
     from inference.services import register_model_version
 
     haar_model = demo_models[0]
-    fields = {f.name: getattr(haar_model, f.name) for f in haar_model._meta.concrete_fields
-              if f.name not in ("id", "key", "lineage", "version", "created_at")}  # fmt: skip
+    fields = {
+        f.name: getattr(haar_model, f.name)
+        for f in haar_model._meta.concrete_fields
+        if f.name not in ("id", "key", "lineage", "version", "created_at")
+    }
     mtcnn_model = register_model_version(
         key="mtcnn-twin", **{**fields, "input_spec": {**haar_model.input_spec, "detector": "mtcnn"}}
     )
@@ -80,3 +83,89 @@ def test_jobs_on_real_photos_default_to_mtcnn_and_the_synthetic_set_to_haar():
     drawn = JobData(train=None, test=None, label_set=None, data_source="Synthetic", synthetic=True)
     assert detector_for({}, real) == "mtcnn" and detector_for({}, drawn) == "haar"
     assert detector_for({"detector": "haar"}, real) == "haar"
+
+
+def phone_photo(face_side: int) -> bytes:
+    """A 1600x1200 JPEG (what intake stores of a phone photo) with a generated face Haar finds,
+    `face_side` pixels wide, in a blurred noisy scene."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    scene = cv2.GaussianBlur(rng.normal(150, 30, (1200, 1600, 3)).clip(0, 255).astype(np.uint8), (0, 0), 5)
+    for i in range(60):
+        face = synthetic.generate_image(i % 5, i, split="gallery")
+        scene[300 : 300 + face_side, 560 : 560 + face_side] = cv2.resize(face, (face_side, face_side))
+        if detect_face(scene) is not None:
+            buf = io.BytesIO()
+            Image.fromarray(scene).save(buf, format="JPEG", quality=90)
+            return buf.getvalue()
+    raise AssertionError("Haar found none of 60 generated faces in the scene")
+
+
+def test_a_phone_photo_is_decoded_at_half_size_and_its_face_found_where_a_full_decode_finds_it():
+    from inference.preprocessing import VGG_SPEC, load_rgb
+
+    data = phone_photo(700)
+    photo = load_face_photo(io.BytesIO(data), name="phone.jpg")
+    assert photo.scale == 0.5 and photo.rgb.shape == (600, 800, 3)
+    crop, found = photo.crop("haar", VGG_SPEC.size)
+    full = load_rgb(io.BytesIO(data))
+    box = detect_face(full)
+    assert found and box is not None
+    assert np.abs(np.array(photo.boxes["haar"]) - np.array(box)).max() <= 12  # stored photo's coordinates
+    assert photo._full_rgb is None  # its crop is still larger than 224 px at half size: no full decode
+    assert crop.shape[0] >= VGG_SPEC.size
+    reduced_input = to_model_input(crop, VGG_SPEC)
+    full_input = to_model_input(crop_at(full, box)[0], VGG_SPEC)
+    assert np.abs(reduced_input - full_input).mean() < 0.02
+
+
+def test_a_small_face_is_cropped_from_the_full_size_photo_for_a_large_input():
+    from inference.preprocessing import VGG_SPEC
+
+    photo = load_face_photo(io.BytesIO(phone_photo(300)), name="far.jpg")
+    small, found = photo.crop("haar", 32)  # an MLP's 32 px: the half-size decode has plenty
+    assert found and photo._full_rgb is None
+    large, _ = photo.crop("haar", VGG_SPEC.size)  # under 224 px around the face at half size: too few
+    assert photo._full_rgb is not None and abs(large.shape[0] - 2 * small.shape[0]) <= 2
+
+
+def test_a_stored_photos_face_is_looked_for_once_across_workers(monkeypatch):
+    """The first worker to need the face says so in the shared cache and publishes the box; one
+    that needs it meanwhile waits for that box instead of searching too."""
+    import secrets
+    import threading
+    import time
+
+    from django.core.cache import cache
+
+    data, name = phone_photo(700), f"uploads/{secrets.token_hex(8)}.jpg"
+    calls, started, release = [], threading.Event(), threading.Event()
+    real = preprocessing.detect_face
+
+    def slow_detect(rgb, detector="haar"):
+        calls.append(threading.current_thread().name)
+        started.set()
+        release.wait(5)
+        return real(rgb, detector)
+
+    monkeypatch.setattr(preprocessing, "detect_face", slow_detect)
+    finder = load_face_photo(io.BytesIO(data), name=name, share=True)
+    waiter = load_face_photo(io.BytesIO(data), name=name, share=True)
+    thread = threading.Thread(target=finder.crop, name="finder")
+    thread.start()
+    assert started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    _, found = waiter.crop("haar", 32)  # waits for the finder's box
+    thread.join(5)
+    assert calls == ["finder"] and found and waiter.boxes == finder.boxes and waiter.found_here == set()
+    assert cache.get(f"face:{name}:haar") == finder.boxes["haar"]
+    alone = load_face_photo(io.BytesIO(data), name=name)  # not shared: looks for itself
+    alone.crop("haar", 32)
+    assert calls == ["finder", "MainThread"]
+    # The MLP worker never waits for another's search: it looks itself at once.
+    other = f"uploads/{secrets.token_hex(8)}.jpg"
+    cache.add(f"face:{other}:haar:finding", 1, timeout=3)
+    t0 = time.monotonic()
+    load_face_photo(io.BytesIO(data), name=other, share=True, wait=False).crop("haar", 32)
+    assert calls == ["finder", "MainThread", "MainThread"] and time.monotonic() - t0 < 2

@@ -27,9 +27,11 @@ def quarter_means(grid) -> dict[str, float]:
     g = np.asarray(grid, dtype=float)
     h, w = g.shape
     return {
-        "top-left": g[: h // 2, : w // 2].mean(), "top-right": g[: h // 2, w // 2 :].mean(),
-        "bottom-left": g[h // 2 :, : w // 2].mean(), "bottom-right": g[h // 2 :, w // 2 :].mean(),
-    }  # fmt: skip
+        "top-left": g[: h // 2, : w // 2].mean(),
+        "top-right": g[: h // 2, w // 2 :].mean(),
+        "bottom-left": g[h // 2 :, : w // 2].mean(),
+        "bottom-right": g[h // 2 :, w // 2 :].mean(),
+    }
 
 
 def peak_in_top_left(grid) -> bool:
@@ -110,9 +112,16 @@ def vgg_patch_model(db):
 
     labels = ensure_label_set(key="patch-test", name="Patch", labels=["plain", "patch"], synthetic=True)
     return train_vgg_head(
-        base=ensure_random_base(width=TINY), label_set=labels, train=image_set(40, 1), test=image_set(10, 2),
-        key="patch-vgg", name="Patch VGG", data_source="generated", synthetic_data=True, epochs=40,
-    )  # fmt: skip
+        base=ensure_random_base(width=TINY),
+        label_set=labels,
+        train=image_set(40, 1),
+        test=image_set(10, 2),
+        key="patch-vgg",
+        name="Patch VGG",
+        data_source="generated",
+        synthetic_data=True,
+        epochs=40,
+    )
 
 
 def test_vgg_gradcam_and_occlusion_find_the_region_and_not_after_randomising(vgg_patch_model):
@@ -151,3 +160,20 @@ def test_vgg_answers_with_maps_are_the_answers_without(vgg_patch_model):
     probs, maps = predictor.predict_and_explain(x, [True, False, True])
     assert np.allclose(probs, plain, atol=1e-5)
     assert maps[1] is None and maps[0].method == GRADCAM and maps[2].params["target"] == int(plain[2].argmax())
+
+
+@pytest.mark.django_db
+def test_mlp_maps_from_the_first_layer_shortcut_are_the_maps_of_the_whole_copies(mlp_predictor, demo_models):
+    """The MLP's occlusion runs its masked copies through the first layer only where they differ
+    from the photo; the map must be the one running every whole copy gives (a lab model behind a
+    scaler with two classes, and a demo model with five)."""
+    from inference.registry import get_predictor
+
+    demo = get_predictor(demo_models[1])
+    for predictor, (image, _) in ((mlp_predictor, patch_images(2, 32, seed=7)), (demo, patch_images(2, 32, seed=3))):
+        x = image[1].reshape(1, -1)
+        probs, [fast] = predictor.predict_and_explain(x, [True])
+        whole = occlusion(predictor.predict_proba, x[0], predictor.spec, int(probs[0].argmax()))
+        assert fast.params == whole.params
+        np.testing.assert_allclose(fast.grid, whole.grid, atol=2e-4)
+        assert np.abs(np.asarray(whole.grid)).max() > 1e-3  # a map with something in it
