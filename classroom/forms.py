@@ -330,7 +330,7 @@ class TrainingJobForm(MixForm):
         return d
 
     def params(self) -> dict:
-        """Job parameters as training.jobs understands them."""
+        """Job parameters as training.services.jobs understands them."""
         d = self.cleaned_data
         params = {"dataset": d["dataset"].key, "mix": d["mix"]}
         if d.get("test_per_group"):

@@ -12,7 +12,8 @@ from inference import stored_text
 @cache
 def _declarations() -> None:
     from inference import intake  # noqa: F401  why an audit skipped a file
-    from training import jobs, progress  # noqa: F401  a training job's stage and message
+    from training import progress  # noqa: F401  a training job's stage
+    from training.services import jobs  # noqa: F401  a training job's stage and message
 
     from .audits import collection  # noqa: F401  why an audit skipped a file
     from .services import predictions, sweeper  # noqa: F401  why a model did not answer

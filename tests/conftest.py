@@ -87,7 +87,7 @@ class _Rollback(Exception):
 
 def _train_fields(**kwargs) -> list[dict]:
     """Train a demo MLP pair; its files stay in the model store, its rows are rolled back."""
-    from training.services import train_demo_mlp_pair
+    from training.services.mlp import train_demo_mlp_pair
 
     fields = []
     try:
@@ -109,7 +109,7 @@ def _train_fields(**kwargs) -> list[dict]:
 
 def _register(fields: list[dict]) -> tuple:
     from inference.services import register_model_version
-    from training.services import demo_label_set
+    from training.services.mlp import demo_label_set
 
     label_set = demo_label_set()
     return tuple(register_model_version(label_set=label_set, **dict(f)) for f in fields)

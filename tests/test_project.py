@@ -91,7 +91,7 @@ for user in (None, teacher, student):
             url = url.replace(k, v)
         c.get(url)
         count += 1
-import training.jobs  # the training page starts and cancels jobs from the web process
+import training.services.jobs  # the training page starts and cancels jobs from the web process
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "sklearn", "cv2", "h5py"))
 print("URLS", count, "HEAVY", heavy)
 sys.exit(1 if heavy else 0)
@@ -153,10 +153,10 @@ def test_the_dependency_check_finds_every_kind_of_import(tmp_path):
     (tmp_path / "inference" / "ok.py").write_text("import numpy\nfrom . import models\nfrom inference import stats\n")
     (tmp_path / "inference" / "bad.py").write_text(
         "import os\n"
-        "import training.jobs\n"
+        "import training.services.jobs\n"
         "def f():\n"
         "    from classroom.models import Assignment\n"
-        "    return importlib.import_module('training.lab')\n"
+        "    return importlib.import_module('training.services.lab')\n"
         "FK = 'classroom.Assignment'\n"
     )
     (tmp_path / "training" / "sub" / "bad.py").write_text(
@@ -169,9 +169,9 @@ def test_the_dependency_check_finds_every_kind_of_import(tmp_path):
     )
     assert forbidden_imports(tmp_path) == sorted(
         [
-            "inference/bad.py:2 imports training.jobs",
+            "inference/bad.py:2 imports training.services.jobs",
             "inference/bad.py:4 imports classroom.models",
-            "inference/bad.py:5 imports training.lab",
+            "inference/bad.py:5 imports training.services.lab",
             "inference/bad.py:6 imports classroom.Assignment",
             "training/sub/bad.py:3 imports classroom",
             "training/sub/bad.py:4 imports classroom",

@@ -4,8 +4,9 @@ from tests.vgg_files import TINY
 
 
 def tiny_vgg_model(key: str = "tiny-vgg", *, epochs: int = 2):
-    from training.services import demo_label_set
-    from training.vgg_services import ensure_random_base, synthetic_image_set, train_vgg_head
+    from training.image_sets import synthetic_image_set
+    from training.services.mlp import demo_label_set
+    from training.services.vgg import ensure_random_base, train_vgg_head
 
     groups = demo_label_set().labels
     return train_vgg_head(
@@ -40,8 +41,8 @@ def tiny_trained_top(key: str = "tiny-trained-top", *, per_group: int = 40, epoc
     from inference.vggface_weights import iter_layers, write_layers
     from training import synthetic
     from training.image_sets import synthetic_image_set
-    from training.services import demo_label_set
-    from training.vgg_services import ensure_random_base
+    from training.services.mlp import demo_label_set
+    from training.services.vgg import ensure_random_base
 
     base = ensure_random_base(width=TINY)
     conv = build_part(

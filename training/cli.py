@@ -4,9 +4,9 @@ import json
 
 from django.core.management.base import CommandError
 
-from .jobs import run_job
 from .models import TrainingJob
 from .progress import tqdm_progress
+from .services.jobs import run_job
 
 
 def start_here_or_queue(kind: str, params: dict, stdout, *, queue: bool, what: str = "job") -> TrainingJob | None:
@@ -15,7 +15,7 @@ def start_here_or_queue(kind: str, params: dict, stdout, *, queue: bool, what: s
     from django.db import transaction
 
     from .composition import CompositionError
-    from .jobs import QUEUES, start_job
+    from .services.jobs import QUEUES, start_job
 
     with transaction.atomic():
         try:

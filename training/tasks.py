@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import jobs
+from .services import jobs
 
 
 @shared_task(name="training.run_job", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -18,8 +18,8 @@ def _later(job) -> None:
 @shared_task(name="training.prepare_lab_pool", ignore_result=True)
 def prepare_lab_pool(dataset_key: str) -> dict:
     """Preprocess a dataset's lab pool before the lesson, so students' first fits are quick."""
-    from .lab import prepare_pool
     from .models import Dataset
+    from .services.lab import prepare_pool
 
     dataset = Dataset.objects.select_related("label_set").filter(key=dataset_key).first()
     return prepare_pool(dataset) if dataset else {}

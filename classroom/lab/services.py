@@ -9,9 +9,9 @@ from functools import partial
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from training import lab
 from training.composition import CompositionError
 from training.models import Dataset, TrainingJob
+from training.services import lab
 
 from ..models import Assignment, LabModel, LabTeam, User
 from ..selectors import lab_models_of as models_of
@@ -151,7 +151,7 @@ def start_lab_model(
     p = plan(assignment, kind=kind, majority=majority, k=k, counts=counts)
     if not p["achievable"]:
         raise LabError(p["message"])
-    from training.jobs import start_job  # not at module level: see views/training.py
+    from training.services.jobs import start_job  # not at module level: see views/training.py
 
     with transaction.atomic():
         job = start_job(

@@ -257,8 +257,8 @@ def model_card(request, key):
 def evaluate_model(request, key):
     """Start an evaluation job for the card's model; its page follows the job."""
     from training.composition import CompositionError
-    from training.jobs import start_job
     from training.models import TrainingJob
+    from training.services.jobs import start_job
 
     model = get_object_or_404(selectors.visible_models(request.user), key=key)
     allowed = {d.key for d in selectors.evaluate_datasets(request.user, model)}

@@ -3,7 +3,7 @@ composition chart), start a job, follow its progress, cancel it, open its model 
 
 A teacher sees only their own jobs (anything else is a 404).
 
-training.jobs is imported inside the two views that write (start, cancel): a page that
+training.services.jobs is imported inside the two views that write (start, cancel): a page that
 only shows jobs needs none of it.
 """
 
@@ -119,7 +119,7 @@ def jobs(request):
     if not form.is_valid():
         return _jobs_page(request, form, status=400)
     from training.composition import CompositionError
-    from training.jobs import start_job
+    from training.services.jobs import start_job
 
     try:
         job = start_job(kind=form.cleaned_data["kind"], params=form.params(), created_by=request.user)
@@ -180,7 +180,7 @@ def cancel_job(request, public_id):
             gettext("This job has already finished (%(status)s).") % {"status": job.get_status_display().lower()},
         )
     else:
-        from training.jobs import cancel_job as cancel
+        from training.services.jobs import cancel_job as cancel
 
         cancel(job=job)
         messages.success(request, gettext("Job cancelled. A running job stops at its next checkpoint."))
@@ -206,7 +206,7 @@ def models_and_data(request):
     imports started so far. POST starts one as a job on the training queue."""
     from training import import_dir
     from training.composition import CompositionError
-    from training.jobs import start_job
+    from training.services.jobs import start_job
 
     items = import_dir.scan()
     if request.method == "POST":

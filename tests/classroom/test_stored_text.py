@@ -13,7 +13,8 @@ from classroom.services.submissions import submit_photo
 from classroom.stored_text import translated
 from inference import intake
 from tests.helpers import synthetic_upload
-from training import jobs, progress
+from training import progress
+from training.services import jobs
 
 STORED = [
     progress.FINETUNE_EPOCH % {"epoch": 3, "epochs": 29},

@@ -9,9 +9,9 @@ from classroom.views.training import eta_text
 from inference.models import ModelVersion
 from tests import factories
 from tests.vgg_files import TINY
-from training.jobs import run_job, start_job
 from training.models import TrainingJob
 from training.progress import job_progress
+from training.services.jobs import run_job, start_job
 
 pytestmark = pytest.mark.usefixtures("fresh_registry")  # models loaded by one test are not cached for the next
 

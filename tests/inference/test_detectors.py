@@ -77,7 +77,7 @@ def test_a_model_is_served_with_its_own_detector_and_each_face_is_found_once(dem
 
 
 def test_jobs_on_real_photos_default_to_mtcnn_and_the_synthetic_set_to_haar():
-    from training.jobs import JobData, detector_for
+    from training.services.jobs import JobData, detector_for
 
     real = JobData(train=None, test=None, label_set=None, data_source="UTKFace", synthetic=False)
     drawn = JobData(train=None, test=None, label_set=None, data_source="Synthetic", synthetic=True)

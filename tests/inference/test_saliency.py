@@ -102,7 +102,7 @@ def vgg_patch_model(db):
     from inference.services import ensure_label_set
     from tests.vgg_files import TINY
     from training.image_sets import ImageSet
-    from training.vgg_services import ensure_random_base, train_vgg_head
+    from training.services.vgg import ensure_random_base, train_vgg_head
 
     def image_set(n, seed):
         x, y = patch_images(n, 224, seed, background=DARK)

@@ -138,9 +138,9 @@ def test_training_and_serving_preprocess_identically(tmp_path):
 
     from inference.preprocessing import load_rgb, prepare
     from training import synthetic
+    from training.image_sets import ImageSet
     from training.trainers.vgg_finetune import _batch
     from training.vgg_features import VGG_SPEC
-    from training.vgg_services import ImageSet
 
     rgb = synthetic.generate_image(4, 2)
     path = tmp_path / "face.jpg"

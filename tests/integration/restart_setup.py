@@ -15,7 +15,7 @@ django.setup()
 
 from classroom.services.classes import create_assignment  # noqa: E402
 from tests import factories  # noqa: E402
-from training.services import train_demo_mlp_pair  # noqa: E402
+from training.services.mlp import train_demo_mlp_pair  # noqa: E402
 
 STUDENT_PASSWORD = "pw-student-123"  # tests.factories.StudentFactory's
 

@@ -17,7 +17,7 @@ from tests import factories
 from tests.integration.pages import login
 from tests.integration.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from training.importers.synthetic import import_synthetic
-from training.jobs import run_job
+from training.services.jobs import run_job
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +51,7 @@ def lesson_pages(demo_models) -> tuple[list[str], list[str]]:
     lab.configure_lab(assignment=a, enabled=True, dataset=dataset, mixes=["balanced", "k_times"], images_per_model=50)
     # Trained here, not also by a worker a previous test left running on the `training` queue: two
     # runs of one job at once would register two versions of the model.
-    with mock.patch("training.jobs._enqueue"):
+    with mock.patch("training.services.jobs._enqueue"):
         trained = lab.start_lab_model(assignment=a, student=student, name="Mine", kind="balanced")
     run_job(trained.job_id)
     trained.refresh_from_db()

@@ -11,8 +11,8 @@ from tests import factories
 from tests.helpers import synthetic_upload, wait_until_final
 from tests.tiny_vgg import tiny_vgg_model
 from tests.vgg_files import TINY
-from training.jobs import start_job
 from training.models import TrainingJob
+from training.services.jobs import start_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@ import pytest
 
 from training import composition, synthetic
 from training.evaluation import per_group_metrics
-from training.services import accuracy_table, train_demo_mlp_pair
+from training.services.mlp import accuracy_table, train_demo_mlp_pair
 
 GROUPS = synthetic.GROUPS
 

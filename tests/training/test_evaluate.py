@@ -10,8 +10,8 @@ from tests import factories
 from tests.inference.test_vggface import LABELS
 from tests.training.test_importers import fairface_tree
 from tests.vgg_files import write_legacy_file
-from training.jobs import run_job
 from training.models import Dataset, TrainingJob
+from training.services.jobs import run_job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_registry")]
 

@@ -11,8 +11,8 @@ from inference.models import BaseWeights, ModelVersion
 from tests import factories
 from tests.training.test_importers import face, fairface_tree
 from tests.vgg_files import write_legacy_file
-from training.jobs import run_job
 from training.models import Dataset, TrainingJob
+from training.services.jobs import run_job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_registry")]
 
@@ -127,7 +127,7 @@ def test_without_an_import_folder_the_page_says_how_to_set_one(client, operator,
 def test_a_model_trained_on_the_imported_photos_uses_mtcnn_and_its_card_says_where_faces_were_found(
     client, operator, import_dir
 ):
-    from training.jobs import start_job
+    from training.services.jobs import start_job
 
     import_item(client, "UTKFace")
     job = start_job(

@@ -1,4 +1,4 @@
-"""Every way of starting a training job checks the same rules (training.jobs.check_params): the
+"""Every way of starting a training job checks the same rules (training.services.jobs.check_params): the
 page's form, the commands and the API alike; the VGG-Face commands used to skip them."""
 
 import pytest
@@ -7,8 +7,8 @@ from django.core.management.base import CommandError
 
 from training.composition import CompositionError
 from training.importers.synthetic import import_synthetic
-from training.jobs import start_job
 from training.models import TrainingJob
+from training.services.jobs import start_job
 
 
 def test_an_unachievable_mix_or_held_out_split_is_refused_before_a_job_exists(dataset):

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from inference import registry
 from inference.models import ModelVersion
 from tests.vgg_files import TINY
-from training.jobs import start_job
 from training.models import TrainingJob
+from training.services.jobs import start_job
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ def test_head_from_command_registers_a_usable_model(capsys):
 
     from inference.services import predict_photos
     from training import synthetic
-    from training.vgg_services import synthetic_image_set
+    from training.image_sets import synthetic_image_set
 
     buf = BytesIO()
     Image.fromarray(synthetic.generate_image(0, 1, split="gallery")).save(buf, format="PNG")
@@ -88,8 +88,9 @@ def test_fc6_cut_trains_fc7_and_head():
 
 @pytest.mark.django_db
 def test_feature_cache_resumes_where_it_stopped():
+    from training.image_sets import synthetic_image_set
+    from training.services.vgg import ensure_random_base
     from training.vgg_features import extract_features
-    from training.vgg_services import ensure_random_base, synthetic_image_set
 
     base = ensure_random_base(width=TINY)
     images = synthetic_image_set({"Group A": 5, "Group C": 5}, split="train", seed=3)

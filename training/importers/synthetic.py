@@ -15,7 +15,7 @@ KEY = "synthetic-demo"
 
 
 def import_synthetic(*, train_per_group: int = 600, test_per_group: int = 100, seed: int = 0) -> ImportReport:
-    from ..services import demo_label_set
+    from ..services.mlp import demo_label_set
 
     root = Path(settings.DATA_DIR) / "datasets" / KEY
     rows = []

@@ -16,7 +16,7 @@ from classroom.services.submissions import submit_photo
 from inference.models import ModelVersion
 from tests import factories
 from training.importers.synthetic import import_synthetic
-from training.jobs import run_job
+from training.services.jobs import run_job
 
 
 @pytest.fixture
@@ -163,8 +163,8 @@ def test_the_lab_api(assignment, student, lab_on):
 
 
 def test_a_class_at_its_limit_of_running_lab_jobs_waits(assignment, student, lab_on, settings):
-    from training.jobs import group_busy
     from training.models import TrainingJob
+    from training.services.jobs import group_busy
 
     settings.LAB_JOBS_PER_GROUP = 1
     first = lab.start_lab_model(assignment=assignment, student=student, name="First", kind="balanced")

@@ -3,8 +3,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from training.progress import tqdm_progress
-from training.services import accuracy_table, demo_pair_if_intact, train_demo_mlp_pair
-from training.vgg_services import demo_vgg_if_intact, train_demo_vgg
+from training.services.mlp import accuracy_table, demo_pair_if_intact, train_demo_mlp_pair
+from training.services.vgg import demo_vgg_if_intact, train_demo_vgg
 
 
 class Command(BaseCommand):

@@ -3,9 +3,9 @@ from django.db import transaction
 
 from training.cli import run_here
 from training.composition import CompositionError, available, plan
-from training.jobs import start_job
 from training.models import Dataset, TrainingJob
-from training.services import accuracy_table
+from training.services.jobs import start_job
+from training.services.mlp import accuracy_table
 
 
 class Command(BaseCommand):

@@ -10,11 +10,11 @@ from django.utils.translation import gettext, gettext_noop
 from inference.models import ModelVersion
 from inference.preprocessing import InputSpec
 
-from .datasets import held_out_set
-from .evaluation import intersectional_metrics, per_group_metrics
-from .features import preprocess_many
-from .models import Dataset
-from .progress import JobCancelled
+from ..datasets import held_out_set
+from ..evaluation import intersectional_metrics, per_group_metrics
+from ..features import preprocess_many
+from ..models import Dataset
+from ..progress import JobCancelled
 
 BATCH = 32
 

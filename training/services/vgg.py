@@ -14,12 +14,12 @@ from inference.services import latest_version, register_model_version
 from inference.vggface import channels
 from inference.vggface_weights import random_layers, write_layers
 
-from . import synthetic
-from .evaluation import intersectional_metrics, per_group_metrics
-from .image_sets import ImageSet, synthetic_image_set  # noqa: F401  (re-exported)
-from .progress import JobCancelled, ProgressFn
-from .trainers.vgg_head import DEFAULT_HEAD_PARAMS, auto_epochs, fit_head, head_as_conv_layers, predict_head
-from .vgg_features import VGG_SPEC, extract_features
+from .. import synthetic
+from ..evaluation import intersectional_metrics, per_group_metrics
+from ..image_sets import ImageSet, synthetic_image_set
+from ..progress import JobCancelled, ProgressFn
+from ..trainers.vgg_head import DEFAULT_HEAD_PARAMS, auto_epochs, fit_head, head_as_conv_layers, predict_head
+from ..vgg_features import VGG_SPEC, extract_features
 
 
 def ensure_random_base(*, seed: int = 0, width: float = 1.0) -> BaseWeights:
@@ -159,7 +159,7 @@ def train_demo_vgg(
     *, per_group: int = 30, test_per_group: int = 12, width: float = 1.0, seed: int = 0, progress=None
 ) -> ModelVersion:
     """The demo's VGG-Face model: random (seeded) base, head trained on the synthetic set."""
-    from .services import demo_label_set
+    from .mlp import demo_label_set
 
     label_set = demo_label_set()
     base = ensure_random_base(seed=seed, width=width)

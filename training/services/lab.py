@@ -12,8 +12,8 @@ inside the functions that fit.
 from django.conf import settings
 from django.utils.translation import gettext, gettext_noop
 
-from . import composition
-from .models import Dataset
+from .. import composition
+from ..models import Dataset
 
 LAB_INPUT = {"size": 32, "mode": "rgb"}  # an InputSpec's dict: preprocessing pulls in OpenCV
 # Sized for seconds on two cores (hundreds of images, 3,072 inputs), not for the best accuracy.
@@ -79,7 +79,7 @@ def _pool_arrays(dataset: Dataset, split: str):
 
     from inference.preprocessing import InputSpec
 
-    from .datasets import image_set, preprocessed
+    from ..datasets import image_set, preprocessed
 
     sizes = pool_sizes(dataset, split)
     ids, _ = composition.sample(dataset, {"kind": "counts", "counts": sizes}, split=split, seed=0)
@@ -108,7 +108,7 @@ def train_lab_model(*, dataset: Dataset, mix: dict, cap: int, key: str, name: st
     from inference.models import ModelVersion
     from inference.preprocessing import InputSpec
 
-    from .services import train_and_register_mlp
+    from .mlp import train_and_register_mlp
 
     p = plan_lab_mix(dataset, mix, cap=cap)
     if not p["achievable"]:

@@ -14,11 +14,11 @@ from inference.preprocessing import InputSpec
 from inference.services import ensure_label_set, latest_version, register_model_version
 from inference.sklearn_files import SUFFIX as SKOPS
 
-from . import composition, synthetic
-from .evaluation import intersectional_metrics, per_group_metrics
-from .features import preprocess_many
-from .image_sets import synthetic_image_set
-from .trainers.mlp import DEFAULT_PARAMS, fit_mlp, save_mlp
+from .. import composition, synthetic
+from ..evaluation import intersectional_metrics, per_group_metrics
+from ..features import preprocess_many
+from ..image_sets import synthetic_image_set
+from ..trainers.mlp import DEFAULT_PARAMS, fit_mlp, save_mlp
 
 DEMO_SPEC = InputSpec(size=32, mode="rgb")
 DEMO_KEYS = ("demo-mlp-balanced", "demo-mlp-unbalanced")

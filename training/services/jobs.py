@@ -19,8 +19,8 @@ from inference.models import BaseWeights, ModelVersion
 from inference.services import register_model_version
 from inference.stored_text import declare
 
-from .models import TrainingJob
-from .progress import JobCancelled, JobRefused, job_progress, mark
+from ..models import TrainingJob
+from ..progress import JobCancelled, JobRefused, job_progress, mark
 
 # Web views import this module to start and cancel jobs: everything heavy
 # (NumPy, OpenCV, h5py, TensorFlow) is imported inside the runners below.
@@ -55,12 +55,12 @@ def check_params(kind: str, params: dict) -> None:
     """The rules every way of starting a job shares (page, commands, API): the dataset exists, the
     mix can be drawn from it, and its held-out split can evaluate the model. Raises
     composition.CompositionError with what is achievable instead."""
-    from .composition import CompositionError, available, plan
-    from .models import Dataset
+    from ..composition import CompositionError, available, plan
+    from ..models import Dataset
 
     key = params.get("dataset")
     if kind == TrainingJob.Kind.IMPORT:
-        from .import_dir import KIND_NAMES, ImportDirError, resolve
+        from ..import_dir import KIND_NAMES, ImportDirError, resolve
 
         try:
             resolve(params.get("item") or "")
@@ -113,7 +113,7 @@ def start_job(*, kind: str, params: dict, created_by=None, enqueue: bool = True)
 
 
 def _enqueue(job_id: int, queue: str) -> None:
-    from .tasks import run_training_job
+    from ..tasks import run_training_job
 
     run_training_job.apply_async(args=[job_id], queue=queue)
 
@@ -201,11 +201,11 @@ class JobData:
 def _job_data(params: dict) -> JobData:
     """Training and held-out images for the job: an imported dataset sampled with
     the job's mix, or (without "dataset") the generated synthetic set."""
-    from . import synthetic
-    from .datasets import held_out_set, training_set
-    from .models import Dataset
-    from .services import demo_label_set
-    from .vgg_services import synthetic_image_set
+    from .. import synthetic
+    from ..datasets import held_out_set, training_set
+    from ..image_sets import synthetic_image_set
+    from ..models import Dataset
+    from .mlp import demo_label_set
 
     seed = params.get("seed", 0)
     key = params.get("dataset") or "synthetic"
@@ -225,7 +225,7 @@ def _job_data(params: dict) -> JobData:
 
 
 def _base(params: dict) -> BaseWeights:
-    from .vgg_services import ensure_random_base
+    from .vgg import ensure_random_base
 
     if params.get("base"):
         return BaseWeights.objects.get(key=params["base"])
@@ -237,9 +237,9 @@ def _run_mlp(job, progress, should_stop, echo):
 
     from inference.preprocessing import InputSpec
 
-    from .datasets import preprocessed, preprocessed_with_faces
+    from ..datasets import preprocessed, preprocessed_with_faces
     from .evaluate import record_face_found
-    from .services import DEMO_SPEC, train_and_register_mlp
+    from .mlp import DEMO_SPEC, train_and_register_mlp
 
     params = job.params
     data = _job_data(params)
@@ -284,8 +284,8 @@ def detector_for(params: dict, data: JobData) -> str:
 
 
 def _run_lab_mlp(job, progress, should_stop, echo):
+    from ..models import Dataset
     from .lab import train_lab_model
-    from .models import Dataset
 
     params = job.params
     mv = train_lab_model(
@@ -306,8 +306,8 @@ def _run_import(job, progress, should_stop, echo):
     """The command-line importers' code, checks first; a refused import stores nothing."""
     from inference.vggface_weights import WeightsFileError
 
-    from .import_dir import ImportDirError, run_import
-    from .importers.common import DatasetImportError
+    from ..import_dir import ImportDirError, run_import
+    from ..importers.common import DatasetImportError
 
     try:
         return run_import(job.params, progress)
@@ -316,8 +316,8 @@ def _run_import(job, progress, should_stop, echo):
 
 
 def _run_evaluate(job, progress, should_stop, echo):
+    from ..models import Dataset
     from .evaluate import evaluate_model
-    from .models import Dataset
 
     params = job.params
     mv = evaluate_model(
@@ -333,7 +333,7 @@ def _run_evaluate(job, progress, should_stop, echo):
 
 
 def _run_vgg_head(job, progress, should_stop, echo):
-    from .vgg_services import train_vgg_head
+    from .vgg import train_vgg_head
 
     params = job.params
     data = _job_data(params)
@@ -364,8 +364,8 @@ def _run_vgg_finetune(job, progress, should_stop, echo):
     from inference.registry import verified_path
     from inference.vggface_weights import write_layers
 
-    from .trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS, finetune
-    from .vgg_features import VGG_SPEC
+    from ..trainers.vgg_finetune import DEFAULT_FINETUNE_PARAMS, finetune
+    from ..vgg_features import VGG_SPEC
 
     params = {**DEFAULT_FINETUNE_PARAMS, **job.params}
     data = _job_data(params)
