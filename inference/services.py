@@ -159,12 +159,12 @@ class FacePhoto:
 
         key = f"face:{self.name}:{detector}"
         if self.share:
-            from django.core.cache import cache
-
-            if not cache.add(f"{key}:finding", 1, timeout=FACE_SEARCH_SECONDS) and self.wait:
+            # An unreachable cache (Redis restarting) says "look yourself": it only ever saves work.
+            first = _shared_cache("add", f"{key}:finding", 1, timeout=FACE_SEARCH_SECONDS, failed=True)
+            if not first and self.wait:
                 deadline = time.monotonic() + FACE_SEARCH_SECONDS
                 while time.monotonic() < deadline:
-                    box = cache.get(key)
+                    box = _shared_cache("get", key, failed=None)
                     if box is not None:
                         return list(box)
                     time.sleep(FACE_POLL_SECONDS)
@@ -172,7 +172,7 @@ class FacePhoto:
         found = [round(v / self.scale) for v in box] if box else []
         self.found_here.add(detector)
         if self.share:
-            cache.set(key, found, timeout=FACE_KEEP_SECONDS)
+            _shared_cache("set", key, found, timeout=FACE_KEEP_SECONDS, failed=None)
         return found
 
     def _crop_side(self, box, scale: float) -> float:
@@ -286,3 +286,14 @@ def _answers_and_maps(predictor, batch, wanted: list[bool], key: str):
         log.exception("Saliency maps for model %s failed; answering without them", key)
         return predictor.predict_proba(batch), [None] * len(wanted)
     return probs, [m.as_dict() if m is not None else None for m in maps]
+
+
+def _shared_cache(operation: str, *args, failed, **kwargs):
+    """One call to the shared cache that never fails a prediction: `failed` when the cache is unreachable."""
+    from django.core.cache import cache
+
+    try:
+        return getattr(cache, operation)(*args, **kwargs)
+    except Exception as exc:  # the cache backend's own connection errors (Redis restarting)
+        log.warning("Face box not shared: the cache is unreachable (%s)", exc)
+        return failed

@@ -169,3 +169,17 @@ def test_a_stored_photos_face_is_looked_for_once_across_workers(monkeypatch):
     t0 = time.monotonic()
     load_face_photo(io.BytesIO(data), name=other, share=True, wait=False).crop("haar", 32)
     assert calls == ["finder", "MainThread", "MainThread"] and time.monotonic() - t0 < 2
+
+
+def test_an_unreachable_cache_never_fails_a_photo_its_face_is_looked_for_here(settings):
+    """Redis restarting: the shared box is only a saving, so the worker finds the face itself."""
+    import secrets
+
+    # Django's test signals rebuild the cache handler when CACHES changes.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    data, name = phone_photo(700), f"uploads/{secrets.token_hex(8)}.jpg"
+    photo = load_face_photo(io.BytesIO(data), name=name, share=True)
+    _, found = photo.crop("haar", 32)
+    assert found and photo.found_here == {"haar"}
