@@ -45,6 +45,10 @@ messages: venv
 	fi
 	$(MANAGE) compilemessages -v0 --ignore .venv --ignore var
 
+# TensorFlow's C++ start-up lines (written before its logging is set up, whatever
+# TF_CPP_MIN_LOG_LEVEL says) are left out of the demo's console; errors still show.
+TF_QUIET := grep --line-buffered -v -e 'absl::InitializeLog' -e 'oneDNN custom operations are on'
+
 demo: venv messages
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0
@@ -59,9 +63,9 @@ demo: venv messages
 	echo "Started: scheduler (photo purge, sweeper)"; \
 	$(BIN)/celery --quiet -A ethitech beat --loglevel ERROR --schedule var/celerybeat-schedule & \
 	echo "Started: VGG-Face worker (queue vgg)"; \
-	nice -n 10 $(BIN)/celery --quiet -A ethitech worker -Q vgg --concurrency 1 --loglevel ERROR -n vgg@%h & \
+	nice -n 10 $(BIN)/celery --quiet -A ethitech worker -Q vgg --concurrency 1 --loglevel ERROR -n vgg@%h 2> >($(TF_QUIET) >&2) & \
 	echo "Started: training worker (queues training, gpu: the teacher's jobs and the student lab)"; \
-	nice -n 15 $(BIN)/celery --quiet -A ethitech worker -Q training,gpu --concurrency 1 --loglevel ERROR -n training@%h & \
+	nice -n 15 $(BIN)/celery --quiet -A ethitech worker -Q training,gpu --concurrency 1 --loglevel ERROR -n training@%h 2> >($(TF_QUIET) >&2) & \
 	echo "Started: web server"; \
 	echo; echo "Open http://$(DEMO_HOST):$(DEMO_PORT)/ and log in with one of the logins above. Ctrl-C stops everything."; \
 	$(BIN)/gunicorn ethitech.wsgi --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --log-level warning ; \
