@@ -13,6 +13,7 @@ greyscale and alpha images become plain 8-bit sRGB.
 
 import io
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -163,9 +164,13 @@ def _decode(raw: bytes, max_pixels: int) -> tuple[Image.Image, str]:
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated: the first frame stands for the whole image
         if source_format in ("JPEG", "MPO"):
-            # Decode at reduced scale when the stored copy will be smaller anyway (much less memory).
-            limit = settings.UPLOAD_STORE_MAX_SIDE
-            img.draft(None, (limit, limit))
+            # Decode at reduced scale when the stored copy will be smaller anyway (much less memory
+            # and time). libjpeg keeps the result at least as large as asked in both directions, so
+            # it is asked for the stored copy's own size: a square (limit, limit) would keep a
+            # 4032x3024 phone photo whole, as 1512 < 1600 (200 CPU-ms in all instead of about 60).
+            ratio = settings.UPLOAD_STORE_MAX_SIDE / max(img.size)
+            if ratio < 1:
+                img.draft(None, (math.ceil(img.width * ratio), math.ceil(img.height * ratio)))
         img.load()
     return img, source_format
 
@@ -187,7 +192,7 @@ def clean_bytes(raw: bytes, *, max_pixels: int) -> CleanImage:
         raise IntakeError(gettext(DAMAGED))
 
     try:
-        img = ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)  # not a copy of the whole photo when upright
     except Exception:  # broken EXIF must not block an otherwise good photo
         pass
     try:
@@ -197,7 +202,9 @@ def clean_bytes(raw: bytes, *, max_pixels: int) -> CleanImage:
         raise IntakeError(gettext(COLOURS))
     limit = settings.UPLOAD_STORE_MAX_SIDE
     if max(img.size) > limit:
-        img.thumbnail((limit, limit), Image.Resampling.LANCZOS)
+        # Bicubic (Pillow's own choice for thumbnails): the models see this copy at 224 px or less,
+        # and Lanczos took 37 ms instead of 27 for a phone photo's last step down to 1600 px.
+        img.thumbnail((limit, limit), Image.Resampling.BICUBIC)
     # Pillow carries some metadata (a JPEG comment, for one) from the source
     # into a save; with it cleared, and no exif/icc arguments, none is written.
     img.info = {}
@@ -235,4 +242,4 @@ def to_rgb(img: Image.Image) -> Image.Image:
     managed = _icc_to_srgb(img)
     if managed is not None:
         return managed
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")  # convert() would copy an RGB photo

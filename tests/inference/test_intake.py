@@ -88,6 +88,24 @@ def test_large_photos_are_stored_downscaled():
     assert max(out.width, out.height) == 1600
 
 
+def test_a_phone_photo_is_decoded_at_half_size_not_whole(settings):
+    """libjpeg decodes at 1/2 when that still covers the stored copy's 1600x1200; asked for a
+    1600x1600 square it had decoded a 4032x3024 photo whole (three times the time)."""
+    from inference.intake import _decode
+
+    settings.UPLOAD_STORE_MAX_SIDE = 1600
+    img, _ = _decode(image_bytes("JPEG", size=(4032, 3024)), 40_000_000)
+    assert img.size == (2016, 1512)
+    # Rotated on display (EXIF orientation 6): the same scale, the stored copy upright.
+    rotated = Image.new("RGB", (4032, 3024), (200, 100, 50))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    rotated.save(buf, format="JPEG", exif=exif)
+    out = clean_bytes(buf.getvalue(), max_pixels=40_000_000)
+    assert (out.width, out.height) == (1200, 1600)
+
+
 def test_heic_from_a_phone_is_accepted():
     out = clean(image_bytes("HEIF", size=(120, 90), color=(30, 160, 60)))
     assert out.source_format == "HEIF" and (out.width, out.height) == (120, 90)
