@@ -16,6 +16,7 @@ import statistics
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -137,20 +138,34 @@ def photo_load_times(data: bytes) -> dict[str, float]:
     }
 
 
-def phone_photo_bytes(i: int) -> bytes:
-    """A phone-sized photo: a synthetic face in a 1600x1200 scene (intake keeps at most 1600 px)."""
+PHONE_SIZE = (4032, 3024)  # what a phone camera writes (12 MP); the intake keeps at most 1600 px
+
+
+def phone_photo_bytes(i: int, size: tuple[int, int] = PHONE_SIZE) -> bytes:
+    """A phone-sized photo: a synthetic face in a scene of `size`, with a camera's fine grain, so
+    the JPEG is about as large as a phone's (2-4 MB at 12 MP) and costs as much to decode."""
     import cv2
     from PIL import Image
 
     from training import synthetic
 
+    width, height = size
     face = synthetic.generate_image(i % 5, i, split="gallery")
     rng = np.random.default_rng(i)
-    scene = cv2.GaussianBlur(rng.normal(150, 30, (1200, 1600, 3)).clip(0, 255).astype(np.uint8), (0, 0), 5)
-    scene[300:780, 560:1040] = cv2.resize(face, (480, 480), interpolation=cv2.INTER_CUBIC)
+    small = cv2.GaussianBlur(rng.normal(150, 30, (300, 400, 3)).clip(0, 255).astype(np.uint8), (0, 0), 1.25)
+    scene = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.int16)
+    side = height * 2 // 5  # the face drawing fills 40% of the height, as in a selfie
+    top, left = (height - side) * 2 // 5, (width - side) // 2
+    scene[top : top + side, left : left + side] = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+    scene += rng.integers(-6, 7, scene.shape, dtype=np.int16)  # sensor grain
     buf = io.BytesIO()
-    Image.fromarray(scene).save(buf, format="JPEG", quality=90)
+    Image.fromarray(scene.clip(0, 255).astype(np.uint8)).save(buf, format="JPEG", quality=92)
     return buf.getvalue()
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    return int(width), int(height)
 
 
 def photo_bytes(i: int) -> bytes:
@@ -181,7 +196,8 @@ def photo_source(args):
         make, n = folder_photos(args.photos)
         return make, f"{n} photos from {args.photos}"
     if args.phone_photos:
-        return phone_photo_bytes, "generated 1600x1200 JPEGs"
+        size = parse_size(args.phone_size)
+        return partial(phone_photo_bytes, size=size), f"generated {size[0]}x{size[1]} JPEGs"
     return photo_bytes, "synthetic 96 px photos"
 
 
@@ -353,7 +369,8 @@ def main():
     parser.add_argument("--burst", type=int, default=30)
     parser.add_argument("--single", type=int, default=11)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--phone-photos", action="store_true", help="upload 1600x1200 JPEGs, not 96 px ones")
+    parser.add_argument("--phone-photos", action="store_true", help="upload phone-sized JPEGs, not 96 px ones")
+    parser.add_argument("--phone-size", default="4032x3024", help="their size (default: a 12 MP phone camera's)")
     parser.add_argument("--photos", metavar="DIR", help="upload your own photos from this folder (cycled)")
     parser.add_argument("--rounds", type=int, default=9, help="rounds of the raw forward timing")
     parser.add_argument("--agreement-images", type=int, default=100, help="generated faces for top-1 agreement")

@@ -10,7 +10,8 @@ The platform gets the same photos uploaded through the page at once (one per stu
 answers each with three models (two MLPs and VGG-Face), with its workers as deployed. Printed:
 photos per second of each and the ratio, in the same run on the same machine.
 
-Photos: a folder of your own (--photos DIR), else generated 1600 x 1200 JPEGs.
+Photos: a folder of your own (--photos DIR), else generated JPEGs of a 12 MP phone camera's size
+(--size WxH for another).
 """
 
 import argparse
@@ -31,6 +32,7 @@ from bench.bench_inference import (  # noqa: E402
     demo_vgg,
     folder_photos,
     login_all,
+    parse_size,
     phone_photo_bytes,
     setup_demo_class,
     submit,
@@ -80,6 +82,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", metavar="DIR", help="a folder of your own photos (default: generated ones)")
     parser.add_argument("--count", type=int, default=30, help="generated photos when no folder is given")
+    parser.add_argument("--size", default="4032x3024", help="the generated photos' size (default: a phone camera's)")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument(
         "--precision",
@@ -96,7 +99,7 @@ def main():
         photos = [make(i) for i in range(n)]
         paths = None
     else:
-        photos = [phone_photo_bytes(200 + i) for i in range(args.count)]
+        photos = [phone_photo_bytes(200 + i, parse_size(args.size)) for i in range(args.count)]
         paths = []
         for i, data in enumerate(photos):
             paths.append(folder / f"photo{i:03d}.jpg")
@@ -146,7 +149,8 @@ def main():
     finally:
         stack.stop()
 
-    print(f"\nSame machine, same run, {n} photos ({'from ' + args.photos if args.photos else 'generated 1600x1200'}):")
+    source = f"from {args.photos}" if args.photos else f"generated {args.size}"
+    print(f"\nSame machine, same run, {n} photos ({source}):")
     print(
         f"  plain loop, 1 model per photo: {plain:.1f} s = {n / plain:.2f} photos/s "
         f"(per photo median {statistics.median(per_photo) * 1000:.0f} ms)"
