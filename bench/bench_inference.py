@@ -333,6 +333,9 @@ def stack_run(env, precision: str, args, logins, assignment, make_photo, predict
         out["burst cpu"] = {k: v - cpu_before[k] for k, v in stack.cpu_seconds().items()}
         mlp_lat = [(r[4] - r[3]).total_seconds() for r in rows if r[1] == "mlp"]
         out["burst MLP p50"], out["burst MLP p95"] = percentile(mlp_lat, 50), percentile(mlp_lat, 95)
+        # What the students wait: from the moment they all pressed upload, the uploads' own time included.
+        from_press = [r[4].timestamp() - t0 for r in rows if r[1] == "mlp"]
+        out["burst MLP press p50"], out["burst MLP press p95"] = percentile(from_press, 50), percentile(from_press, 95)
         out["burst waits"] = {
             f: percentile([(r[5] - r[3]).total_seconds() for r in rows if r[1] == f], 50) for f in ("mlp", "vgg")
         }
@@ -472,6 +475,13 @@ def main():
         (
             "  MLP answer latency p50 / p95",
             *(f"{fmt_ms(runs[p]['burst MLP p50'])} / {fmt_ms(runs[p]['burst MLP p95'])}" for p in precisions),
+        ),
+        (
+            "  the same from pressing upload p50 / p95",
+            *(
+                f"{fmt_ms(runs[p]['burst MLP press p50'])} / {fmt_ms(runs[p]['burst MLP press p95'])}"
+                for p in precisions
+            ),
         ),
         ("  MLP submitted -> claimed p50", *(fmt_ms(runs[p]["burst waits"]["mlp"]) for p in precisions)),
         ("  VGG submitted -> claimed p50", *(fmt_ms(runs[p]["burst waits"]["vgg"]) for p in precisions)),
