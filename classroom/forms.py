@@ -76,6 +76,8 @@ class SubmissionForm(forms.Form):
             attrs={
                 "accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif",
                 "data-max-bytes": settings.UPLOAD_MAX_BYTES,
+                # static/js/photo-shrink.js: larger photos are made this size on the device
+                "data-store-max-side": settings.UPLOAD_STORE_MAX_SIDE,
             }
         ),
     )
