@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_inference import (  # noqa: E402
     Results,
+    as_the_page_sends,
     bf16_usable,
     burst,
     demo_vgg,
@@ -89,6 +90,13 @@ def main():
         default=None,
         help="the platform's VGG-Face precision (default: bfloat16 where the CPU has it, else float32)",
     )
+    parser.add_argument(
+        "--as-sent",
+        choices=("page", "file"),
+        default="page",
+        help="the platform gets the photos as its upload page sends them (made smaller on each student's "
+        "device), or each file whole; the plain loop always reads the files",
+    )
     args = parser.parse_args()
     ok, reason = bf16_usable()
     precision = args.precision or ("bfloat16" if ok else "float32")
@@ -108,6 +116,8 @@ def main():
         from inference.precision_check import folder_images
 
         paths = [Path(p) for p, _ in folder_images(folder)[0]]
+    if args.as_sent == "page":
+        photos = [as_the_page_sends(data) for data in photos]
     n = len(photos)
 
     env = bench_env("peer", args.port)
@@ -150,7 +160,8 @@ def main():
         stack.stop()
 
     source = f"from {args.photos}" if args.photos else f"generated {args.size}"
-    print(f"\nSame machine, same run, {n} photos ({source}):")
+    sent = "as the upload page sends them" if args.as_sent == "page" else "each file whole"
+    print(f"\nSame machine, same run, {n} photos ({source}; the platform got them {sent}):")
     print(
         f"  plain loop, 1 model per photo: {plain:.1f} s = {n / plain:.2f} photos/s "
         f"(per photo median {statistics.median(per_photo) * 1000:.0f} ms)"
