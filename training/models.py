@@ -36,6 +36,10 @@ class TrainingJob(models.Model):
     message = models.TextField(blank=True)
     error = models.TextField(blank=True)
     checkpoint_dir = models.CharField(max_length=255, blank=True, help_text=_("Relative to MODEL_STORE."))
+    # Who runs it: the task's id (the same after a redelivery) and the worker, whose heartbeat
+    # (classroom.services.worker_claims) says whether a running job is still being run.
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
     result = models.ForeignKey(
         "inference.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="training_jobs"
     )

@@ -72,9 +72,14 @@ def job_progress(job, min_interval: float = 1.0) -> tuple[ProgressFn, Callable[[
     return update, should_stop
 
 
-def mark(job, status: str, **fields) -> None:
+def mark(job, status: str, *, claim_token: str | None = None, **fields) -> int:
+    """Set the job's status (and fields); with `claim_token`, only while that run still holds
+    the job (a run taken over as dead changes nothing). Returns whether the row changed."""
     from .models import TrainingJob
 
     if status in TrainingJob.FINAL:
         fields.setdefault("finished_at", timezone.now())
-    TrainingJob.objects.filter(pk=job.pk).update(status=status, **fields)
+    rows = TrainingJob.objects.filter(pk=job.pk)
+    if claim_token is not None:
+        rows = rows.filter(claim_token=claim_token)
+    return rows.update(status=status, **fields)

@@ -5,9 +5,11 @@ from celery import shared_task
 from .services import jobs
 
 
-@shared_task(name="training.run_job", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def run_training_job(job_id: int) -> str:
-    return jobs.run_job(job_id, when_busy=_later).status
+@shared_task(name="training.run_job", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_training_job(self, job_id: int) -> str:
+    # The task id survives redelivery after a worker dies, so the rerun carries on its own run.
+    request = self.request
+    return jobs.run_job(job_id, when_busy=_later, claim_token=request.id or "", worker=request.hostname or "").status
 
 
 def _later(job) -> None:

@@ -54,18 +54,24 @@ def _dead(worker: str, now: float) -> bool:
 
 
 def release_dead_claims(*, own: str = "") -> int:
-    """Put the claims of silent workers back on their queues; returns how many."""
-    holders = set(
-        Prediction.objects.filter(status=Prediction.Status.RUNNING)
-        .exclude(claimed_by="")
-        .exclude(claimed_by=own)
-        .values_list("claimed_by", flat=True)
-        .distinct()
-    )
+    """Put the claims of silent workers back on their queues (predictions, and training jobs,
+    which resume from their checkpoints); returns how many."""
+    from training.models import TrainingJob
+
+    holders = set()
+    for model, running in ((Prediction, Prediction.Status.RUNNING), (TrainingJob, TrainingJob.Status.RUNNING)):
+        holders |= set(
+            model.objects.filter(status=running)
+            .exclude(claimed_by="")
+            .exclude(claimed_by=own)
+            .values_list("claimed_by", flat=True)
+            .distinct()
+        )
     released = 0
     now = _now()
     for worker in sorted(w for w in holders if _dead(w, now)):
         _missing_since.pop(worker, None)
+        released += _resend_jobs(worker)
         stuck = list(
             Prediction.objects.filter(status=Prediction.Status.RUNNING, claimed_by=worker).values_list(
                 "pk", "model_version__family"
@@ -81,6 +87,23 @@ def release_dead_claims(*, own: str = "") -> int:
                 released += 1
         log.warning("Worker %s stopped sending heartbeats: %d claimed prediction(s) sent again", worker, len(stuck))
     return released
+
+
+def _resend_jobs(worker: str) -> int:
+    """A dead worker's running training jobs, sent again: the job stays running, with no worker, so
+    the next copy of its task resumes it (training.services.jobs) and later heartbeats leave it."""
+    from training.models import TrainingJob
+    from training.services.jobs import send_job
+
+    held = TrainingJob.objects.filter(status=TrainingJob.Status.RUNNING, claimed_by=worker)
+    sent = 0
+    for job in list(held):
+        if held.filter(pk=job.pk).update(claimed_by=""):  # still that worker's: nobody took it meanwhile
+            send_job(job)
+            sent += 1
+    if sent:
+        log.warning("Worker %s stopped sending heartbeats: %d running training job(s) sent again", worker, sent)
+    return sent
 
 
 def start_heartbeat(worker: str) -> threading.Thread:

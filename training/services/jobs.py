@@ -6,6 +6,7 @@ cache left off.
 """
 
 import logging
+import uuid
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -118,6 +119,11 @@ def _enqueue(job_id: int, queue: str) -> None:
     run_training_job.apply_async(args=[job_id], queue=queue)
 
 
+def send_job(job: TrainingJob) -> None:
+    """Send a job's task again (its worker died while running it)."""
+    _enqueue(job.pk, QUEUES[job.kind])
+
+
 def cancel_job(*, job: TrainingJob) -> None:
     """The running job stops at its next check; a queued one never starts."""
     TrainingJob.objects.filter(pk=job.pk).exclude(status__in=TrainingJob.FINAL).update(
@@ -135,22 +141,21 @@ def group_busy(job: TrainingJob) -> bool:
     return running.exclude(pk=job.pk).count() >= settings.LAB_JOBS_PER_GROUP
 
 
-def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> TrainingJob:
+def run_job(
+    job_id: int, *, progress=None, echo=None, when_busy=None, claim_token: str = "", worker: str = ""
+) -> TrainingJob:
     """`when_busy(job)`: called instead of running a lab job whose class is at its limit (the task
-    sends it again a little later); without it the job runs regardless."""
-    job = TrainingJob.objects.get(pk=job_id)
-    if job.is_final:
-        return job
-    if when_busy is not None and job.status == TrainingJob.Status.QUEUED and group_busy(job):
-        when_busy(job)
-        return job
-    resumed = job.status == TrainingJob.Status.RUNNING  # a previous run of this job was interrupted
-    mark(
-        job,
-        TrainingJob.Status.RUNNING,
-        started_at=job.started_at or timezone.now(),
-        message=gettext_noop("Resumed after an interruption.") if resumed else "",
-    )
+    sends it again a little later); without it the job runs regardless. `claim_token`: the task's
+    id (a redelivered task carries on its own run); `worker`: the worker's name, whose heartbeat
+    keeps anyone else off the job while it runs."""
+    token = claim_token or uuid.uuid4().hex
+    job, resumed, busy = _claim(job_id, token, worker, check_busy=when_busy is not None)
+    if busy:
+        when_busy(busy)
+    if job is None:
+        return TrainingJob.objects.get(pk=job_id)
+    if resumed:
+        log.warning("Training job %s resumed after an interruption", job.pk)
     db_progress, should_stop = job_progress(job)
 
     def report(stage, fraction, eta):
@@ -169,16 +174,18 @@ def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> Trainin
         }[job.kind]
         result, message = runner(job, report, should_stop, echo or (lambda line: log.info("job %s: %s", job.pk, line)))
     except JobCancelled as exc:
-        mark(job, TrainingJob.Status.CANCELLED, message=str(exc))
+        mark(job, TrainingJob.Status.CANCELLED, message=str(exc), claim_token=token)
     except JobRefused as exc:
-        mark(job, TrainingJob.Status.FAILED, error=str(exc), stage=gettext_noop("Failed"))
+        mark(job, TrainingJob.Status.FAILED, error=str(exc), stage=gettext_noop("Failed"), claim_token=token)
     except Exception as exc:
         log.exception("Training job %s failed", job.pk)
-        mark(job, TrainingJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}", stage=gettext_noop("Failed"))
+        error = f"{type(exc).__name__}: {exc}"
+        mark(job, TrainingJob.Status.FAILED, error=error, stage=gettext_noop("Failed"), claim_token=token)
     else:
         mark(
             job,
             TrainingJob.Status.DONE,
+            claim_token=token,
             result=result,
             percent=100,
             eta_seconds=0,
@@ -187,6 +194,39 @@ def run_job(job_id: int, *, progress=None, echo=None, when_busy=None) -> Trainin
         )
     job.refresh_from_db()
     return job
+
+
+def _claim(job_id: int, token: str, worker: str, *, check_busy: bool):
+    """Mark the job running under `token`, or leave it: (the job to run or None, whether it resumes
+    an interrupted run, the job when its class is at its limit of lab jobs and `check_busy`).
+
+    A job another live worker is running is left to it: a second copy of its task (a redelivery,
+    a second worker) would otherwise run it alongside and register a second model version. A
+    running job whose worker stopped sending heartbeats, or that this task's own earlier delivery
+    was running, resumes from its checkpoints."""
+    from classroom.services.worker_claims import alive
+
+    with transaction.atomic():
+        job = TrainingJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.is_final:
+            return None, False, None
+        if check_busy and job.status == TrainingJob.Status.QUEUED and group_busy(job):
+            return None, False, job
+        resumed = job.status == TrainingJob.Status.RUNNING  # a previous run of this job was interrupted
+        if resumed and job.claim_token != token and job.claimed_by and alive(job.claimed_by):
+            log.info("Training job %s is being run by %s; this copy of its task leaves it", job.pk, job.claimed_by)
+            return None, False, None
+        fields = {
+            "status": TrainingJob.Status.RUNNING,
+            "started_at": job.started_at or timezone.now(),
+            "message": gettext_noop("Resumed after an interruption.") if resumed else "",
+            "claim_token": token,
+            "claimed_by": worker,
+        }
+        TrainingJob.objects.filter(pk=job.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    return job, resumed, None
 
 
 @dataclass
