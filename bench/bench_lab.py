@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_load import start, stop, wait_for_log  # noqa: E402
-from bench.stack import bench_env, create_database, manage  # noqa: E402
+from bench.stack import bench_env, celery_worker_argv, create_database, manage  # noqa: E402
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -95,22 +95,7 @@ def main():
 
     worker = start(
         env,
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ethitech",
-            "worker",
-            "-Q",
-            "training",
-            "-c",
-            str(args.concurrency),
-            "--loglevel",
-            "INFO",
-            "-n",
-            "lab-bench@%h",
-        ],
+        celery_worker_argv("training", args.concurrency, "lab-bench@%h"),
         "worker.log",
     )
     try:

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import Browser, bench_env, create_database, manage, percentile  # noqa: E402
+from bench.stack import Browser, bench_env, celery_worker_argv, create_database, manage, percentile  # noqa: E402
 
 SEED = """
 from classroom.models import Classroom, Enrollment, User
@@ -196,22 +196,7 @@ def main():
         ),
         start(
             env,
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "ethitech",
-                "worker",
-                "-Q",
-                "mlp",
-                "-c",
-                "2",
-                "--loglevel",
-                "INFO",
-                "-n",
-                "load-mlp@%h",
-            ],
+            celery_worker_argv("mlp", 2, "load-mlp@%h"),
             "worker.log",
         ),
     ]

@@ -33,6 +33,26 @@ def bench_env(name: str, port: int) -> dict:
     }
 
 
+def celery_worker_argv(queues: str, processes: int | str, name: str) -> list[str]:
+    """The command line of a Celery worker on `queues`, as the Makefile and docker-compose.yml run it."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "ethitech",
+        "worker",
+        "-Q",
+        queues,
+        "-c",
+        str(processes),
+        "--loglevel",
+        "INFO",
+        "-n",
+        name,
+    ]
+
+
 def create_database(env: dict) -> None:
     import psycopg
 
@@ -64,27 +84,7 @@ class Stack:
             # MLP tasks are short and partly wait on the database: two processes keep up with a burst.
             procs = "2" if queues == "mlp" else "1"
             prefix = ["nice", "-n", str(nice[name])] if (nice or {}).get(name) else []
-            self._start(
-                name,
-                [
-                    *prefix,
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "ethitech",
-                    "worker",
-                    "-Q",
-                    queues,
-                    "-c",
-                    procs,
-                    "--loglevel",
-                    "INFO",
-                    "-n",
-                    f"{name}@%h",
-                ],
-                logs,
-            )
+            self._start(name, [*prefix, *celery_worker_argv(queues, procs, f"{name}@%h")], logs)
         self._start(
             "web",
             [
