@@ -89,3 +89,12 @@ def intersectional_metrics(
             cells[label] = row
         out[attribute] = {"name": names.get(attribute, attribute), "values": kinds, "cells": cells}
     return out
+
+
+def held_out_metrics(y_true, y_pred, labels: list[str], attributes: dict | None, *, synthetic: bool = False) -> dict:
+    """A model's held-out metrics as its card shows them: per group, and by group x attribute
+    where the images have attributes (gender, age band; made up on synthetic data)."""
+    metrics = per_group_metrics(y_true, y_pred, labels)
+    if attributes:
+        metrics["intersectional"] = intersectional_metrics(y_true, y_pred, labels, attributes, synthetic=synthetic)
+    return metrics

@@ -11,7 +11,7 @@ from inference.models import ModelVersion
 from inference.preprocessing import InputSpec
 
 from ..datasets import held_out_set
-from ..evaluation import intersectional_metrics, per_group_metrics
+from ..evaluation import held_out_metrics
 from ..features import preprocess_many
 from ..models import Dataset
 from ..progress import JobCancelled
@@ -89,10 +89,7 @@ def evaluate_model(
             )
     labels = list(model.label_set.labels)
     y_pred = np.concatenate(answers)
-    metrics = per_group_metrics(images.labels, y_pred, labels)
-    metrics["intersectional"] = intersectional_metrics(
-        images.labels, y_pred, labels, images.attributes, synthetic=dataset.synthetic
-    )
+    metrics = held_out_metrics(images.labels, y_pred, labels, images.attributes, synthetic=dataset.synthetic)
     add_face_found(metrics, labels, images.labels, np.asarray(found))
     metrics["evaluated_on"] = {
         "dataset": dataset.key,

@@ -15,7 +15,7 @@ from inference.services import ensure_label_set, latest_version, register_model_
 from inference.sklearn_files import SUFFIX as SKOPS
 
 from .. import composition, synthetic
-from ..evaluation import intersectional_metrics, per_group_metrics
+from ..evaluation import held_out_metrics
 from ..features import preprocess_many
 from ..image_sets import synthetic_image_set
 from ..trainers.mlp import DEFAULT_PARAMS, fit_mlp, save_mlp
@@ -121,11 +121,7 @@ def train_and_register_mlp(
     model = fit_mlp(x, y, seed=seed, **(params or {}))
     fit_seconds = time.perf_counter() - started
     y_pred = model.predict(x_test)
-    metrics = per_group_metrics(y_test, y_pred, label_set.labels)
-    if test_attributes:
-        metrics["intersectional"] = intersectional_metrics(
-            y_test, y_pred, label_set.labels, test_attributes, synthetic=synthetic_data
-        )
+    metrics = held_out_metrics(y_test, y_pred, label_set.labels, test_attributes, synthetic=synthetic_data)
     relative, digest = save_artifact("mlp", key, SKOPS, lambda path: save_mlp(model, path))
     return register_model_version(
         key=key,

@@ -15,7 +15,7 @@ from inference.vggface import channels
 from inference.vggface_weights import random_layers, write_layers
 
 from .. import synthetic
-from ..evaluation import intersectional_metrics, per_group_metrics
+from ..evaluation import held_out_metrics
 from ..image_sets import ImageSet, synthetic_image_set
 from ..progress import JobCancelled, ProgressFn
 from ..trainers.vgg_head import DEFAULT_HEAD_PARAMS, auto_epochs, fit_head, head_as_conv_layers, predict_head
@@ -116,11 +116,7 @@ def train_vgg_head(
         on_epoch=on_epoch,
     )
     y_pred = predict_head(head, np.asarray(x_test, dtype=np.float32)).argmax(axis=1)
-    metrics = per_group_metrics(test.labels, y_pred, labels)
-    if test.attributes:
-        metrics["intersectional"] = intersectional_metrics(
-            test.labels, y_pred, labels, test.attributes, synthetic=synthetic_data
-        )
+    metrics = held_out_metrics(test.labels, y_pred, labels, test.attributes, synthetic=synthetic_data)
     conv_layers = head_as_conv_layers(head)
     relative, digest = save_artifact("vgg", key, ".h5", lambda path: write_layers(path, conv_layers))
     return register_model_version(
