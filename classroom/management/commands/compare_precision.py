@@ -1,15 +1,17 @@
 import math
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from classroom import selectors
-from inference.precision import BFLOAT16
+from inference.precision import BFLOAT16, FLOAT32, INT8
 from inference.services import latest_version
 
 
 class Command(BaseCommand):
     help = (
-        "Run a VGG-Face model in float32 and in bfloat16 on the same images and print how often the top guess "
+        "Run a VGG-Face model in float32 and in a reduced precision (bfloat16 or int8) on the same images and "
+        "print how often the top guess "
         "is the same (overall and per group) and the largest difference in a probability. Images: a folder "
         "(a subfolder's name is its images' group), a class's test gallery, a dataset's held-out split, or "
         "generated synthetic faces."
@@ -23,6 +25,12 @@ class Command(BaseCommand):
         source.add_argument("--dataset", metavar="KEY", help="an imported dataset's held-out split")
         source.add_argument("--generated", type=int, metavar="N", help="N generated synthetic faces")
         parser.add_argument("--per-group", type=int, default=50, help="with --dataset: at most this many per group")
+        parser.add_argument(
+            "--reduced",
+            choices=(BFLOAT16, INT8),
+            default=None,
+            help="the precision to compare with float32 (default: ETHITECH_VGG_PRECISION's, else bfloat16)",
+        )
         parser.add_argument("--batch", type=int, default=8)
         parser.add_argument(
             "--min-agreement", type=float, default=None, help="fail when top-1 agreement is below this, e.g. 0.99"
@@ -37,7 +45,8 @@ class Command(BaseCommand):
         if model.family != "vgg":
             raise CommandError(f"{model.key} is not a VGG-Face model: only VGG-Face has a choice of precision.")
         images, described = self._images(opts)
-        result = compare_precisions(model, images, reduced=BFLOAT16, batch=opts["batch"])
+        reduced = opts["reduced"] or (settings.VGG_PRECISION if settings.VGG_PRECISION != FLOAT32 else BFLOAT16)
+        result = compare_precisions(model, images, reduced=reduced, batch=opts["batch"])
         if result.n == 0:
             raise CommandError("No images to compare on.")
         out = self.stdout.write
