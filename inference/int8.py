@@ -111,6 +111,28 @@ def calibration_choice() -> str:
     return chosen if Path(chosen).is_file() else GENERATED
 
 
+def use_calibration(images: np.ndarray | None, about: str = "") -> str:
+    """Quantise from now on with these prepared images (None: generated faces again). Files made
+    with other images stay cached under their own keys; each model is quantised again on its
+    next load. Returns the choice."""
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    pointer = folder / "calibration.json"
+    if images is None:
+        pointer.unlink(missing_ok=True)
+        return GENERATED
+    images = np.ascontiguousarray(images, dtype=np.float32)
+    path = folder / f"calibration-{hashlib.sha256(images.tobytes()).hexdigest()[:32]}.npy"
+    if not path.is_file():
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npy", delete=False) as tmp:
+            np.save(tmp, images)
+        os.replace(tmp.name, path)
+    with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".json", delete=False) as tmp:
+        json.dump({"file": str(path), "about": about, "images": len(images)}, tmp)
+    os.replace(tmp.name, pointer)
+    return str(path)
+
+
 def ensure(spec: PartSpec) -> Path:
     """The quantised graph's file, built (in a child process) if it is missing or damaged."""
     folder = cache_dir()
@@ -129,6 +151,13 @@ def ensure(spec: PartSpec) -> Path:
             raise Int8BuildError(f"Quantising VGG-Face's {spec.part} layers left no usable file at {path}.")
         log.warning("VGG-Face's %s layers quantised to int8 in %.0f s: %s", spec.part, time.monotonic() - started, path)
     return path
+
+
+def prepare_model(model_version) -> None:
+    """Build the int8 files a registered VGG-Face model needs (prepare_int8, train_demo_models)."""
+    from .registry import load_uncached
+
+    load_uncached(model_version, precision="int8")
 
 
 def _checksum_path(path: Path) -> Path:

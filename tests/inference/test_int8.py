@@ -195,3 +195,30 @@ def test_a_vgg_worker_serving_int8_never_imports_tensorflow(worker_env):
     assert len(saliency["grid"]) == 7 and {len(row) for row in saliency["grid"]} == {7}
     assert result["second"] is None
     assert SaliencySerializer(data=saliency).is_valid()
+
+
+@pytest.mark.django_db
+def test_prepare_int8_builds_ahead_and_can_calibrate_on_a_folder(tmp_path, settings, capsys):
+    from PIL import Image
+
+    from inference import int8
+    from training import synthetic
+
+    settings.DATA_DIR = tmp_path / "data"
+    model = tiny_vgg_model("tiny-vgg-prepare", epochs=1)
+    call_command("prepare_int8", model.key)
+    assert "tiny-vgg-prepare: int8 ready" in capsys.readouterr().out
+    built = sorted(p.name for p in int8.cache_dir().glob("*.onnx"))
+    assert len(built) == 2  # the base's convolutions and its fc6/fc7 (the head is NumPy)
+
+    photos = tmp_path / "photos" / "Group A"
+    photos.mkdir(parents=True)
+    for i in range(3):
+        Image.fromarray(synthetic.generate_image(0, i, split="test", seed=5)).save(photos / f"{i}.png")
+    call_command("prepare_int8", model.key, "--images", str(tmp_path / "photos"), "--count", "2")
+    assert "Calibration images: 2 photos from" in capsys.readouterr().out
+    assert int8.calibration_choice() != int8.GENERATED
+    assert len(list(int8.cache_dir().glob("*.onnx"))) == 4  # quantised again, under other keys
+    call_command("prepare_int8", model.key, "--generated", "1")
+    assert int8.calibration_choice() == int8.GENERATED
+    assert len(list(int8.cache_dir().glob("*.onnx"))) == 4  # the generated faces' files were kept
