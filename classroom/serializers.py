@@ -111,8 +111,8 @@ class PredictionSerializer(serializers.ModelSerializer):
     )
     precision = serializers.CharField(
         read_only=True,
-        help_text="The number format the model computed this answer in: float32, or bfloat16 (VGG-Face where "
-        "the platform is set to it); empty for models without a choice.",
+        help_text="The number format the model computed this answer in: float32, or bfloat16 or int8 (VGG-Face "
+        "where the platform is set to it); empty for models without a choice.",
     )
 
     class Meta:
