@@ -1,9 +1,9 @@
-"""make bench-inference: VGG-Face in float32 and in bfloat16, side by side in one run.
+"""make bench-inference: VGG-Face in float32, bfloat16 and int8, side by side in one run.
 
 For each precision: the raw forward at batch 1 and batch 8 (interleaved rounds, median and
 range), one photo at a time from upload to all three answers stored, a 30-photo class burst
-(MLP answer latency p50/p95) and the workers' peak memory; the top-1 agreement between the two
-on generated faces; what a photo costs before the forward (decoding, finding the face).
+(MLP answer latency p50/p95) and the workers' peak memory; the top-1 agreement of each reduced
+precision with float32 on generated faces; what a photo costs before the forward (decoding, finding the face).
 
 Runs against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaults to the local servers) in a
 dedicated database `ethitech_inference`, with gunicorn and one Celery worker per queue, exactly
@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stack import Browser, Stack, bench_env, create_database, manage, percentile  # noqa: E402
 
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("float32", "bfloat16", "int8")
+SHORT = {"bfloat16": "bf16", "int8": "int8"}
 
 
 def setup_demo_class(env, students: int) -> tuple[list, str]:
@@ -75,11 +76,11 @@ def demo_vgg():
     return ModelVersion.objects.select_related("base", "label_set").get(key="demo-vgg-balanced")
 
 
-def bf16_usable() -> tuple[bool, str]:
+def usable(precision: str) -> tuple[bool, str]:
     from inference.precision import choose
 
-    choice = choose("bfloat16")
-    return choice.precision == "bfloat16", choice.reason
+    choice = choose(precision)
+    return choice.precision == precision, choice.reason
 
 
 def raw_vgg_times(predictors: dict, rounds: int) -> dict[str, dict[str, list[float]]]:
@@ -108,7 +109,8 @@ def raw_mlp_time() -> float:
 
 
 def map_times(predictor) -> tuple[float, float]:
-    """(answer + Grad-CAM, answer alone) in seconds at batch 1, as the worker makes them."""
+    """(answer + its map, answer alone) in seconds at batch 1, as the worker makes them (Grad-CAM;
+    int8: feature occlusion)."""
     x = np.random.default_rng(1).random((1, 224, 224, 3), dtype=np.float32)
     predictor.predict_and_explain(x, [True])  # warm-up (builds the Grad-CAM graph once)
     both = statistics.median(_timed(lambda: predictor.predict_and_explain(x, [True])) for _ in range(5))
@@ -416,10 +418,11 @@ def main():
     args = parser.parse_args()
     make_photo, described = photo_source(args)
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
-    ok, reason = bf16_usable()
-    print(reason)
-    if "bfloat16" in precisions and not ok:
-        print("  (the bfloat16 columns below are float32: the workers fall back, and say so in their logs)")
+    for reduced in (p for p in precisions if p != "float32"):
+        ok, reason = usable(reduced)
+        print(reason)
+        if not ok:
+            print(f"  (the {reduced} column below is float32: the workers fall back, and say so in their logs)")
 
     env = bench_env("inference", args.port)
     print("Setting up: fresh database, demo models (full-size VGG-Face, random base), class...", flush=True)
@@ -431,17 +434,18 @@ def main():
     raw = raw_vgg_times(predictors, args.rounds)
     mlp_raw = raw_mlp_time()
     maps = {p: map_times(predictor) for p, predictor in predictors.items()}
-    agreement = None
-    if "bfloat16" in precisions and "float32" in precisions and args.agreement_images:
+    agreements = {}
+    if "float32" in precisions and args.agreement_images:
         from inference.precision_check import compare_precisions
         from training import synthetic
         from training.image_sets import synthetic_image_set
 
         n = args.agreement_images
         images = synthetic_image_set(dict.fromkeys(synthetic.GROUPS, -(-n // 5)), split="test", seed=1)
-        agreement = compare_precisions(
-            mv, ((images.load(i), synthetic.GROUPS[images.labels[i]]) for i in range(n)), batch=8
-        )
+        for reduced in (p for p in precisions if p != "float32"):
+            agreements[reduced] = compare_precisions(
+                mv, ((images.load(i), synthetic.GROUPS[images.labels[i]]) for i in range(n)), reduced=reduced, batch=8
+            )
     loads = photo_load_times(make_photo(7))
 
     runs = {}
@@ -455,13 +459,11 @@ def main():
         f"\nVGG-Face (full size, demo random base), photos: {described}. Raw forward as the worker runs it, "
         f"{args.rounds} interleaved rounds: median (min-max) per image"
     )
-    header = ("measure", *precisions, *(["bf16 / f32"] if len(precisions) == 2 else []))
+    reduced = [p for p in precisions if p != "float32"] if "float32" in precisions else []
+    header = ("measure", *precisions, *(f"{SHORT.get(p, p)} / f32" for p in reduced))
 
     def ratio(key_fn):
-        if len(precisions) != 2:
-            return []
-        a, b = (key_fn(p) for p in precisions)
-        return [f"{b / a:.2f}x"]
+        return [f"{key_fn(p) / key_fn('float32'):.2f}x" for p in reduced]
 
     table = [
         (
@@ -474,7 +476,7 @@ def main():
             *(spread(raw[p]["b8"]) for p in precisions),
             *ratio(lambda p: statistics.median(raw[p]["b8"])),
         ),
-        ("answer + Grad-CAM / answer alone", *(f"{fmt_ms(maps[p][0])} / {fmt_ms(maps[p][1])}" for p in precisions)),
+        ("answer + map / answer alone", *(f"{fmt_ms(maps[p][0])} / {fmt_ms(maps[p][1])}" for p in precisions)),
     ]
     for p in precisions:
         r = runs[p]
@@ -543,10 +545,9 @@ def main():
         print(f"  CPU s in the burst ({p}): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
     print(f"Raw MLP predict_proba: {mlp_raw * 1000:.2f} ms/image")
     print("One photo's decode and face search, CPU ms: " + ", ".join(f"{k} {v * 1000:.1f}" for k, v in loads.items()))
-    if agreement is not None:
-        a = agreement
+    for a in agreements.values():
         print(
-            f"Top-1 agreement, float32 vs bfloat16, {a.n} generated faces: {a.agree}/{a.n} = {a.rate:.1%}; "
+            f"Top-1 agreement, float32 vs {a.reduced}, {a.n} generated faces: {a.agree}/{a.n} = {a.rate:.1%}; "
             f"largest probability difference {a.max_diff:.4f}; a one-grey-level nudge of the photos alone "
             f"keeps {a.noise_rate:.1%}; float32's top probability, mean {a.mean_top:.2f}"
         )

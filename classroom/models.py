@@ -263,7 +263,7 @@ class Prediction(models.Model):
     # What the model looked at: {"method", "grid" (rows of floats), "params"} from inference.saliency.
     # A small grid, never a copy of the photo; made while the photo still existed.
     saliency = models.JSONField(null=True, blank=True)
-    # The number format the model computed this answer in (VGG-Face: float32 or bfloat16, see
+    # The number format the model computed this answer in (VGG-Face: float32, bfloat16 or int8, see
     # inference.precision); blank for models without a choice (the MLPs) and answers from before.
     precision = models.CharField(max_length=16, blank=True, default="")
     error = models.TextField(blank=True)

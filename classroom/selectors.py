@@ -291,8 +291,8 @@ def trained_by_job(model: ModelVersion):
 
 
 def served_precisions(model: ModelVersion) -> list[dict]:
-    """The number formats the model's stored answers were computed in (VGG-Face: float32 or
-    bfloat16, inference.precision), with how many answers each: [{"name", "answers"}]."""
+    """The number formats the model's stored answers were computed in (VGG-Face: float32,
+    bfloat16 or int8, inference.precision), with how many answers each: [{"name", "answers"}]."""
     if model.family != ModelVersion.Family.VGG:
         return []
     rows = (

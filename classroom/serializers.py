@@ -88,9 +88,10 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 class SaliencySerializer(serializers.Serializer):
     method = serializers.ChoiceField(
-        ["occlusion", "gradcam"],
+        ["occlusion", "gradcam", "feature_occlusion"],
         help_text="occlusion: how much hiding each cell lowered the guessed group's probability; gradcam: "
-        "where the last convolution block's evidence for the guess lies (0..1).",
+        "where the last convolution block's evidence for the guess lies (0..1); feature_occlusion (VGG-Face in "
+        "int8): how much setting each of pool5's cells to zero lowered the guessed group's probability.",
     )
     grid = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField()), help_text="Rows, top to bottom of the face crop."
@@ -110,8 +111,8 @@ class PredictionSerializer(serializers.ModelSerializer):
     )
     precision = serializers.CharField(
         read_only=True,
-        help_text="The number format the model computed this answer in: float32, or bfloat16 (VGG-Face where "
-        "the platform is set to it); empty for models without a choice.",
+        help_text="The number format the model computed this answer in: float32, or bfloat16 or int8 (VGG-Face "
+        "where the platform is set to it); empty for models without a choice.",
     )
 
     class Meta:

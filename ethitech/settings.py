@@ -289,12 +289,13 @@ if _old_lease and "ETHITECH_PREDICTION_LEASE_SECONDS" not in os.environ:
 PREDICTION_LEASE_SECONDS = env.int("ETHITECH_PREDICTION_LEASE_SECONDS", default=int(_old_lease or 600))
 # How many models of a family one worker process keeps loaded (VGG-Face: ~540 MB of weights each).
 MODELS_PER_WORKER = {"vgg": env.int("ETHITECH_VGG_MODELS_PER_WORKER", default=1)}
-# The number format VGG-Face computes in (inference/precision.py): float32, or bfloat16 (half the
-# weights' memory, about twice as fast on CPUs with AVX512-BF16 or AMX; a worker without them
-# says so at start-up and uses float32).
+# The number format VGG-Face computes in (inference/precision.py): float32, bfloat16 (half the
+# weights' memory, about twice as fast on CPUs with AVX512-BF16 or AMX) or int8 (ONNX Runtime,
+# no TensorFlow in the worker; CPUs with VNNI or AMX). A worker without the instructions says
+# so at start-up and uses float32.
 VGG_PRECISION = env.str("ETHITECH_VGG_PRECISION", default="float32").strip().lower()
-if VGG_PRECISION not in ("float32", "bfloat16"):
-    raise ImproperlyConfigured(f"ETHITECH_VGG_PRECISION must be float32 or bfloat16, not {VGG_PRECISION!r}.")
+if VGG_PRECISION not in ("float32", "bfloat16", "int8"):
+    raise ImproperlyConfigured(f"ETHITECH_VGG_PRECISION must be float32, bfloat16 or int8, not {VGG_PRECISION!r}.")
 # Hard limit in seconds on one prediction task (a VGG batch included).
 PREDICTION_TIME_LIMIT = env.int("ETHITECH_PREDICTION_TIME_LIMIT", default=300)
 # The sweeper re-queues a prediction pending (since queued) or running (since claimed) this long...

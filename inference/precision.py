@@ -1,4 +1,4 @@
-"""Which number format VGG-Face computes in: float32, or bfloat16 where the hardware has it.
+"""Which number format VGG-Face computes in: float32, or bfloat16 or int8 where the hardware has it.
 
 `ETHITECH_VGG_PRECISION` (settings.VGG_PRECISION) asks for one; `serving_precision()` is what
 every VGG-Face network of this process is built in (serving, feature extraction, Grad-CAM,
@@ -12,21 +12,33 @@ Only the weights of the convolutions from conv1_2 on, fc6 and fc7 are kept in bf
 bfloat16 moves some by up to half a grey level, which alone changed 0-2 of 400 answers of a
 sensitive test model) for under 1% of the arithmetic. The head (a few thousand numbers) and the
 softmax stay float32 too, so probabilities are not rounded to bfloat16.
+
+int8 runs through ONNX Runtime, not TensorFlow (inference/int8.py): the weights quantised per
+channel, activations calibrated on prepared images. It needs the CPU's int8 dot-product
+instructions (VNNI or AMX): without them ONNX Runtime's uint8 x int8 products can saturate and
+lose accuracy, so a process without them uses float32. It runs on the CPU only: where a GPU is
+visible (an NVIDIA driver's /proc/driver/nvidia/gpus, or /dev/nvidia0..., unless
+CUDA_VISIBLE_DEVICES hides every GPU), VGG-Face runs in float32 on it instead. That check reads
+files, so deciding int8 never imports TensorFlow.
 """
 
 import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 FLOAT32 = "float32"
 BFLOAT16 = "bfloat16"
-PRECISIONS = (FLOAT32, BFLOAT16)
+INT8 = "int8"
+PRECISIONS = (FLOAT32, BFLOAT16, INT8)
 # CPU flags (Linux /proc/cpuinfo) of instructions that run bfloat16 products natively.
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 BF16_GPU_COMPUTE_CAPABILITY = (8, 0)  # NVIDIA Ampere and newer
+# CPU flags of int8 dot-product instructions (ONNX Runtime's uint8 x int8 kernels need them).
+INT8_CPU_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,8 @@ def choose(
         raise ValueError(f"ETHITECH_VGG_PRECISION must be one of {', '.join(PRECISIONS)}, not {requested!r}.")
     if requested == FLOAT32:
         return Choice(FLOAT32, requested, "VGG-Face runs in float32 (ETHITECH_VGG_PRECISION=float32).")
+    if requested == INT8:
+        return _choose_int8(cpuinfo, gpus)
     if gpus:
         weak = [name for name, capability in gpus if tuple(capability) < BF16_GPU_COMPUTE_CAPABILITY]
         if weak:
@@ -98,6 +112,45 @@ def choose(
     return Choice(BFLOAT16, requested, f"VGG-Face runs in bfloat16 (this CPU has {', '.join(found)}).")
 
 
+def _choose_int8(cpuinfo: str | None, gpus) -> Choice:
+    if gpus:
+        return Choice(
+            FLOAT32,
+            INT8,
+            f"ETHITECH_VGG_PRECISION=int8, but int8 runs on the CPU only and GPU {gpus[0][0]} is visible: "
+            "VGG-Face runs in float32 on the GPU.",
+        )
+    found = sorted(set(INT8_CPU_FLAGS) & cpu_flags(cpuinfo))
+    if not found:
+        return Choice(
+            FLOAT32,
+            INT8,
+            "ETHITECH_VGG_PRECISION=int8, but this CPU lacks the int8 dot-product instructions "
+            f"({' or '.join(INT8_CPU_FLAGS)} in /proc/cpuinfo), without which int8 loses accuracy: "
+            "VGG-Face runs in float32.",
+        )
+    return Choice(INT8, INT8, f"VGG-Face runs in int8 through ONNX Runtime (this CPU has {', '.join(found)}).")
+
+
+def nvidia_gpus(proc: Path = Path("/proc/driver/nvidia/gpus"), dev: Path = Path("/dev")) -> list[tuple[str, tuple]]:
+    """The NVIDIA GPUs this process could use, found without importing TensorFlow: the driver's
+    list (each GPU's `Model:` line), else its device files. CUDA_VISIBLE_DEVICES set to nothing
+    (or -1) hides them all, as it does from TensorFlow."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"):
+        return []
+    found = []
+    for info in sorted(proc.glob("*/information")) if proc.is_dir() else []:
+        try:
+            lines = info.read_text().splitlines()
+        except OSError:
+            lines = []
+        model = next((line.partition(":")[2].strip() for line in lines if line.startswith("Model")), "")
+        found.append((model or info.parent.name, (0, 0)))
+    if not found:
+        found = [(p.name, (0, 0)) for p in sorted(dev.glob("nvidia[0-9]*"))]
+    return found
+
+
 def _visible_gpus() -> list[tuple[str, tuple[int, int]]]:
     from .tf_runtime import import_tensorflow
 
@@ -116,14 +169,15 @@ def decision() -> Choice:
     from django.conf import settings
 
     requested = settings.VGG_PRECISION
-    gpus = _visible_gpus() if requested != FLOAT32 else []
+    # int8 decides without TensorFlow: a worker serving it never imports it.
+    gpus = [] if requested == FLOAT32 else nvidia_gpus() if requested == INT8 else _visible_gpus()
     choice = choose(requested, gpus=gpus, onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS"))
     (log.warning if choice.fell_back else log.info)(choice.reason)
     return choice
 
 
 def serving_precision() -> str:
-    """float32 or bfloat16: what this process builds VGG-Face networks in."""
+    """float32, bfloat16 or int8: what this process runs VGG-Face networks in."""
     return decision().precision
 
 

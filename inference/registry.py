@@ -132,6 +132,10 @@ def _load(mv: ModelVersion, path: Path, base_path: Path | None, precision: str |
         from .precision import serving_precision
 
         precision = serving_precision()  # the process's one choice, for every VGG-Face network
+    if mv.family == ModelVersion.Family.VGG and precision == "int8":
+        from .int8_predictor import Int8VGGPredictor  # ONNX Runtime, no TensorFlow
+
+        cls = Int8VGGPredictor
     base = mv.base
     predictor = cls(
         path,

@@ -6,6 +6,11 @@
 - Grad-CAM (VGG-Face): the last convolution block's feature maps, weighted by the gradient of
   the guessed group's probability (through pool5, fc6, fc7 and the head), summed, kept positive.
 
+- Feature occlusion (VGG-Face in int8, which ONNX Runtime cannot differentiate): each of pool5's
+  7x7 cells (what the convolutions found in one 32x32 square of the face) set to zero in turn,
+  the 49 copies through fc6, fc7 and the head in one batch; a cell's value is how much that
+  lowered the guessed group's probability. About one batch of the fully connected layers.
+
 A map is a small grid of floats (never an image), stored on the prediction with its method and
 parameters. Predictors say which methods they support (`Predictor.saliency_methods`, preferred
 first) and make their preferred one beside their answers (`Predictor.predict_and_explain`).
@@ -19,6 +24,7 @@ from .preprocessing import InputSpec
 
 OCCLUSION = "occlusion"
 GRADCAM = "gradcam"
+FEATURE_OCCLUSION = "feature_occlusion"
 GREY = 0.5  # inputs are scaled to 0..1: mid-grey hides a patch without adding an edge of its own
 
 
@@ -78,6 +84,21 @@ def occlusion(
         OCCLUSION,
         _rounded(drops),
         {"patch": patch, "stride": stride, "input": spec.size, "grey": GREY, "baseline": round(base, 4)},
+    )
+
+
+def feature_occlusion(top, pooled: np.ndarray, side: int, probs: np.ndarray) -> SaliencyMap:
+    """Feature-occlusion map of one image from its pool5 (flattened in HWC order, `side` x `side`
+    cells): `top(batch)` gives probabilities from pool5, `probs` the image's own answer."""
+    cells = np.asarray(pooled, dtype=np.float32).reshape(side * side, -1)
+    copies = np.repeat(cells[None], side * side, axis=0)
+    copies[np.arange(side * side), np.arange(side * side)] = 0  # copy k: cell k found nothing
+    target = int(np.argmax(probs))
+    drops = float(probs[target]) - np.asarray(top(copies.reshape(side * side, -1)))[:, target]
+    return SaliencyMap(
+        FEATURE_OCCLUSION,
+        _rounded(drops.reshape(side, side)),
+        {"layer": "pool5", "grid": side, "value": 0.0, "target": target, "baseline": round(float(probs[target]), 4)},
     )
 
 

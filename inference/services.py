@@ -23,7 +23,7 @@ class Outcome:
     face_found: bool
     latency_ms: float
     saliency: dict | None = None  # inference.saliency.SaliencyMap.as_dict(): a grid, never an image
-    precision: str = ""  # the number format the model computed in (VGG-Face: float32 or bfloat16)
+    precision: str = ""  # the number format the model computed in (VGG-Face: float32, bfloat16 or int8)
 
 
 def ensure_label_set(*, key: str, name: str, labels: list[str], synthetic: bool, description: str = "") -> LabelSet:

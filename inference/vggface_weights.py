@@ -98,6 +98,19 @@ def iter_layers(path: Path, dtypes=None):
             ) from exc
 
 
+def read_layer(path: Path, position: int) -> tuple[str, list[np.ndarray]]:
+    """One weight layer (float32) without reading the others; `position` -1 is the file's last."""
+    with _weights_root(path) as root:
+        try:
+            name, datasets = list(_weight_groups(root))[position]
+            return name, [_read_aligned(d) for d in datasets]
+        except (OSError, KeyError, ValueError, IndexError) as exc:
+            raise WeightsFileError(
+                f"{Path(path).name} is damaged: reading its weights failed ({exc}). The file may be "
+                "truncated; copy it again from the original."
+            ) from exc
+
+
 def _read_aligned(dataset, dtype=FLOAT32) -> np.ndarray:
     """Read a dataset into a 64-byte-aligned array of `dtype`, which TensorFlow can adopt without a copy."""
     n, size = int(np.prod(dataset.shape)), dtype.itemsize

@@ -22,7 +22,9 @@ def tiny_vgg_model(key: str = "tiny-vgg", *, epochs: int = 2):
     )
 
 
-def tiny_trained_top(key: str = "tiny-trained-top", *, per_group: int = 40, epochs: int = 60, seed: int = 0):
+def tiny_trained_top(
+    key: str = "tiny-trained-top", *, per_group: int = 40, epochs: int = 60, seed: int = 0, width: float = TINY
+):
     """A tiny VGG-Face whose fc6, fc7 and head are trained on generated faces over a random base's
     frozen convolutions: the layers and the file the platform's fine-tune makes (training/trainers/
     vgg_finetune.py), trained here on pool5 computed once per image (seconds, not minutes).
@@ -44,12 +46,12 @@ def tiny_trained_top(key: str = "tiny-trained-top", *, per_group: int = 40, epoc
     from training.services.mlp import demo_label_set
     from training.services.vgg import ensure_random_base
 
-    base = ensure_random_base(width=TINY)
+    base = ensure_random_base(width=width)
     conv = build_part(
         0,
         FC6,
         1,
-        width=TINY,
+        width=width,
         layer_source=islice(iter_layers(verified_path(base.name, base.artifact_path, base.sha256)), FC6),
     )
     conv.compile(jit_compile=False)
@@ -57,7 +59,7 @@ def tiny_trained_top(key: str = "tiny-trained-top", *, per_group: int = 40, epoc
     images = np.stack([prepare(train.load(i), VGG_SPEC)[0] for i in range(len(train))])
     pooled = convolutions(conv, images).reshape(len(train), -1)
     keras.utils.set_random_seed(seed)
-    fc, n = channels(TINY)[13], len(synthetic.GROUPS)
+    fc, n = channels(width)[13], len(synthetic.GROUPS)
     top = keras.Sequential(
         [
             keras.Input((pooled.shape[1],)),
@@ -85,7 +87,7 @@ def tiny_trained_top(key: str = "tiny-trained-top", *, per_group: int = 40, epoc
         artifact_path=relative,
         sha256=digest,
         input_spec=VGG_SPEC.to_dict(),
-        training_params={"width": TINY, "epochs": epochs, "seed": seed},
+        training_params={"width": width, "epochs": epochs, "seed": seed},
         base=base,
         data_source="synthetic",
         synthetic=True,

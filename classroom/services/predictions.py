@@ -420,11 +420,13 @@ def warm_up_worker(queues) -> list[str]:
     if not families:
         return []
     if ModelVersion.Family.VGG in families:
-        from inference.precision import decision
+        from inference.precision import INT8, decision
         from inference.tf_runtime import import_tensorflow
 
-        import_tensorflow()  # before anything else imports it (inference/tf_runtime.py)
-        decision()  # says in the log which precision VGG-Face runs in here, and why (before any photo)
+        # Says in the log which precision VGG-Face runs in here, and why (before any photo). int8
+        # runs in ONNX Runtime: that worker never imports TensorFlow (inference/int8.py).
+        if decision().precision != INT8:
+            import_tensorflow()  # before anything else imports it (inference/tf_runtime.py)
     models = list(selectors.models_in_use(families))
     loaded, problems = warm_up(models)
     for problem in problems:

@@ -227,3 +227,35 @@ def test_answers_say_which_precision_computed_them_and_so_does_the_card(
     assert 'id="precision"' not in mlp_card
     api = client.get(f"/api/submissions/{sub.public_id}/").json()
     assert {p["model"]: p["precision"] for p in api["predictions"]}[vgg.key] == "bfloat16"
+
+
+@pytest.fixture
+def int8_here(settings, monkeypatch):
+    """ETHITECH_VGG_PRECISION=int8 on a CPU with VNNI and no GPU (whatever this machine has)."""
+    from inference import precision
+
+    settings.VGG_PRECISION = "int8"
+    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: {"avx512f", "avx512_vnni"})
+    monkeypatch.setattr(precision, "nvidia_gpus", lambda *args: [])
+    precision.decision.cache_clear()
+    registry.clear_cache()
+    yield
+    precision.decision.cache_clear()
+    registry.clear_cache()
+
+
+def test_int8_answers_are_stored_as_int8_and_the_card_says_so(
+    student, vgg_assignment, int8_here, client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    assignment, vgg = vgg_assignment
+    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload(2, 2))
+    with django_capture_on_commit_callbacks(execute=True):
+        for p in sub.predictions.all():
+            predictions.run_prediction(prediction_id=p.pk)
+    stored = {p.model_version.family: p for p in sub.predictions.select_related("model_version")}
+    assert stored["vgg"].status == "done" and stored["vgg"].precision == "int8"
+    client.force_login(assignment.classroom.teacher)
+    page = client.get(reverse("model_card", args=[vgg.key])).content.decode()
+    assert 'id="precision"' in page and "int8 (8-bit" in page

@@ -26,8 +26,8 @@ def test_bfloat16_only_where_the_hardware_runs_it():
     assert choose(BFLOAT16, cpuinfo=CPU.format(""), gpus=[("A100", (8, 0))]).precision == BFLOAT16
     t4 = choose(BFLOAT16, cpuinfo=CPU.format(" avx512_bf16"), gpus=[("Tesla T4", (7, 5))])
     assert t4.precision == FLOAT32 and "Tesla T4" in t4.reason
-    with pytest.raises(ValueError, match="float32, bfloat16"):
-        choose("int8")
+    with pytest.raises(ValueError, match="float32, bfloat16, int8"):
+        choose("int4")
 
 
 def test_the_weights_are_kept_once_in_bfloat16_and_the_head_in_float32(tmp_path):

@@ -39,6 +39,7 @@ class Command(BaseCommand):
         vgg = demo_vgg_if_intact() if opts["skip_existing"] else None
         if vgg:
             self.stdout.write(f"Demo VGG-Face model already trained and verified: {vgg.name}")
+            self._prepare_int8(vgg)
             return
         self.stdout.write(
             "Training the demo VGG-Face model: random (seeded) base, NOT pretrained; head on synthetic features..."
@@ -57,6 +58,18 @@ class Command(BaseCommand):
         self.stdout.write(f"Done in {time.perf_counter() - started:.0f} s. Held-out accuracy per group:")
         for group, m in vgg.metrics["per_group"].items():
             self.stdout.write(f"  {group:<10} {m['accuracy']:>6.1%} (n={m['n']})")
+        self._prepare_int8(vgg)
+
+    def _prepare_int8(self, vgg):
+        """Where VGG-Face is served in int8, quantise the demo model now, not on its first photo."""
+        from inference.precision import INT8, decision
+
+        if decision().precision != INT8:
+            return
+        from inference.int8 import prepare_model
+
+        self.stdout.write("Quantising the demo VGG-Face model to int8 (ETHITECH_VGG_PRECISION=int8)...")
+        prepare_model(vgg)
 
     def _train_mlps(self, opts):
         self.stdout.write("Training the demo MLP pair on synthetic data (not real people)...")

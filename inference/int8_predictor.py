@@ -1,0 +1,145 @@
+"""VGG-Face served in int8 by ONNX Runtime (inference/int8.py), without TensorFlow.
+
+The same sharing as the float32 and bfloat16 predictor (inference/predictors.py): a base's
+convolutions (image -> pool5) are one session shared by every model on that base, and its
+fc6/fc7 (pool5 -> fc7) one more shared by every head trained on its features. A fine-tuned
+model's own fc6/fc7 are a session of its own. The head (fc7 -> the groups, a few thousand
+numbers) is a float32 product and a softmax in NumPy.
+"""
+
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+from . import int8
+from .precision import INT8
+from .predictors import ModelArtifactError, Predictor
+from .saliency import FEATURE_OCCLUSION, OCCLUSION, feature_occlusion
+from .vggface import FC6
+from .vggface_onnx import CONV, FC
+
+POOL5_SIDE = 7
+# Images per run of the convolutions. Measured at full width on 2 cores: one at a time the
+# process peaks at ~300 MB and batch 8 runs 24 ms per image; eight at a time ONNX Runtime's
+# buffers take the peak to ~660 MB and it is no faster (46 ms per image). fc6/fc7 take the batch.
+CONV_BATCH = 1
+
+
+class _Part:
+    """One quantised graph's session (weak-referenceable, so it lives as long as a model uses it)."""
+
+    def __init__(self, spec: int8.PartSpec):
+        self.spec = spec
+        self.session = int8.session(int8.ensure(spec))
+        self.input = self.session.get_inputs()[0].name
+
+    def run(self, x: np.ndarray, output: str) -> np.ndarray:
+        return self.session.run([output], {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+
+
+_sessions: "weakref.WeakValueDictionary[tuple, _Part]" = weakref.WeakValueDictionary()
+
+
+def _shared_part(spec: int8.PartSpec) -> _Part:
+    # A re-imported file is a different file (size, mtime), so never a stale session.
+    stats = tuple((p, (s := Path(p).stat()).st_size, s.st_mtime_ns) for p in (spec.source, spec.conv_source) if p)
+    key = (spec, stats)
+    part = _sessions.get(key)
+    if part is None:
+        part = _sessions[key] = _Part(spec)
+    return part
+
+
+def _pool5(conv: _Part, batch: np.ndarray) -> np.ndarray:
+    """pool5, flattened, of every image (the convolutions in runs of CONV_BATCH images)."""
+    batch = np.asarray(batch, dtype=np.float32)
+    return np.concatenate([conv.run(batch[i : i + CONV_BATCH], "pool5_flat") for i in range(0, len(batch), CONV_BATCH)])
+
+
+def _parts(base: str, width: float, fc_file: str = "", fc_first: int = FC6) -> tuple[_Part, _Part]:
+    """A base file's convolutions and fc6/fc7 (the base's own, or those at `fc_first` in
+    `fc_file`, calibrated on the base's pool5), each shared by the models that use it."""
+    calibration = int8.calibration_choice()
+    conv = _shared_part(int8.PartSpec(CONV, base, 0, width, calibration=calibration))
+    fc = _shared_part(int8.PartSpec(FC, fc_file or base, fc_first, width, conv_source=base, calibration=calibration))
+    return conv, fc
+
+
+class BaseFeatures:
+    """A base's fc6 or fc7 activations in int8 (training/vgg_features.py): the features a head is
+    trained on are the ones it will be served with."""
+
+    def __init__(self, base_path: Path, width: float, cut: str = "fc7"):
+        try:
+            self.conv, self.fc = _parts(str(base_path), width)
+        except int8.Int8BuildError as exc:
+            raise ModelArtifactError(str(exc)) from exc
+        self.cut = cut
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.fc.run(_pool5(self.conv, batch), self.cut)
+
+
+class Int8VGGPredictor(Predictor):
+    family = "vgg"
+    precision = INT8
+    # Grad-CAM needs gradients, which ONNX Runtime does not give (inference/saliency.py).
+    saliency_methods = (FEATURE_OCCLUSION, OCCLUSION)
+
+    def load(self) -> None:
+        from .vggface import HEAD, WEIGHT_LAYERS
+        from .vggface_weights import WeightsFileError, check_shapes, layer_shapes, read_layer
+
+        try:
+            own = layer_shapes(self.path)
+            first = WEIGHT_LAYERS - len(own)
+            if first > 0:
+                if self.base_path is None:
+                    raise ModelArtifactError(f"{self.path.name} holds only the top layers and names no base.")
+                check_shapes(layer_shapes(self.base_path)[:first] + own, n_classes=self.n_classes, width=self.width)
+            else:
+                check_shapes(own, n_classes=self.n_classes, width=self.width)
+            if first not in (0, FC6, HEAD):
+                raise ModelArtifactError(
+                    f"{self.path.name} holds the top {len(own)} layers: int8 serves a whole network, a fine-tuned "
+                    "fc6/fc7 and head, or a head on a base's features. Use ETHITECH_VGG_PRECISION=float32."
+                )
+            base = str(self.base_path if first else self.path)
+            # A fine-tuned model's own fc6/fc7 (the first layers of its file), else the base's.
+            own_fc = (str(self.path), 0) if first == FC6 else ()
+            self.conv, self.fc = _parts(base, self.width, *own_fc)
+            _, (kernel, bias) = read_layer(self.path, -1)
+            self.head = (kernel.reshape(-1, kernel.shape[-1]), bias)
+        except WeightsFileError as exc:
+            raise ModelArtifactError(str(exc)) from exc
+        except int8.Int8BuildError as exc:
+            raise ModelArtifactError(str(exc)) from exc
+
+    def pool5(self, batch: np.ndarray) -> np.ndarray:
+        return _pool5(self.conv, batch)
+
+    def features(self, pooled: np.ndarray, cut: str = "fc7") -> np.ndarray:
+        """fc6's or fc7's activations (after their ReLU) from pool5."""
+        return self.fc.run(pooled, cut)
+
+    def top(self, pooled: np.ndarray) -> np.ndarray:
+        """Probabilities (float64) from pool5: fc6 and fc7 in int8, the head and softmax in float32."""
+        kernel, bias = self.head
+        logits = (self.features(pooled) @ kernel + bias).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        return self.top(self.pool5(batch))
+
+    def predict_and_explain(self, batch: np.ndarray, wanted: list[bool]):
+        """Answers for the batch, and where wanted a feature-occlusion map from the pool5 the
+        answer already computed: one more batch through fc6/fc7, not the convolutions again."""
+        pooled = self.pool5(batch)
+        probs = self.top(pooled)
+        maps = [
+            feature_occlusion(self.top, pooled[i], POOL5_SIDE, probs[i]) if w else None for i, w in enumerate(wanted)
+        ]
+        return probs, maps
