@@ -296,6 +296,9 @@ MODELS_PER_WORKER = {"vgg": env.int("ETHITECH_VGG_MODELS_PER_WORKER", default=1)
 VGG_PRECISION = env.str("ETHITECH_VGG_PRECISION", default="float32").strip().lower()
 if VGG_PRECISION not in ("float32", "bfloat16", "int8"):
     raise ImproperlyConfigured(f"ETHITECH_VGG_PRECISION must be float32, bfloat16 or int8, not {VGG_PRECISION!r}.")
+# int8 serves a model only where it keeps this share of float32's top guesses (inference.int8_gate);
+# 0 serves int8 unchecked.
+VGG_INT8_MIN_AGREEMENT = env.float("ETHITECH_VGG_INT8_MIN_AGREEMENT", default=0.99)
 # Hard limit in seconds on one prediction task (a VGG batch included).
 PREDICTION_TIME_LIMIT = env.int("ETHITECH_PREDICTION_TIME_LIMIT", default=300)
 # The sweeper re-queues a prediction pending (since queued) or running (since claimed) this long...

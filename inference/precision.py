@@ -181,6 +181,22 @@ def serving_precision() -> str:
     return decision().precision
 
 
+@lru_cache(maxsize=1)
+def int8_fallback() -> str:
+    """What a model whose int8 answers miss the agreement bar (inference.int8_gate) is served in:
+    bfloat16 where this machine runs it fast, else float32."""
+    choice = choose(BFLOAT16, gpus=nvidia_gpus(), onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS"))
+    return choice.precision
+
+
+def features_precision() -> str:
+    """What heads are trained on features of: the serving precision, but float32 where that is
+    int8 (a model is served in int8 only where its answers agree with float32's; else in the
+    fallback, whose features are float32's within rounding)."""
+    precision = serving_precision()
+    return FLOAT32 if precision == INT8 else precision
+
+
 def numpy_dtype(precision: str):
     """The NumPy dtype weights are kept in for `precision` (bfloat16 from ml_dtypes, which
     TensorFlow itself depends on)."""

@@ -8,6 +8,7 @@ least recently used (heads on a shared base are small and not counted).
 """
 
 import gc
+import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -18,6 +19,8 @@ from .artifacts import local_file, sha256_file
 from .models import ModelVersion
 from .predictors import PREDICTORS, ModelArtifactError, Predictor
 from .preprocessing import InputSpec
+
+log = logging.getLogger(__name__)
 
 _cache: OrderedDict[tuple[int, str], Predictor] = OrderedDict()
 _lock = threading.Lock()
@@ -128,14 +131,18 @@ def _load(mv: ModelVersion, path: Path, base_path: Path | None, precision: str |
     cls = PREDICTORS.get(mv.family)
     if cls is None:
         raise ModelArtifactError(f"No predictor for model family '{mv.family}'.")
+    gated = precision is None
     if precision is None and mv.family == ModelVersion.Family.VGG:
         from .precision import serving_precision
 
         precision = serving_precision()  # the process's one choice, for every VGG-Face network
     if mv.family == ModelVersion.Family.VGG and precision == "int8":
-        from .int8_predictor import Int8VGGPredictor  # ONNX Runtime, no TensorFlow
+        predictor = _int8_or_fallback(mv, path, base_path, gated)
+        if predictor is not None:
+            return predictor
+        from .precision import int8_fallback
 
-        cls = Int8VGGPredictor
+        precision = int8_fallback()
     base = mv.base
     predictor = cls(
         path,
@@ -147,6 +154,44 @@ def _load(mv: ModelVersion, path: Path, base_path: Path | None, precision: str |
     )
     predictor.load()
     return predictor
+
+
+def _int8_or_fallback(mv: ModelVersion, path: Path, base_path: Path | None, gated: bool) -> Predictor | None:
+    """The model in int8 (ONNX Runtime, no TensorFlow); when serving (`gated`), only where its
+    answers agree with float32's (inference.int8_gate), else None: served in the fallback."""
+    from . import int8_gate
+    from .int8_predictor import Int8VGGPredictor
+
+    predictor = Int8VGGPredictor(
+        path,
+        InputSpec.from_dict(mv.input_spec),
+        len(mv.label_set.labels),
+        base_path=base_path,
+        width=mv.base.width if mv.base else mv.training_params.get("width", 1.0),
+        precision="int8",
+    )
+    predictor.load()
+    bar = settings.VGG_INT8_MIN_AGREEMENT
+    if not gated or bar <= 0:  # comparing precisions, or an operator who turned the check off
+        return predictor
+    try:
+        found = int8_gate.verdict(mv, predictor)
+    except Exception as exc:  # noqa: BLE001 - unchecked is not served in int8
+        log.error("%s: int8 not checked against float32 (%s); served in the fallback precision", mv.key, exc)
+        return None
+    if found.passes(bar):
+        log.info("%s served in int8: %d/%d top guesses as float32's", mv.key, found.agree, found.n)
+        return predictor
+    log.warning(
+        "%s: int8 keeps %d/%d = %.1f%% of float32's top guesses on generated faces, below the %.0f%% bar "
+        "(ETHITECH_VGG_INT8_MIN_AGREEMENT): served in the fallback precision instead",
+        mv.key,
+        found.agree,
+        found.n,
+        found.rate * 100,
+        bar * 100,
+    )
+    return None
 
 
 def load_uncached(model_version: ModelVersion, *, precision: str) -> Predictor:

@@ -10,7 +10,7 @@ from itertools import islice
 
 import numpy as np
 
-from inference.precision import FLOAT32, INT8, file_dtypes, serving_precision
+from inference.precision import FLOAT32, INT8, features_precision, file_dtypes
 from inference.preprocessing import VGG_SPEC
 from inference.registry import verified_path
 from inference.vggface import FEATURE_LAYERS, build_model, channels, feature_model
@@ -28,7 +28,7 @@ def load_base_features_model(base, cut: str = "fc7", precision: str | None = Non
     (inference.precision) unless told: a head is trained on the features it will be served."""
     if cut not in FEATURE_LAYERS:
         raise ValueError(f"Feature cut must be one of {FEATURE_LAYERS}, not {cut!r}.")
-    precision = precision or serving_precision()
+    precision = precision or features_precision()
     path = verified_path(base.name, base.artifact_path, base.sha256)
     if precision == INT8:  # ONNX Runtime, the trunk int8 serving shares
         from inference.int8_predictor import BaseFeatures
@@ -55,7 +55,7 @@ def extract_features(
     total, seconds_per_image)` is called after each batch. Stored as float16:
     half the disk and memory, plenty for a linear head.
     """
-    model, precision = None, serving_precision()
+    model, precision = None, features_precision()
 
     def compute(idx: range):
         nonlocal model

@@ -235,6 +235,7 @@ def int8_here(settings, monkeypatch):
     from inference import precision
 
     settings.VGG_PRECISION = "int8"
+    settings.VGG_INT8_MIN_AGREEMENT = 0  # unchecked: tests/inference/test_int8_gate.py checks the check
     monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: {"avx512f", "avx512_vnni"})
     monkeypatch.setattr(precision, "nvidia_gpus", lambda *args: [])
     precision.decision.cache_clear()

@@ -180,7 +180,9 @@ def test_a_vgg_worker_serving_int8_never_imports_tensorflow(worker_env):
     from classroom.serializers import SaliencySerializer
 
     model = tiny_vgg_model("tiny-vgg-int8")
-    env = {**worker_env, "ETHITECH_VGG_PRECISION": "int8"}
+    # Checked against float32 in a child process of its own, which may import TensorFlow; this tiny
+    # random-base model keeps ~96% of float32's answers (the demo's bar is 99%: it would fall back).
+    env = {**worker_env, "ETHITECH_VGG_PRECISION": "int8", "ETHITECH_VGG_INT8_MIN_AGREEMENT": "0.5"}
     done = subprocess.run(
         [sys.executable, "-c", WORKER, model.key], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
