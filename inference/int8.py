@@ -279,14 +279,15 @@ def calibration_images(calibration: str) -> np.ndarray:
     """The calibration images, prepared as the platform prepares a photo for VGG-Face."""
     if calibration != GENERATED:
         return np.load(calibration)
-    from training import synthetic
-    from training.image_sets import synthetic_image_set
-
     from .preprocessing import VGG_SPEC, prepare
+    from .synthetic_faces import GROUPS, generate_image
 
-    counts = dict.fromkeys(synthetic.GROUPS, CALIBRATION_PER_GROUP)
-    images = synthetic_image_set(counts, split="train", seed=CALIBRATION_SEED)
-    return np.stack([prepare(images.load(i), VGG_SPEC)[0] for i in range(len(images))]).astype(np.float32)
+    faces = (
+        generate_image(g, i, split="train", seed=CALIBRATION_SEED)
+        for g in range(len(GROUPS))
+        for i in range(CALIBRATION_PER_GROUP)
+    )
+    return np.stack([prepare(face, VGG_SPEC)[0] for face in faces]).astype(np.float32)
 
 
 def calibration_inputs(spec: PartSpec) -> np.ndarray:

@@ -31,7 +31,7 @@ def _model(nodes, inputs, outputs, initializers, name: str):
 
     graph = helper.make_graph(nodes, name, inputs, outputs, initializers)
     return helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION, producer_name="ethitech"
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION, producer_name="ethitech-classroom"
     )
 
 

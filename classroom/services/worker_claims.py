@@ -16,26 +16,15 @@ import time
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
+
+from inference.worker_heartbeats import alive, heartbeat
 
 from ..models import Prediction
 from .submissions import enqueue_prediction
 
 log = logging.getLogger(__name__)
-
-
-def _key(worker: str) -> str:
-    return f"worker-alive:{worker}"
-
-
-def heartbeat(worker: str) -> None:
-    cache.set(_key(worker), time.time(), timeout=settings.WORKER_DEAD_AFTER_SECONDS)
-
-
-def alive(worker: str) -> bool:
-    return cache.get(_key(worker)) is not None
 
 
 # When this process first saw each worker's heartbeat missing. A worker counts as dead only once

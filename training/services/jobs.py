@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 from inference.models import BaseWeights, ModelVersion
 from inference.services import register_model_version
 from inference.stored_text import declare
+from inference.worker_heartbeats import alive
 
 from ..models import TrainingJob
 from ..progress import JobCancelled, JobRefused, job_progress, mark
@@ -204,8 +205,6 @@ def _claim(job_id: int, token: str, worker: str, *, check_busy: bool):
     a second worker) would otherwise run it alongside and register a second model version. A
     running job whose worker stopped sending heartbeats, or that this task's own earlier delivery
     was running, resumes from its checkpoints."""
-    from classroom.services.worker_claims import alive
-
     with transaction.atomic():
         job = TrainingJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.is_final:
