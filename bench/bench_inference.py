@@ -309,7 +309,10 @@ def stack_run(env, precision: str, args, logins, assignment, make_photo, predict
     """The whole stack with VGG-Face in `precision`: one photo at a time, then a burst."""
     results = Results(env["DATABASE_URL"])
     nice = {"vgg": args.vgg_nice} if args.vgg_nice else None
-    stack = Stack({**env, "ETHITECH_VGG_PRECISION": precision}, {"mlp": "mlp", "vgg": "vgg"}, nice=nice)
+    # int8 unchecked: the demo's random base misses the agreement bar (inference/int8_gate.py), so a
+    # deployment would serve it in bfloat16; here int8's own speed and memory are what is measured.
+    unchecked = {"ETHITECH_VGG_INT8_MIN_AGREEMENT": "0"} if precision == "int8" else {}
+    stack = Stack({**env, "ETHITECH_VGG_PRECISION": precision, **unchecked}, {"mlp": "mlp", "vgg": "vgg"}, nice=nice)
     out = {}
     try:
         browsers = login_all(stack.url, logins)
@@ -545,6 +548,11 @@ def main():
         print(f"  CPU s in the burst ({p}): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
     print(f"Raw MLP predict_proba: {mlp_raw * 1000:.2f} ms/image")
     print("One photo's decode and face search, CPU ms: " + ", ".join(f"{k} {v * 1000:.1f}" for k, v in loads.items()))
+    if "int8" in precisions:
+        print(
+            "The int8 column runs with ETHITECH_VGG_INT8_MIN_AGREEMENT=0 (unchecked): the demo's random base misses "
+            "the 99% agreement bar, so a deployment serves it in bfloat16 or float32 (inference/int8_gate.py)."
+        )
     for a in agreements.values():
         print(
             f"Top-1 agreement, float32 vs {a.reduced}, {a.n} generated faces: {a.agree}/{a.n} = {a.rate:.1%}; "
