@@ -160,11 +160,13 @@ def ensure(spec: PartSpec) -> Path:
     return path
 
 
-def prepare_model(model_version) -> None:
-    """Build the int8 files a registered VGG-Face model needs (prepare_int8, train_demo_models)."""
+def prepare_model(model_version):
+    """Build the int8 files a registered VGG-Face model needs and check its answers against
+    float32's (prepare_int8, train_demo_models): returns the check's inference.int8_gate.Verdict."""
+    from .int8_gate import verdict
     from .registry import load_uncached
 
-    load_uncached(model_version, precision="int8")
+    return verdict(model_version, load_uncached(model_version, precision="int8"))
 
 
 def _checksum_path(path: Path) -> Path:

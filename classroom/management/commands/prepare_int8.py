@@ -37,14 +37,27 @@ class Command(ImageSources, BaseCommand):
             if model.family != ModelVersion.Family.VGG:
                 raise CommandError(f"{model.key} is not a VGG-Face model.")
             try:
-                int8.prepare_model(model)
+                found = int8.prepare_model(model)
             except Exception as exc:  # noqa: BLE001 - reported per model; the others are still prepared
                 failed += 1
                 self.stderr.write(f"{model.key}: {exc}")
             else:
-                self.stdout.write(f"{model.key}: int8 ready")
+                self.stdout.write(f"{model.key}: int8 ready; {self._verdict(found)}")
         if failed:
             raise CommandError(f"{failed} model(s) could not be prepared for int8.")
+
+    def _verdict(self, found) -> str:
+        from django.conf import settings
+
+        from inference.precision import int8_fallback
+
+        bar = settings.VGG_INT8_MIN_AGREEMENT
+        said = f"keeps {found.agree}/{found.n} = {found.rate:.1%} of float32's top guesses on generated faces"
+        if bar <= 0:
+            return f"{said} (unchecked: ETHITECH_VGG_INT8_MIN_AGREEMENT=0), served in int8"
+        if found.passes(bar):
+            return f"{said}, at least {bar:.0%}: served in int8"
+        return f"{said}, below {bar:.0%}: served in {int8_fallback()} instead"
 
     def _current(self) -> str:
         from inference import int8
