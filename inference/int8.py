@@ -188,19 +188,25 @@ def _intact(path: Path) -> bool:
 
 
 def _build_in_child(spec: PartSpec, path: Path) -> None:
+    run_child("inference.int8", [json.dumps(asdict(spec)), str(path)], f"Quantising VGG-Face's {spec.part} layers")
+
+
+def run_child(module: str, args: list[str], what: str, env: dict | None = None) -> None:
+    """`python -m module args` in a process of its own (its memory is not the worker's); its last
+    line of output, when it fails, in an Int8BuildError that starts with `what`."""
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "inference.int8", json.dumps(asdict(spec)), str(path)],
+        [sys.executable, "-m", module, *args],
         cwd=root,
-        env=env,
+        env={**os.environ, "PYTHONPATH": path, **(env or {})},
         capture_output=True,
         text=True,
         timeout=BUILD_TIMEOUT_S,
     )
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise Int8BuildError(f"Quantising VGG-Face's {spec.part} layers to int8 failed: {tail[0]}")
+        raise Int8BuildError(f"{what} failed: {tail[0]}")
 
 
 def build(spec: PartSpec, path: Path) -> None:

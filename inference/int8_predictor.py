@@ -14,7 +14,7 @@ import numpy as np
 
 from . import int8
 from .precision import INT8
-from .predictors import ModelArtifactError, Predictor
+from .predictors import ModelArtifactError, Predictor, checked_first_layer
 from .saliency import FEATURE_OCCLUSION, OCCLUSION, feature_occlusion
 from .vggface import FC6
 from .vggface_onnx import CONV, FC
@@ -89,21 +89,14 @@ class Int8VGGPredictor(Predictor):
 
     def load(self) -> None:
         from .vggface import HEAD, WEIGHT_LAYERS
-        from .vggface_weights import WeightsFileError, check_shapes, layer_shapes, read_layer
+        from .vggface_weights import WeightsFileError, read_layer
 
         try:
-            own = layer_shapes(self.path)
-            first = WEIGHT_LAYERS - len(own)
-            if first > 0:
-                if self.base_path is None:
-                    raise ModelArtifactError(f"{self.path.name} holds only the top layers and names no base.")
-                check_shapes(layer_shapes(self.base_path)[:first] + own, n_classes=self.n_classes, width=self.width)
-            else:
-                check_shapes(own, n_classes=self.n_classes, width=self.width)
+            first = checked_first_layer(self)
             if first not in (0, FC6, HEAD):
                 raise ModelArtifactError(
-                    f"{self.path.name} holds the top {len(own)} layers: int8 serves a whole network, a fine-tuned "
-                    "fc6/fc7 and head, or a head on a base's features. Use ETHITECH_VGG_PRECISION=float32."
+                    f"{self.path.name} holds the top {WEIGHT_LAYERS - first} layers: int8 serves a whole network, "
+                    "a fine-tuned fc6/fc7 and head, or a head on a base's features. Use ETHITECH_VGG_PRECISION=float32."
                 )
             base = str(self.base_path if first else self.path)
             # A fine-tuned model's own fc6/fc7 (the first layers of its file), else the base's.

@@ -133,6 +133,24 @@ class MLPPredictor(Predictor):
         return self._in_label_order(h)
 
 
+def checked_first_layer(predictor: Predictor) -> int:
+    """The first of VGG-Face's 16 weight layers the model's own file holds (0: all of them), once
+    the file (and its base's lower layers) are checked against the architecture and label set."""
+    from .vggface import WEIGHT_LAYERS
+    from .vggface_weights import check_shapes, layer_shapes
+
+    own = layer_shapes(predictor.path)
+    first = WEIGHT_LAYERS - len(own)
+    shapes = dict(n_classes=predictor.n_classes, width=predictor.width)
+    if first > 0:
+        if predictor.base_path is None:
+            raise ModelArtifactError(f"{predictor.path.name} holds only the top layers and names no base.")
+        check_shapes(layer_shapes(predictor.base_path)[:first] + own, **shapes)
+    else:
+        check_shapes(own, **shapes)
+    return first
+
+
 class VGGPredictor(Predictor):
     """VGG-Face: the artifact holds the top k weight layers; a base file supplies the rest.
 
@@ -149,19 +167,12 @@ class VGGPredictor(Predictor):
     def load(self) -> None:
         from .precision import file_dtypes
         from .vggface import FC6, HEAD, WEIGHT_LAYERS, FullyConnected, SplitForward, build_model, build_part
-        from .vggface_weights import WeightsFileError, check_shapes, iter_layers, layer_shapes
+        from .vggface_weights import WeightsFileError, iter_layers
 
         precision = self.precision
         try:
-            own = layer_shapes(self.path)
-            first = WEIGHT_LAYERS - len(own)
+            first = checked_first_layer(self)
             dtypes = file_dtypes(precision, first)  # for the model's own file
-            if first > 0:
-                if self.base_path is None:
-                    raise ModelArtifactError(f"{self.path.name} holds only the top layers and names no base.")
-                check_shapes(layer_shapes(self.base_path)[:first] + own, n_classes=self.n_classes, width=self.width)
-            else:
-                check_shapes(own, n_classes=self.n_classes, width=self.width)
             if first in (FC6, HEAD):
                 self.trunk = _shared_trunk(self.base_path, self.width, first, precision)
                 self.tail = FullyConnected(

@@ -193,22 +193,30 @@ def test_the_second_model_family_crops_where_the_first_found_the_face(
     assert reused.probabilities == searched.probabilities and reused.face_found == searched.face_found
 
 
-@pytest.fixture
-def bfloat16_here(settings, monkeypatch):
-    """ETHITECH_VGG_PRECISION=bfloat16 on a CPU that has the instructions (whatever this one has)."""
+# What a CPU that runs each precision has (whatever this one has); int8 unchecked against float32:
+# tests/inference/test_int8_gate.py checks the check.
+CPU_FOR = {"bfloat16": {"avx512f", "avx512_bf16"}, "int8": {"avx512f", "avx512_vnni"}}
+CARD_SAYS = {"bfloat16": "bfloat16 (16-bit", "int8": "int8 (8-bit"}
+
+
+@pytest.fixture(params=["bfloat16", "int8"])
+def reduced_here(request, settings, monkeypatch):
+    """ETHITECH_VGG_PRECISION set to a reduced precision, on a CPU that runs it and no GPU."""
     from inference import precision
 
-    settings.VGG_PRECISION = "bfloat16"
-    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: {"avx512f", "avx512_bf16"})
+    settings.VGG_PRECISION = request.param
+    settings.VGG_INT8_MIN_AGREEMENT = 0
+    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: CPU_FOR[request.param])
+    monkeypatch.setattr(precision, "nvidia_gpus", lambda *args: [])
     precision.decision.cache_clear()
     registry.clear_cache()
-    yield
+    yield request.param
     precision.decision.cache_clear()
     registry.clear_cache()
 
 
 def test_answers_say_which_precision_computed_them_and_so_does_the_card(
-    student, vgg_assignment, bfloat16_here, client, django_capture_on_commit_callbacks
+    student, vgg_assignment, reduced_here, client, django_capture_on_commit_callbacks
 ):
     from django.urls import reverse
 
@@ -218,45 +226,12 @@ def test_answers_say_which_precision_computed_them_and_so_does_the_card(
         for p in sub.predictions.all():
             predictions.run_prediction(prediction_id=p.pk)
     stored = {p.model_version.family: p for p in sub.predictions.select_related("model_version")}
-    assert stored["vgg"].status == "done" and stored["vgg"].precision == "bfloat16"
+    assert stored["vgg"].status == "done" and stored["vgg"].precision == reduced_here
     assert stored["mlp"].status == "done" and stored["mlp"].precision == ""  # the MLPs have no choice
     client.force_login(assignment.classroom.teacher)
     page = client.get(reverse("model_card", args=[vgg.key])).content.decode()
-    assert 'id="precision"' in page and "bfloat16 (16-bit" in page
+    assert 'id="precision"' in page and CARD_SAYS[reduced_here] in page
     mlp_card = client.get(reverse("model_card", args=[stored["mlp"].model_version.key])).content.decode()
     assert 'id="precision"' not in mlp_card
     api = client.get(f"/api/submissions/{sub.public_id}/").json()
-    assert {p["model"]: p["precision"] for p in api["predictions"]}[vgg.key] == "bfloat16"
-
-
-@pytest.fixture
-def int8_here(settings, monkeypatch):
-    """ETHITECH_VGG_PRECISION=int8 on a CPU with VNNI and no GPU (whatever this machine has)."""
-    from inference import precision
-
-    settings.VGG_PRECISION = "int8"
-    settings.VGG_INT8_MIN_AGREEMENT = 0  # unchecked: tests/inference/test_int8_gate.py checks the check
-    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: {"avx512f", "avx512_vnni"})
-    monkeypatch.setattr(precision, "nvidia_gpus", lambda *args: [])
-    precision.decision.cache_clear()
-    registry.clear_cache()
-    yield
-    precision.decision.cache_clear()
-    registry.clear_cache()
-
-
-def test_int8_answers_are_stored_as_int8_and_the_card_says_so(
-    student, vgg_assignment, int8_here, client, django_capture_on_commit_callbacks
-):
-    from django.urls import reverse
-
-    assignment, vgg = vgg_assignment
-    sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload(2, 2))
-    with django_capture_on_commit_callbacks(execute=True):
-        for p in sub.predictions.all():
-            predictions.run_prediction(prediction_id=p.pk)
-    stored = {p.model_version.family: p for p in sub.predictions.select_related("model_version")}
-    assert stored["vgg"].status == "done" and stored["vgg"].precision == "int8"
-    client.force_login(assignment.classroom.teacher)
-    page = client.get(reverse("model_card", args=[vgg.key])).content.decode()
-    assert 'id="precision"' in page and "int8 (8-bit" in page
+    assert {p["model"]: p["precision"] for p in api["predictions"]}[vgg.key] == reduced_here
