@@ -1,0 +1,74 @@
+"""int8 serves a model only where its answers agree with float32's (inference/int8_gate.py); below the
+bar the model is served in the fallback precision, and the worker says why."""
+
+import json
+import logging
+
+import pytest
+
+from inference import int8_gate, precision, registry
+from tests.tiny_vgg import tiny_trained_top
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_registry")]
+
+
+@pytest.fixture
+def int8_requested(settings, monkeypatch):
+    """ETHITECH_VGG_PRECISION=int8 on a CPU with VNNI but no bfloat16, and no GPU."""
+    settings.VGG_PRECISION = "int8"
+    settings.VGG_INT8_MIN_AGREEMENT = 0.99
+    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: {"avx512f", "avx512_vnni"})
+    monkeypatch.setattr(precision, "nvidia_gpus", lambda *args: [])
+    precision.decision.cache_clear()
+    precision.int8_fallback.cache_clear()
+    yield
+    precision.decision.cache_clear()
+    precision.int8_fallback.cache_clear()
+
+
+def _measured(model, agree: int, n: int = 200) -> None:
+    """What the check found for this model, as its child process stores it."""
+    from inference.int8 import cache_dir
+
+    predictor = registry.load_uncached(model, precision="int8")
+    path = cache_dir() / f"agreement-{int8_gate._key(model, predictor)}.json"
+    path.write_text(json.dumps({"agree": agree, "n": n, "nudge_rate": 0.97}))
+
+
+def test_a_model_below_the_bar_is_served_in_the_fallback_and_one_above_it_in_int8(int8_requested, caplog):
+    model = tiny_trained_top("tiny-gate", per_group=10, epochs=10)
+    _measured(model, 192)  # 96%
+    with caplog.at_level(logging.WARNING, logger="inference.registry"):
+        served = registry.get_predictor(model)
+    assert served.precision == "float32"  # this CPU has no bfloat16
+    assert "keeps 192/200 = 96.0% of float32's top guesses on generated faces, below the 99% bar" in caplog.text
+    registry.clear_cache()
+    _measured(model, 199)
+    assert registry.get_predictor(model).precision == "int8"
+
+
+def test_the_check_runs_once_in_a_child_process(int8_requested, monkeypatch):
+    import subprocess
+
+    model = tiny_trained_top("tiny-gate-child", per_group=10, epochs=10)
+    predictor = registry.load_uncached(model, precision="int8")
+    found = int8_gate.verdict(model, predictor)  # float32 needs TensorFlow: a child's work
+    assert found.n == int8_gate.GATE_IMAGES and 0.5 < found.rate <= 1 and 0.5 < found.nudge_rate <= 1
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(subprocess, "run", no_child)
+    assert int8_gate.verdict(model, predictor) == found  # kept beside the quantised files
+
+
+def test_an_unchecked_model_is_not_served_in_int8(int8_requested, monkeypatch, caplog):
+    from inference.int8 import Int8BuildError
+
+    def fails(*args):
+        raise Int8BuildError("the child process ran out of memory")
+
+    monkeypatch.setattr(int8_gate, "verdict", fails)
+    model = tiny_trained_top("tiny-gate-unchecked", per_group=10, epochs=10)
+    assert registry.get_predictor(model).precision == "float32"
+    assert "int8 not checked against float32 (the child process ran out of memory)" in caplog.text
