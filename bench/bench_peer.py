@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_inference import (  # noqa: E402
     Results,
     as_the_page_sends,
-    bf16_usable,
     burst,
     demo_vgg,
     folder_photos,
@@ -37,6 +36,7 @@ from bench.bench_inference import (  # noqa: E402
     phone_photo_bytes,
     setup_demo_class,
     submit,
+    usable,
 )
 from bench.stack import Stack, bench_env  # noqa: E402
 
@@ -99,7 +99,7 @@ def main():
         "device), or each file whole; the plain loop always reads the files",
     )
     args = parser.parse_args()
-    ok, reason = bf16_usable()
+    ok, reason = usable("bfloat16")
     precision = args.precision or ("bfloat16" if ok else "float32")
 
     folder = Path(args.photos) if args.photos else Path(tempfile.mkdtemp(prefix="bench-peer-"))

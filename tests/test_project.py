@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from django.core.management import call_command
 
@@ -178,3 +179,11 @@ def test_the_dependency_check_finds_every_kind_of_import(tmp_path):
             "training/sub/bad.py:5 imports classroom",
         ]
     )
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py")))
+def test_every_benchmark_imports(name):
+    """The benchmarks are not run by `make test`, but a renamed helper must not break them unseen."""
+    import importlib
+
+    importlib.import_module(f"bench.{name}")
