@@ -91,15 +91,15 @@ test: venv messages browser-deps lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
 # Benchmarks print numbers; they are not tests. They need PostgreSQL and Redis.
-# VGG-Face in float32 and bfloat16 side by side: raw forward, one photo, a 30-photo burst, memory.
-# BENCH_INFERENCE_ARGS="--phone-photos" uploads 1600x1200 JPEGs instead of the synthetic 96 px photos;
-# "--photos DIR" uploads your own photos from a folder.
+# VGG-Face in float32, bfloat16 and int8 side by side: raw forward, one photo, a 30-photo burst, memory.
+# BENCH_INFERENCE_ARGS="--phone-photos" uploads 4032x3024 phone-camera JPEGs (as the upload page sends
+# them; "--as-sent file" whole) instead of the synthetic 96 px photos; "--photos DIR" your own photos.
 bench-inference: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_inference.py $(BENCH_INFERENCE_ARGS)
 
 # The whole platform (3 models per photo) against a plain deepface-style loop (Keras, OpenCV Haar,
 # one photo at a time) on the same photos, same run: photos per second and the ratio.
-# BENCH_PEER_ARGS="--photos DIR" uses your own photos (default: 30 generated 1600x1200 JPEGs).
+# BENCH_PEER_ARGS="--photos DIR" uses your own photos (default: 30 generated 4032x3024 JPEGs).
 .PHONY: bench-peer
 bench-peer: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/bench_peer.py $(BENCH_PEER_ARGS)
