@@ -61,7 +61,8 @@ demo: venv messages
 	echo "Started: worker for the two MLPs (queues mlp, maintenance)"; \
 	$(BIN)/celery --quiet -A ethitech worker -Q mlp,maintenance --concurrency 2 --loglevel ERROR -n mlp@%h & \
 	echo "Started: scheduler (photo purge, sweeper)"; \
-	$(BIN)/celery --quiet -A ethitech beat --loglevel ERROR --schedule var/celerybeat-schedule & \
+	mkdir -p "$${ETHITECH_DATA_DIR:-var}"; \
+	$(BIN)/celery --quiet -A ethitech beat --loglevel ERROR --schedule "$${ETHITECH_DATA_DIR:-var}/celerybeat-schedule" & \
 	echo "Started: VGG-Face worker (queue vgg)"; \
 	nice -n 10 $(BIN)/celery --quiet -A ethitech worker -Q vgg --concurrency 1 --loglevel ERROR -n vgg@%h 2> >($(TF_QUIET) >&2) & \
 	echo "Started: training worker (queues training, gpu: the teacher's jobs and the student lab)"; \
