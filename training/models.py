@@ -40,6 +40,9 @@ class TrainingJob(models.Model):
     # (classroom.services.worker_claims) says whether a running job is still being run.
     claim_token = models.CharField(max_length=64, blank=True)
     claimed_by = models.CharField(max_length=200, blank=True)
+    # Its task never reached the broker (Redis away when it was started, or restarted empty since):
+    # a worker sends it once the broker answers (classroom.services.redelivery).
+    unsent = models.BooleanField(default=False)
     result = models.ForeignKey(
         "inference.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="training_jobs"
     )

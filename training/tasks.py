@@ -9,7 +9,8 @@ from .services import jobs
 def run_training_job(self, job_id: int) -> str:
     # The task id survives redelivery after a worker dies, so the rerun carries on its own run.
     request = self.request
-    return jobs.run_job(job_id, when_busy=_later, claim_token=request.id or "", worker=request.hostname or "").status
+    job = jobs.run_job(job_id, when_busy=_later, claim_token=request.id or "", worker=request.hostname or "")
+    return job.status if job else "missing"
 
 
 def _later(job) -> None:

@@ -72,11 +72,16 @@ def send_unsent(limit: int = BATCH) -> int:
 
 def send_lost_tasks() -> dict:
     """Mark everything pending unsent if the broker restarted, then send what is unsent."""
+    from training.services.jobs import send_unsent_jobs
+
     restarted = broker_restarted()
     marked = mark_pending_unsent() if restarted else 0
     sent = send_unsent()
+    jobs = send_unsent_jobs(broker_restarted=restarted)
+    if jobs:
+        log.warning("%d training job(s) the broker never got (or lost) sent again", jobs)
     if marked:
         log.warning("The broker restarted: the tasks of %d pending prediction(s) sent again", marked)
     elif sent:
         log.warning("%d prediction(s) the broker never got sent again", sent)
-    return {"marked": marked, "sent": sent}
+    return {"marked": marked, "sent": sent, "jobs": jobs}

@@ -100,3 +100,30 @@ def test_a_dead_workers_running_job_is_sent_again_once(client, teacher, dataset,
     # The task sent again resumes it.
     done = run_job(job.pk, claim_token="task-c", worker="me@host")
     assert done.status == "done" and done.result is not None
+
+
+def test_a_job_started_while_the_broker_is_away_is_sent_once_it_is_back(
+    teacher, dataset, django_capture_on_commit_callbacks
+):
+    from ethitech.celery import app as celery_app
+    from training.services.jobs import send_unsent_jobs, start_job
+
+    params = {"mix": {"kind": "balanced", "per_group": 6}, "name": "Away", "dataset": dataset.key, "test_per_group": 3}
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    celery_app._pool, celery_app.amqp._producer_pool = None, None
+    try:
+        with django_capture_on_commit_callbacks(execute=True):  # the page's commit: no error for the teacher
+            job = start_job(kind="mlp", params=params, created_by=teacher)
+        job.refresh_from_db()
+        assert job.unsent and job.status == "queued"
+        assert send_unsent_jobs() == 0  # still away: it stays marked
+        assert TrainingJob.objects.get(pk=job.pk).unsent
+    finally:
+        celery_app.conf.broker_url = saved
+        celery_app._pool, celery_app.amqp._producer_pool = None, None
+    assert send_unsent_jobs() == 1  # to the real broker, by one caller
+    assert not TrainingJob.objects.get(pk=job.pk).unsent
+    assert send_unsent_jobs() == 0
+    # A broker that restarted empty lost every queued job's task: each is sent again.
+    assert send_unsent_jobs(broker_restarted=True) == 1

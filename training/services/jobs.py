@@ -114,15 +114,37 @@ def start_job(*, kind: str, params: dict, created_by=None, enqueue: bool = True)
     return job
 
 
-def _enqueue(job_id: int, queue: str) -> None:
+def _enqueue(job_id: int, queue: str) -> bool:
+    """Send the job's task. With the broker unreachable the job waits, marked unsent, and a worker
+    sends it once the broker is back (send_unsent_jobs); the teacher's page never fails for it."""
     from ..tasks import run_training_job
 
-    run_training_job.apply_async(args=[job_id], queue=queue)
+    try:
+        run_training_job.apply_async(args=[job_id], queue=queue, retry=True, retry_policy={"max_retries": 2})
+        return True
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the job must not be lost
+        log.warning("Could not queue training job %s on %s (%s); sent when the broker is back", job_id, queue, exc)
+    TrainingJob.objects.filter(pk=job_id).update(unsent=True)
+    return False
 
 
-def send_job(job: TrainingJob) -> None:
-    """Send a job's task again (its worker died while running it)."""
-    _enqueue(job.pk, QUEUES[job.kind])
+def send_job(job: TrainingJob) -> bool:
+    """Send a job's task again (its worker died while running it, or the broker never got it)."""
+    return _enqueue(job.pk, QUEUES[job.kind])
+
+
+def send_unsent_jobs(*, broker_restarted: bool = False) -> int:
+    """Send the tasks of jobs the broker never got (and, after the broker restarted empty, of every
+    queued job); returns how many were sent. Each by one caller only: the one whose update clears
+    the mark. A job sent twice still runs once (run_job's claim)."""
+    if broker_restarted:
+        TrainingJob.objects.filter(status=TrainingJob.Status.QUEUED).update(unsent=True)
+    TrainingJob.objects.filter(unsent=True).exclude(status=TrainingJob.Status.QUEUED).update(unsent=False)
+    sent = 0
+    for job in TrainingJob.objects.filter(status=TrainingJob.Status.QUEUED, unsent=True).order_by("created_at"):
+        if TrainingJob.objects.filter(pk=job.pk, unsent=True).update(unsent=False):
+            sent += send_job(job)
+    return sent
 
 
 def cancel_job(*, job: TrainingJob) -> None:
@@ -153,8 +175,8 @@ def run_job(
     job, resumed, busy = _claim(job_id, token, worker, check_busy=when_busy is not None)
     if busy:
         when_busy(busy)
-    if job is None:
-        return TrainingJob.objects.get(pk=job_id)
+    if job is None:  # left to another run, or final; None when deleted before its task came
+        return TrainingJob.objects.filter(pk=job_id).first()
     if resumed:
         log.warning("Training job %s resumed after an interruption", job.pk)
     db_progress, should_stop = job_progress(job)
