@@ -66,21 +66,6 @@ def _parts(base: str, width: float, fc_file: str = "", fc_first: int = FC6) -> t
     return conv, fc
 
 
-class BaseFeatures:
-    """A base's fc6 or fc7 activations in int8 (training/vgg_features.py): the features a head is
-    trained on are the ones it will be served with."""
-
-    def __init__(self, base_path: Path, width: float, cut: str = "fc7"):
-        try:
-            self.conv, self.fc = _parts(str(base_path), width)
-        except int8.Int8BuildError as exc:
-            raise ModelArtifactError(str(exc)) from exc
-        self.cut = cut
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self.fc.run(_pool5(self.conv, batch), self.cut)
-
-
 class Int8VGGPredictor(Predictor):
     family = "vgg"
     precision = INT8

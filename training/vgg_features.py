@@ -10,7 +10,7 @@ from itertools import islice
 
 import numpy as np
 
-from inference.precision import FLOAT32, INT8, features_precision, file_dtypes
+from inference.precision import FLOAT32, features_precision, file_dtypes
 from inference.preprocessing import VGG_SPEC
 from inference.registry import verified_path
 from inference.vggface import FEATURE_LAYERS, build_model, channels, feature_model
@@ -30,10 +30,6 @@ def load_base_features_model(base, cut: str = "fc7", precision: str | None = Non
         raise ValueError(f"Feature cut must be one of {FEATURE_LAYERS}, not {cut!r}.")
     precision = precision or features_precision()
     path = verified_path(base.name, base.artifact_path, base.sha256)
-    if precision == INT8:  # ONNX Runtime, the trunk int8 serving shares
-        from inference.int8_predictor import BaseFeatures
-
-        return BaseFeatures(path, base.width, cut)
     layers = islice(iter_layers(path, file_dtypes(precision)), LAYERS_FOR_CUT[cut])
     return feature_model(build_model(1, width=base.width, layer_source=layers, precision=precision), cut)
 
