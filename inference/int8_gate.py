@@ -51,7 +51,7 @@ def _key(model_version, predictor) -> str:
     about = {
         "version": FORMAT_VERSION,
         "model": model_version.sha256,
-        "graphs": [predictor.conv.spec.key(), predictor.fc.spec.key()],
+        "graphs": [spec.key() for spec in predictor.part_specs()],
         "images": GATE_IMAGES,
         "seed": GATE_SEED,
         "int8": int8.FORMAT_VERSION,

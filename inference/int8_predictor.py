@@ -57,13 +57,12 @@ def _pool5(conv: _Part, batch: np.ndarray) -> np.ndarray:
     return np.concatenate([conv.run(batch[i : i + CONV_BATCH], "pool5_flat") for i in range(0, len(batch), CONV_BATCH)])
 
 
-def _parts(base: str, width: float, fc_file: str = "", fc_first: int = FC6) -> tuple[_Part, _Part]:
+def _part_specs(base: str, width: float, fc_file: str = "", fc_first: int = FC6) -> tuple[int8.PartSpec, ...]:
     """A base file's convolutions and fc6/fc7 (the base's own, or those at `fc_first` in
-    `fc_file`, calibrated on the base's pool5), each shared by the models that use it."""
+    `fc_file`, calibrated on the base's pool5)."""
     calibration = int8.calibration_choice()
-    conv = _shared_part(int8.PartSpec(CONV, base, 0, width, calibration=calibration))
-    fc = _shared_part(int8.PartSpec(FC, fc_file or base, fc_first, width, conv_source=base, calibration=calibration))
-    return conv, fc
+    conv = int8.PartSpec(CONV, base, 0, width, calibration=calibration)
+    return conv, int8.PartSpec(FC, fc_file or base, fc_first, width, conv_source=base, calibration=calibration)
 
 
 class Int8VGGPredictor(Predictor):
@@ -72,21 +71,32 @@ class Int8VGGPredictor(Predictor):
     # Grad-CAM needs gradients, which ONNX Runtime does not give (inference/saliency.py).
     saliency_methods = (FEATURE_OCCLUSION, OCCLUSION)
 
-    def load(self) -> None:
+    def part_specs(self) -> tuple[int8.PartSpec, ...]:
+        """The quantised graphs this model runs (convolutions, fc6/fc7), from its files' layers
+        alone: what inference.int8_gate checks, before any graph is built or loaded."""
         from .vggface import HEAD, WEIGHT_LAYERS
-        from .vggface_weights import WeightsFileError, read_layer
+        from .vggface_weights import WeightsFileError
 
         try:
             first = checked_first_layer(self)
-            if first not in (0, FC6, HEAD):
-                raise ModelArtifactError(
-                    f"{self.path.name} holds the top {WEIGHT_LAYERS - first} layers: int8 serves a whole network, "
-                    "a fine-tuned fc6/fc7 and head, or a head on a base's features. Use ETHITECH_VGG_PRECISION=float32."
-                )
-            base = str(self.base_path if first else self.path)
-            # A fine-tuned model's own fc6/fc7 (the first layers of its file), else the base's.
-            own_fc = (str(self.path), 0) if first == FC6 else ()
-            self.conv, self.fc = _parts(base, self.width, *own_fc)
+        except WeightsFileError as exc:
+            raise ModelArtifactError(str(exc)) from exc
+        if first not in (0, FC6, HEAD):
+            raise ModelArtifactError(
+                f"{self.path.name} holds the top {WEIGHT_LAYERS - first} layers: int8 serves a whole network, "
+                "a fine-tuned fc6/fc7 and head, or a head on a base's features. Use ETHITECH_VGG_PRECISION=float32."
+            )
+        base = str(self.base_path if first else self.path)
+        # A fine-tuned model's own fc6/fc7 (the first layers of its file), else the base's.
+        own_fc = (str(self.path), 0) if first == FC6 else ()
+        return _part_specs(base, self.width, *own_fc)
+
+    def load(self) -> None:
+        """Each graph's session, shared with the models that run it; the head in NumPy."""
+        from .vggface_weights import WeightsFileError, read_layer
+
+        try:
+            self.conv, self.fc = (_shared_part(spec) for spec in self.part_specs())
             _, (kernel, bias) = read_layer(self.path, -1)
             self.head = (kernel.reshape(-1, kernel.shape[-1]), bias)
         except WeightsFileError as exc:

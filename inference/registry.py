@@ -128,23 +128,33 @@ def _verified_paths(mv: ModelVersion) -> tuple[Path, Path | None]:
 
 
 def _load(mv: ModelVersion, path: Path, base_path: Path | None, precision: str | None = None) -> Predictor:
+    """The model loaded in `precision` (VGG-Face), or when serving (None) in this process's one
+    choice: int8 only where the model's answers agree with float32's (inference.int8_gate)."""
     cls = PREDICTORS.get(mv.family)
     if cls is None:
         raise ModelArtifactError(f"No predictor for model family '{mv.family}'.")
-    gated = precision is None
-    if precision is None and mv.family == ModelVersion.Family.VGG:
+    serving = precision is None
+    if serving and mv.family == ModelVersion.Family.VGG:
         from .precision import serving_precision
 
         precision = serving_precision()  # the process's one choice, for every VGG-Face network
     if mv.family == ModelVersion.Family.VGG and precision == "int8":
-        predictor = _int8_or_fallback(mv, path, base_path, gated)
-        if predictor is not None:
-            return predictor
-        from .precision import int8_fallback
+        from .int8_predictor import Int8VGGPredictor  # ONNX Runtime, no TensorFlow
 
-        precision = int8_fallback()
+        cls = Int8VGGPredictor
+        if serving and not _int8_agrees(mv, _predictor(cls, mv, path, base_path, precision)):
+            from .precision import int8_fallback
+
+            cls, precision = PREDICTORS[mv.family], int8_fallback()
+    predictor = _predictor(cls, mv, path, base_path, precision)
+    predictor.load()
+    return predictor
+
+
+def _predictor(cls, mv: ModelVersion, path: Path, base_path: Path | None, precision: str | None) -> Predictor:
+    """The model's predictor of class `cls`, not loaded yet."""
     base = mv.base
-    predictor = cls(
+    return cls(
         path,
         InputSpec.from_dict(mv.input_spec),
         len(mv.label_set.labels),
@@ -152,36 +162,25 @@ def _load(mv: ModelVersion, path: Path, base_path: Path | None, precision: str |
         width=base.width if base else mv.training_params.get("width", 1.0),
         precision=precision or "",
     )
-    predictor.load()
-    return predictor
 
 
-def _int8_or_fallback(mv: ModelVersion, path: Path, base_path: Path | None, gated: bool) -> Predictor | None:
-    """The model in int8 (ONNX Runtime, no TensorFlow); when serving (`gated`), only where its
-    answers agree with float32's (inference.int8_gate), else None: served in the fallback."""
+def _int8_agrees(mv: ModelVersion, predictor: Predictor) -> bool:
+    """Whether the model may be served in int8: its checked answers agree with float32's at
+    ETHITECH_VGG_INT8_MIN_AGREEMENT (0: unchecked). Checked before its graphs are loaded, so a
+    model that falls back never holds ONNX Runtime's sessions beside TensorFlow's."""
     from . import int8_gate
-    from .int8_predictor import Int8VGGPredictor
 
-    predictor = Int8VGGPredictor(
-        path,
-        InputSpec.from_dict(mv.input_spec),
-        len(mv.label_set.labels),
-        base_path=base_path,
-        width=mv.base.width if mv.base else mv.training_params.get("width", 1.0),
-        precision="int8",
-    )
-    predictor.load()
     bar = settings.VGG_INT8_MIN_AGREEMENT
-    if not gated or bar <= 0:  # comparing precisions, or an operator who turned the check off
-        return predictor
+    if bar <= 0:  # an operator who turned the check off
+        return True
     try:
         found = int8_gate.verdict(mv, predictor)
     except Exception as exc:  # noqa: BLE001 - unchecked is not served in int8
         log.error("%s: int8 not checked against float32 (%s); served in the fallback precision", mv.key, exc)
-        return None
+        return False
     if found.passes(bar):
         log.info("%s served in int8: %d/%d top guesses as float32's", mv.key, found.agree, found.n)
-        return predictor
+        return True
     log.warning(
         "%s: int8 keeps %d/%d = %.1f%% of float32's top guesses on generated faces, below the %.0f%% bar "
         "(ETHITECH_VGG_INT8_MIN_AGREEMENT): served in the fallback precision instead",
@@ -191,7 +190,7 @@ def _int8_or_fallback(mv: ModelVersion, path: Path, base_path: Path | None, gate
         found.rate * 100,
         bar * 100,
     )
-    return None
+    return False
 
 
 def load_uncached(model_version: ModelVersion, *, precision: str) -> Predictor:
