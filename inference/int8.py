@@ -364,16 +364,21 @@ def session(path: Path):
     return ort.InferenceSession(str(path), options, providers=_PROVIDERS)
 
 
-def main(argv: list[str]) -> int:
-    """`python -m inference.int8 SPEC_JSON OUT`: quantise one part (run by ensure() as a child)."""
+def child_main(work) -> int:
+    """A child process's whole run (see run_child): `work()`, and on failure one line on stderr
+    for the parent's error message, and exit status 1."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    spec, path = PartSpec(**json.loads(argv[0])), Path(argv[1])
     try:
-        build(spec, path)
+        work()
     except Exception as exc:  # noqa: BLE001 - one line for the parent's error
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """`python -m inference.int8 SPEC_JSON OUT`: quantise one part (run by ensure() as a child)."""
+    return child_main(lambda: build(PartSpec(**json.loads(argv[0])), Path(argv[1])))
 
 
 if __name__ == "__main__":

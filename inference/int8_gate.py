@@ -133,14 +133,10 @@ def main(argv: list[str]) -> int:
     """`python -m inference.int8_gate NETWORK_JSON OUT`: measure and store (run by verdict())."""
     import django
 
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    from .int8 import child_main
+
     django.setup()  # the worker's settings module, in the environment it passed on
-    try:
-        _write(Path(argv[1]), measure(json.loads(argv[0])))
-    except Exception as exc:  # noqa: BLE001 - one line for the parent's error
-        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return child_main(lambda: _write(Path(argv[1]), measure(json.loads(argv[0]))))
 
 
 if __name__ == "__main__":
