@@ -312,7 +312,10 @@ def stack_run(env, precision: str, args, logins, assignment, make_photo, predict
     # int8 unchecked: the demo's random base misses the agreement bar (inference/int8_gate.py), so a
     # deployment would serve it in bfloat16; here int8's own speed and memory are what is measured.
     unchecked = {"ETHITECH_VGG_INT8_MIN_AGREEMENT": "0"} if precision == "int8" else {}
-    stack = Stack({**env, "ETHITECH_VGG_PRECISION": precision, **unchecked}, {"mlp": "mlp", "vgg": "vgg"}, nice=nice)
+    faces = {"ETHITECH_FIND_FACES_AT_UPLOAD": str(args.find_faces == "upload").lower()}
+    stack = Stack(
+        {**env, "ETHITECH_VGG_PRECISION": precision, **unchecked, **faces}, {"mlp": "mlp", "vgg": "vgg"}, nice=nice
+    )
     out = {}
     try:
         browsers = login_all(stack.url, logins)
@@ -417,6 +420,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=9, help="rounds of the raw forward timing")
     parser.add_argument("--agreement-images", type=int, default=100, help="generated faces for top-1 agreement")
     parser.add_argument("--precisions", default=",".join(PRECISIONS), help="which to run, comma-separated")
+    parser.add_argument(
+        "--find-faces",
+        choices=("upload", "worker"),
+        default="upload",
+        help="where the face is found: by the web at upload (as deployed), or by the first worker",
+    )
     parser.add_argument("--vgg-nice", type=int, default=10, help="the VGG-Face worker's nice value (as deployed: 10)")
     args = parser.parse_args()
     make_photo, described = photo_source(args)
@@ -459,8 +468,9 @@ def main():
         )
 
     print(
-        f"\nVGG-Face (full size, demo random base), photos: {described}. Raw forward as the worker runs it, "
-        f"{args.rounds} interleaved rounds: median (min-max) per image"
+        f"\nVGG-Face (full size, demo random base), photos: {described}; faces found "
+        f"{'by the web at upload' if args.find_faces == 'upload' else 'by the first worker'}. "
+        f"Raw forward as the worker runs it, {args.rounds} interleaved rounds: median (min-max) per image"
     )
     reduced = [p for p in precisions if p != "float32"] if "float32" in precisions else []
     header = ("measure", *precisions, *(f"{SHORT.get(p, p)} / f32" for p in reduced))

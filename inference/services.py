@@ -136,9 +136,7 @@ class FacePhoto:
         when the reduced one's crop would be smaller than `min_side` (the model's input)."""
         from . import preprocessing
 
-        if detector not in self.boxes:  # timed with the model's answer that needed it
-            self.boxes[detector] = self._find(detector)
-        box = tuple(self.boxes[detector]) or None
+        box = tuple(self.face(detector)) or None
         scale = self.scale
         if scale < 1 and self.data is not None and self._crop_side(box, scale) < min_side:
             scale = 1.0
@@ -147,6 +145,13 @@ class FacePhoto:
             at = tuple(int(v * scale) for v in box) if box else None
             self._crops[(detector, scale)] = preprocessing.crop_at(rgb, at)
         return self._crops[(detector, scale)]
+
+    def face(self, detector: str = "haar") -> list:
+        """Where this detector finds the face ([x, y, w, h] in the stored photo, [] for none):
+        given, or looked for now (timed with the model's answer that needed it)."""
+        if detector not in self.boxes:
+            self.boxes[detector] = self._find(detector)
+        return self.boxes[detector]
 
     def _find(self, detector: str) -> list:
         """Where the face is ([x, y, w, h] in the stored photo, [] for none). A shared photo's
@@ -223,6 +228,21 @@ def load_face_photo(
         share=share and bool(name),
         wait=wait,
     )
+
+
+# Detectors the web process may run: OpenCV only (MTCNN needs TensorFlow, which the web never imports).
+WEB_DETECTORS = ("haar",)
+
+
+def find_faces(data: bytes, detectors) -> dict:
+    """Where each detector finds the face in a stored photo's bytes ({detector: [x, y, w, h] or
+    []}), found exactly as a worker finds it: the same reduced decode, the same detector, the same
+    box. The web calls this once per upload (settings.FIND_FACES_AT_UPLOAD), so neither worker
+    searches: in a phone photo the search costs more than both MLPs and the decode together."""
+    import io
+
+    photo = load_face_photo(io.BytesIO(data))
+    return {detector: photo.face(detector) for detector in detectors}
 
 
 def predict_photos(*, model_version: ModelVersion, sources: list, explain: list[bool] | None = None) -> list[Outcome]:

@@ -6,6 +6,7 @@ import logging
 import secrets
 from functools import partial
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
@@ -127,6 +128,11 @@ def submit_photo(
         if not selectors.uploads_allowed(assignment):
             raise SubmissionError(gettext(UPLOADS_OFF))
         data, true_label = clean_upload(upload, size=getattr(upload, "size", None)).data, ""  # raises IntakeError
+    # The experiment's models, and the student's (team's) finished lab models.
+    models = list(assignment.model_versions.all())
+    if not preview:
+        models += selectors.lab_models_ready(assignment, student)
+    face_box = _faces_found_now(data, models)
     # A random name: the stored file says nothing about who or what it shows.
     name = default_storage.save(f"uploads/{secrets.token_hex(16)}.jpg", ContentFile(data))
     try:
@@ -135,15 +141,12 @@ def submit_photo(
                 assignment=assignment,
                 student=student,
                 photo=name,
+                face_box=face_box,
                 expected_label=expected_label,
                 note=note or "",
                 gallery_image=gallery_image,
                 true_label=true_label,
                 preview=preview,
-            )
-            # The experiment's models, and the student's (team's) finished lab models.
-            models = list(assignment.model_versions.all()) + (
-                [] if preview else selectors.lab_models_ready(assignment, student)
             )
             predictions = Prediction.objects.bulk_create(
                 [Prediction(submission=submission, assignment=assignment, model_version=mv) for mv in models]
@@ -159,6 +162,26 @@ def submit_photo(
         default_storage.delete(name)  # nothing is stored for a submission that does not exist
         raise
     return submission
+
+
+def _faces_found_now(data: bytes, models) -> dict | None:
+    """Where the face is, found once here, before either worker needs the photo: {detector: box}
+    for the detectors of `models` that the web may run, or None. Otherwise the MLP and VGG-Face
+    workers each took a photo at the same moment and both searched it (55 CPU-ms each in a phone
+    photo, on the two cores the VGG-Face forward wants). Any failure only means the workers search."""
+    if not settings.FIND_FACES_AT_UPLOAD:
+        return None
+    from inference.preprocessing import InputSpec  # OpenCV: imported on the first upload, not at start
+    from inference.services import WEB_DETECTORS, find_faces
+
+    detectors = {InputSpec.from_dict(mv.input_spec).detector for mv in models} & set(WEB_DETECTORS)
+    if not detectors:
+        return None
+    try:
+        return find_faces(data, sorted(detectors))
+    except Exception:  # noqa: BLE001 - a photo the intake accepted is never refused for this
+        log.exception("Finding the face at upload failed; the workers will look for it")
+        return None
 
 
 def _gallery_photo(assignment: Assignment, image: GalleryImage) -> bytes:

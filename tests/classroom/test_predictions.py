@@ -80,10 +80,11 @@ def test_submission_rules(student, assignment, classroom):
 
 
 def test_one_task_per_queue_runs_both_mlps_on_one_decoded_photo(
-    student, assignment, django_capture_on_commit_callbacks, monkeypatch
+    student, assignment, django_capture_on_commit_callbacks, monkeypatch, settings
 ):
     from inference import preprocessing
 
+    settings.FIND_FACES_AT_UPLOAD = False  # the workers search (test_faces_at_upload.py: the web does)
     with django_capture_on_commit_callbacks() as callbacks:
         sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload())
     first, second = sub.predictions.order_by("pk")

@@ -170,6 +170,7 @@ def test_the_second_model_family_crops_where_the_first_found_the_face(
 
     assignment, vgg = vgg_assignment
     settings.PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": 1}
+    settings.FIND_FACES_AT_UPLOAD = False  # the workers search (test_faces_at_upload.py: the web does)
     first, second = (submit_photo(assignment=assignment, student=student, upload=synthetic_upload(2, 7)) for _ in "ab")
     vgg_of = {s.pk: Prediction.objects.get(submission=s, model_version=vgg).pk for s in (first, second)}
     with django_capture_on_commit_callbacks(execute=True):  # photos are deleted after commit
