@@ -93,7 +93,8 @@ for user in (None, teacher, student):
         c.get(url)
         count += 1
 import training.services.jobs  # the training page starts and cancels jobs from the web process
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "sklearn", "cv2", "h5py"))
+# OpenCV is loaded where the web finds faces at upload (test_the_web_server_loads_the_face_search...).
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "sklearn", "h5py"))
 print("URLS", count, "HEAVY", heavy)
 sys.exit(1 if heavy else 0)
 """
@@ -105,6 +106,26 @@ def test_web_process_imports_no_tensorflow(tmp_path):
     proc = subprocess.run([sys.executable, "-c", WEB_PROBE], cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "URLS" in proc.stdout
+
+
+WSGI_PROBE = """
+import sys
+import ethitech.wsgi as web
+if web.face_search_warm_up is not None:
+    web.face_search_warm_up.join(60)
+from inference import preprocessing
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "sklearn", "h5py"})
+print("CASCADE", preprocessing._cascade.cache_info().currsize if "cv2" in sys.modules else 0, "HEAVY", heavy)
+"""
+
+
+@pytest.mark.parametrize("find_faces, loaded", [("true", 1), ("false", 0)])
+def test_the_web_server_loads_the_face_search_at_start_only_when_it_finds_faces(tmp_path, find_faces, loaded):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(ETHITECH_DATA_DIR=str(tmp_path), ETHITECH_FIND_FACES_AT_UPLOAD=find_faces)
+    proc = subprocess.run([sys.executable, "-c", WSGI_PROBE], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"CASCADE {loaded} HEAVY []" in proc.stdout, proc.stdout
 
 
 # ethitech -> classroom -> training -> inference: what each app may not use.
