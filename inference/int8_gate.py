@@ -5,7 +5,7 @@ be served in int8, a child process answers GATE_IMAGES generated faces (syntheti
 int8 was calibrated on) in float32 and in int8 and stores the top-1 agreement beside the
 quantised files. A model below the bar is served in the best precision that meets it instead
 (bfloat16 where the CPU runs it, else float32), and the worker's log says so. Measured on the
-demo's randomly initialised base: 96% (a random network's features sit close to ties, so 8-bit
+demo's randomly initialised base: 96.5% (a random network's features sit close to ties, so 8-bit
 activations move answers), so the demo falls back; a model whose int8 answers agree is served
 in int8, without TensorFlow.
 

@@ -72,18 +72,17 @@ def test_the_onnx_graph_equals_keras_in_float32():
 def test_int8_agrees_with_float32_on_a_trained_model(capsys):
     """The head trained on generated data (as the bfloat16 test), 400 held-out generated images.
 
-    The issue's bar is 99% top-1 agreement, and int8 does not reach it: 96.5% (386/400) here, while
+    The issue's bar is 99% top-1 agreement, and int8 does not reach it: 97.5% (390/400) here, while
     moving each pixel by up to one grey level alone keeps 97.2% of float32's answers (bfloat16:
-    99.25%). On random convolutions 8-bit activations move pool5 by 2.7% (full width) to 3.7%;
-    ONNX Runtime's kernels match the quantised arithmetic emulated in float32 to 0.3%, so the loss
-    is the format's, not a saturating kernel's. Tried at this width: MinMax, entropy and percentile
-    calibration (clipping costs most: 99.9th percentile 89%), 15-100 calibration images (no
-    change), each block in float32 in turn (97.5-98.8%, for a fifth to a third of the speed-up),
-    cross-layer equalisation (none 95.5%, full 97.8%, square root 96.5%: kept at the square root,
-    the one that does not add error at full width). Wider tiny models agree less (1/4 width: 91%).
-    So this test holds int8 to what it reaches; docs/operations.md has the full-width numbers."""
+    99.25%). Before the kernels were rounded for their outputs (inference/int8_rounding.py) and
+    fc6/fc7 quantised in blocks it was 96.5%, which this bar fails. pool5 still moves by 2.2% at this
+    width, nearly all of it the 8-bit activations' (the weights alone: 0.46%); ONNX Runtime's kernels
+    match the quantised arithmetic emulated in float32 to 0.3%, so the loss is the format's. Tried
+    at this width without a gain beyond noise: MinMax, entropy and percentile calibration, 35 or 100
+    calibration images, one block or one layer kept in float32 (each layer's share is about the
+    same). So this test holds int8 to what it reaches; docs/operations.md has the full-width numbers."""
     model = tiny_trained_top("tiny-agree-int8", per_group=40, epochs=60, seed=0)
-    call_command("compare_precision", model.key, "--generated", "400", "--reduced", "int8", "--min-agreement", "0.96")
+    call_command("compare_precision", model.key, "--generated", "400", "--reduced", "int8", "--min-agreement", "0.97")
     out = capsys.readouterr().out
     print(out)  # the numbers, for -s
     assert "float32 against int8 on 400 generated images (synthetic)" in out
@@ -223,7 +222,8 @@ def test_prepare_int8_builds_ahead_and_can_calibrate_on_a_folder(tmp_path, setti
     call_command("prepare_int8", model.key, "--images", str(tmp_path / "photos"), "--count", "2")
     assert "Calibration images: 2 photos from" in capsys.readouterr().out
     assert int8.calibration_choice() != int8.GENERATED
-    assert len(list(int8.cache_dir().glob("*.onnx"))) == 4  # quantised again, under other keys
+    # The convolutions quantised again, under another key; fc6/fc7 are not calibrated: the same file.
+    assert len(list(int8.cache_dir().glob("*.onnx"))) == 3
     call_command("prepare_int8", model.key, "--generated", "1")
     assert int8.calibration_choice() == int8.GENERATED
-    assert len(list(int8.cache_dir().glob("*.onnx"))) == 4  # the generated faces' files were kept
+    assert len(list(int8.cache_dir().glob("*.onnx"))) == 3  # the generated faces' files were kept
