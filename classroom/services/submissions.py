@@ -171,7 +171,7 @@ def _faces_found_now(data: bytes, models) -> dict | None:
     photo, on the two cores the VGG-Face forward wants). Any failure only means the workers search."""
     if not settings.FIND_FACES_AT_UPLOAD:
         return None
-    from inference.preprocessing import InputSpec  # OpenCV: imported on the first upload, not at start
+    from inference.preprocessing import InputSpec  # OpenCV: loaded at the web server's start (ethitech/wsgi.py)
     from inference.services import WEB_DETECTORS, find_faces
 
     detectors = {InputSpec.from_dict(mv.input_spec).detector for mv in models} & set(WEB_DETECTORS)
