@@ -178,10 +178,9 @@ def ensure(spec: PartSpec) -> Path:
 def prepare_model(model_version):
     """Build the int8 files a registered VGG-Face model needs and check its answers against
     float32's (prepare_int8, train_demo_models): returns the check's inference.int8_gate.Verdict."""
-    from .int8_gate import verdict
     from .registry import load_uncached
 
-    return verdict(model_version, load_uncached(model_version, precision="int8"))
+    return load_uncached(model_version, precision="int8").checked  # checked before it loads
 
 
 def _checksum_path(path: Path) -> Path:
@@ -355,12 +354,14 @@ def threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def session(path: Path):
-    """An ONNX Runtime session for a quantised graph, with this worker's threads. The operators
-    run one after another (inter-op 1): each already uses every core given to it."""
+def session(path: Path | bytes, arena: bool = True):
+    """An ONNX Runtime session for a quantised graph (a file, or a graph's bytes), with this worker's
+    threads. The operators run one after another (inter-op 1): each already uses every core given
+    to it. `arena=False`: buffers are freed after each run instead of kept for the next."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = arena
     options.intra_op_num_threads = threads()
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -371,7 +372,8 @@ def session(path: Path):
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # Left at ONNX Runtime's defaults, measured at full width: session.disable_prepacking saves
     # ~10 MB and runs 2-4x slower; without the memory arena the peak is the same at batch 1.
-    return ort.InferenceSession(str(path), options, providers=_PROVIDERS)
+    source = path if isinstance(path, bytes) else str(path)
+    return ort.InferenceSession(source, options, providers=_PROVIDERS)
 
 
 def child_main(work) -> int:

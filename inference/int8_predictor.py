@@ -5,6 +5,12 @@ convolutions (image -> pool5) are one session shared by every model on that base
 fc6/fc7 (pool5 -> fc7) one more shared by every head trained on its features. A fine-tuned
 model's own fc6/fc7 are a session of its own. The head (fc7 -> the groups, a few thousand
 numbers) is a float32 product and a softmax in NumPy.
+
+The second look: an answer whose top two logits are closer than the model's measured int8 error
+(`near_tie`, from inference.int8_gate) could be float32's second guess, so that image's
+convolutions run again in float32 (a session of the same weights, built in memory) and its answer
+is the one from that pool5, through the same int8 fc6/fc7 and head. About a tenth of the demo's
+images; the rest keep int8's speed.
 """
 
 import weakref
@@ -17,7 +23,7 @@ from .precision import INT8
 from .predictors import ModelArtifactError, Predictor, checked_first_layer
 from .saliency import FEATURE_OCCLUSION, OCCLUSION, feature_occlusion
 from .vggface import FC6
-from .vggface_onnx import CONV, FC
+from .vggface_onnx import CONV, FC, PART_LAYERS
 
 POOL5_SIDE = 7
 # Images per run of the convolutions. Measured at full width on 2 cores: one at a time the
@@ -51,6 +57,43 @@ def _shared_part(spec: int8.PartSpec) -> _Part:
     return part
 
 
+class _Float32Conv:
+    """A base's convolutions in float32 (ONNX Runtime, the graph built in memory from its weights
+    file): the second look. Without the memory arena its buffers are freed after each image
+    instead of held for the next, which is rare."""
+
+    def __init__(self, source: str):
+        from .vggface_onnx import conv_graph
+
+        graph = conv_graph(int8._layers(source, 0, PART_LAYERS[CONV])).SerializeToString()
+        self.session = int8.session(graph, arena=False)
+        self.input = self.session.get_inputs()[0].name
+
+    run = _Part.run
+
+
+def _shared_float32_conv(source: str) -> _Float32Conv:
+    stat = Path(source).stat()
+    key = ("float32", source, stat.st_size, stat.st_mtime_ns)
+    conv = _sessions.get(key)
+    if conv is None:
+        conv = _sessions[key] = _Float32Conv(source)
+    return conv
+
+
+def near_ties(logits: np.ndarray, threshold: float) -> np.ndarray:
+    """Which answers' top two logits are closer than `threshold` (a boolean per image)."""
+    if threshold <= 0 or logits.shape[1] < 2:
+        return np.zeros(len(logits), dtype=bool)
+    top2 = np.partition(logits, -2, axis=1)[:, -2:]
+    return top2[:, 1] - top2[:, 0] < threshold
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def _pool5(conv: _Part, batch: np.ndarray) -> np.ndarray:
     """pool5, flattened, of every image (the convolutions in runs of CONV_BATCH images)."""
     batch = np.asarray(batch, dtype=np.float32)
@@ -70,6 +113,10 @@ class Int8VGGPredictor(Predictor):
     precision = INT8
     # Grad-CAM needs gradients, which ONNX Runtime does not give (inference/saliency.py).
     saliency_methods = (FEATURE_OCCLUSION, OCCLUSION)
+    near_tie = 0.0  # the top-2 logit gap below which an answer gets the second look (0: none)
+    checked = None  # the gate's inference.int8_gate.Verdict, where the registry asked for it
+    answered = 0  # images answered, and of them looked at again in float32 (compare_precision)
+    looked_again = 0
 
     def part_specs(self) -> tuple[int8.PartSpec, ...]:
         """The quantised graphs this model runs (convolutions, fc6/fc7), from its files' layers
@@ -96,13 +143,22 @@ class Int8VGGPredictor(Predictor):
         from .vggface_weights import WeightsFileError, read_layer
 
         try:
-            self.conv, self.fc = (_shared_part(spec) for spec in self.part_specs())
+            conv_spec, fc_spec = self.part_specs()
+            self.conv, self.fc = _shared_part(conv_spec), _shared_part(fc_spec)
+            self.float32_conv = None
+            self.second_look(self.near_tie)
             _, (kernel, bias) = read_layer(self.path, -1)
             self.head = (kernel.reshape(-1, kernel.shape[-1]), bias)
         except WeightsFileError as exc:
             raise ModelArtifactError(str(exc)) from exc
         except int8.Int8BuildError as exc:
             raise ModelArtifactError(str(exc)) from exc
+
+    def second_look(self, threshold: float) -> None:
+        """Look again in float32 at answers whose top-2 logit gap is below `threshold` (0: never)."""
+        self.near_tie = threshold
+        if threshold > 0 and getattr(self, "conv", None) and not getattr(self, "float32_conv", None):
+            self.float32_conv = _shared_float32_conv(self.conv.spec.source)
 
     def pool5(self, batch: np.ndarray) -> np.ndarray:
         return _pool5(self.conv, batch)
@@ -111,22 +167,41 @@ class Int8VGGPredictor(Predictor):
         """fc6's or fc7's activations (after their ReLU) from pool5."""
         return self.fc.run(pooled, cut)
 
-    def top(self, pooled: np.ndarray) -> np.ndarray:
-        """Probabilities (float64) from pool5: fc6 and fc7 in int8, the head and softmax in float32."""
+    def logits(self, pooled: np.ndarray) -> np.ndarray:
+        """The head's logits (float64) from pool5: fc6 and fc7 in int8, the head in float32."""
         kernel, bias = self.head
-        logits = (self.features(pooled) @ kernel + bias).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(axis=1, keepdims=True)
+        return (self.features(pooled) @ kernel + bias).astype(np.float64)
+
+    def top(self, pooled: np.ndarray) -> np.ndarray:
+        """Probabilities (float64) from pool5."""
+        return softmax(self.logits(pooled))
+
+    def looked(self, batch: np.ndarray):
+        """int8's logits, the answer's logits after the second look, the pool5 they came from, and
+        which images were looked at again."""
+        pooled = self.pool5(batch)
+        first = self.logits(pooled)
+        again = near_ties(first, self.near_tie)
+        logits = first.copy()
+        if again.any():
+            pooled[again] = _pool5(self.float32_conv, np.asarray(batch)[again])
+            logits[again] = self.logits(pooled[again])
+        self.answered += len(logits)
+        self.looked_again += int(again.sum())
+        return first, logits, pooled, again
+
+    def answer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and the pool5 they came from: int8, then the second look for near-ties."""
+        _, logits, pooled, _ = self.looked(batch)
+        return softmax(logits), pooled
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
-        return self.top(self.pool5(batch))
+        return self.answer(batch)[0]
 
     def predict_and_explain(self, batch: np.ndarray, wanted: list[bool]):
         """Answers for the batch, and where wanted a feature-occlusion map from the pool5 the
-        answer already computed: one more batch through fc6/fc7, not the convolutions again."""
-        pooled = self.pool5(batch)
-        probs = self.top(pooled)
+        answer came from: one more batch through fc6/fc7, not the convolutions again."""
+        probs, pooled = self.answer(batch)
         maps = [
             feature_occlusion(self.top, pooled[i], POOL5_SIDE, probs[i]) if w else None for i, w in enumerate(wanted)
         ]

@@ -34,6 +34,7 @@ class Agreement:
     noise_agree: int = 0  # float32 against float32 on the image moved by up to one grey level
     grouped_by: str = "true group"
     seconds: dict[str, float] = field(default_factory=dict)  # precision -> forward seconds, all images
+    looked_again: int | None = None  # int8: images whose near-tie answer was looked at again in float32
 
     @property
     def rate(self) -> float:
@@ -116,6 +117,7 @@ def compare_precisions(
     if chunk:
         run(chunk)
     result.grouped_by = " or ".join(sorted(grouped, reverse=True)) or "true group"
+    result.looked_again = getattr(predictors[reduced], "looked_again", None)
     return result
 
 

@@ -141,11 +141,16 @@ def _load(mv: ModelVersion, path: Path, base_path: Path | None, precision: str |
     if mv.family == ModelVersion.Family.VGG and precision == "int8":
         from .int8_predictor import Int8VGGPredictor  # ONNX Runtime, no TensorFlow
 
-        cls = Int8VGGPredictor
-        if serving and not _int8_agrees(mv, _predictor(cls, mv, path, base_path, precision)):
-            from .precision import int8_fallback
+        candidate = _predictor(Int8VGGPredictor, mv, path, base_path, precision)
+        found = _int8_check(mv, candidate, serving)
+        if not serving or _int8_agrees(mv, found):
+            candidate.checked = found
+            candidate.near_tie = found.near_tie if found else 0.0  # unchecked: no second look
+            candidate.load()
+            return candidate
+        from .precision import int8_fallback
 
-            cls, precision = PREDICTORS[mv.family], int8_fallback()
+        cls, precision = PREDICTORS[mv.family], int8_fallback()
     predictor = _predictor(cls, mv, path, base_path, precision)
     predictor.load()
     return predictor
@@ -164,30 +169,50 @@ def _predictor(cls, mv: ModelVersion, path: Path, base_path: Path | None, precis
     )
 
 
-def _int8_agrees(mv: ModelVersion, predictor: Predictor) -> bool:
-    """Whether the model may be served in int8: its checked answers agree with float32's at
-    ETHITECH_VGG_INT8_MIN_AGREEMENT (0: unchecked). Checked before its graphs are loaded, so a
-    model that falls back never holds ONNX Runtime's sessions beside TensorFlow's."""
+def _int8_check(mv: ModelVersion, predictor: Predictor, serving: bool):
+    """The model's int8 check (inference.int8_gate.Verdict, with the second look's threshold), run
+    in a child process if it has not been; None where it failed, or where a worker serves int8
+    unchecked (ETHITECH_VGG_INT8_MIN_AGREEMENT=0: only a check already made is used). Checked before
+    the graphs are loaded, so a model that falls back never holds ONNX Runtime's sessions beside
+    TensorFlow's."""
     from . import int8_gate
 
-    bar = settings.VGG_INT8_MIN_AGREEMENT
-    if bar <= 0:  # an operator who turned the check off
-        return True
+    if serving and settings.VGG_INT8_MIN_AGREEMENT <= 0:  # an operator who turned the check off
+        return int8_gate.cached(mv, predictor)
     try:
-        found = int8_gate.verdict(mv, predictor)
+        return int8_gate.verdict(mv, predictor)
     except Exception as exc:  # noqa: BLE001 - unchecked is not served in int8
+        if not serving:
+            raise
         log.error("%s: int8 not checked against float32 (%s); served in the fallback precision", mv.key, exc)
+        return None
+
+
+def _int8_agrees(mv: ModelVersion, found) -> bool:
+    """Whether the model may be served in int8: its checked answers (with the second look) agree
+    with float32's at ETHITECH_VGG_INT8_MIN_AGREEMENT (0: unchecked)."""
+    bar = settings.VGG_INT8_MIN_AGREEMENT
+    if bar <= 0:
+        return True
+    if found is None:
         return False
     if found.passes(bar):
-        log.info("%s served in int8: %d/%d top guesses as float32's", mv.key, found.agree, found.n)
+        log.info(
+            "%s served in int8: %d/%d top guesses as float32's, %.1f%% of them looked at again in float32 (near-ties)",
+            mv.key,
+            found.agree,
+            found.n,
+            found.again_rate * 100,
+        )
         return True
     log.warning(
-        "%s: int8 keeps %d/%d = %.1f%% of float32's top guesses on generated faces, below the %.0f%% bar "
-        "(ETHITECH_VGG_INT8_MIN_AGREEMENT): served in the fallback precision instead",
+        "%s: int8 keeps %d/%d = %.1f%% of float32's top guesses on generated faces (%.1f%% of them looked at again "
+        "in float32), below the %.0f%% bar (ETHITECH_VGG_INT8_MIN_AGREEMENT): served in the fallback precision instead",
         mv.key,
         found.agree,
         found.n,
         found.rate * 100,
+        found.again_rate * 100,
         bar * 100,
     )
     return False

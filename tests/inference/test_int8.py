@@ -70,27 +70,62 @@ def test_the_onnx_graph_equals_keras_in_float32():
 
 @pytest.mark.django_db
 def test_int8_agrees_with_float32_on_a_trained_model(capsys):
-    """The head trained on generated data (as the bfloat16 test), 400 held-out generated images.
+    """The head trained on generated data (as the bfloat16 test), 400 held-out generated images,
+    int8 as served: the issue's bar of 99% top-1 agreement, reached with the second look.
 
-    The issue's bar is 99% top-1 agreement, and int8 does not reach it: 97.5% (390/400) here, while
-    moving each pixel by up to one grey level alone keeps 97.2% of float32's answers (bfloat16:
-    99.25%). Before the kernels were rounded for their outputs (inference/int8_rounding.py) and
-    fc6/fc7 quantised in blocks it was 96.5%, which this bar fails. pool5 still moves by 2.2% at this
-    width, nearly all of it the 8-bit activations' (the weights alone: 0.46%); ONNX Runtime's kernels
-    match the quantised arithmetic emulated in float32 to 0.3%, so the loss is the format's. Tried
-    at this width without a gain beyond noise: MinMax, entropy and percentile calibration, 35 or 100
-    calibration images, one block or one layer kept in float32 (each layer's share is about the
-    same). So this test holds int8 to what it reaches; docs/operations.md has the full-width numbers."""
+    int8 alone kept 97.5-98.5% here (394/400 in the last run), while moving each pixel by up to one
+    grey level keeps 97.2% of float32's answers (bfloat16: 99.25%): pool5 moves by 2.2% at this width,
+    nearly all of it the 8-bit activations' (docs/operations.md). The second look runs the near-ties'
+    convolutions again in float32 (the threshold measured by the gate on other faces): 99.5% with 36%
+    of the images looked at again at this width. With it switched off (threshold 0) this fails."""
     model = tiny_trained_top("tiny-agree-int8", per_group=40, epochs=60, seed=0)
-    call_command("compare_precision", model.key, "--generated", "400", "--reduced", "int8", "--min-agreement", "0.97")
+    call_command("compare_precision", model.key, "--generated", "400", "--reduced", "int8", "--min-agreement", "0.99")
     out = capsys.readouterr().out
     print(out)  # the numbers, for -s
     assert "float32 against int8 on 400 generated images (synthetic)" in out
-    agreement = float(out.split("top-1 agreement: ")[1].split("= ")[1].split("%")[0])
     top = float(out.split("float32's top probability, mean: ")[1].split()[0])
-    nudged = float(out.split("up to one grey level: ")[1].split("%")[0])
+    again = float(out.split("looked at again in float32 (near-ties): ")[1].split("= ")[1].split("%")[0])
     assert top > 0.45, "a near-uniform model would make agreement meaningless"
-    assert agreement > nudged - 1.5, "int8 changed far more answers than a one-grey-level nudge of the photos"
+    assert 0 < again < 40, "the second look is for near-ties, not for every image"
+
+
+@pytest.mark.django_db
+def test_the_near_tie_threshold_comes_from_other_faces_than_the_gates(monkeypatch):
+    """The second look's threshold is measured on faces the gate's agreement is not then judged on."""
+    from inference import int8_gate
+    from inference.registry import _verified_paths
+
+    model = tiny_trained_top("tiny-threshold", per_group=10, epochs=10)
+    path, base = _verified_paths(model)
+    network = {
+        "path": str(path),
+        "base_path": str(base),
+        "width": TINY,
+        "n_classes": len(model.label_set.labels),
+        "input_spec": model.input_spec,
+    }
+    seen, real_faces, real_threshold = [], int8_gate._faces, int8_gate.near_tie_threshold
+
+    def faces(spec, images, seed, batch):
+        for x in real_faces(spec, images, seed, batch):
+            seen.append((seed, x))
+            yield x
+
+    def threshold(errors):
+        seen.append(("threshold", None))
+        return real_threshold(errors)
+
+    monkeypatch.setattr(int8_gate, "_faces", faces)
+    monkeypatch.setattr(int8_gate, "near_tie_threshold", threshold)
+    found = int8_gate.measure(network, images=10, threshold_images=10, batch=5)
+    order = [seed for seed, _ in seen]
+    cut = order.index("threshold")
+    assert set(order[:cut]) == {int8_gate.THRESHOLD_SEED} and set(order[cut + 1 :]) == {int8_gate.GATE_SEED}
+    assert int8_gate.THRESHOLD_SEED != int8_gate.GATE_SEED
+    measured_on = np.concatenate([x for _, x in seen[:cut]])
+    judged_on = np.concatenate([x for _, x in seen[cut + 1 :]])
+    assert not any((judged_on == face).all() for face in measured_on)  # no face in both
+    assert found.n == 10 and found.near_tie > 0 and 0 <= found.looked_again <= 10
 
 
 def _tiny_base(tmp_path, seed=3):
@@ -168,6 +203,7 @@ print(json.dumps({
     "sums": probs.sum(axis=1).round(6).tolist(),
     "map": maps[0].as_dict(),
     "second": maps[1],
+    "second_look": predictor.near_tie > 0 and predictor.float32_conv is not None,
     "imported": sorted(m for m in ("tensorflow", "keras", "tf_keras") if m in sys.modules),
 }))
 """
@@ -195,6 +231,7 @@ def test_a_vgg_worker_serving_int8_never_imports_tensorflow(worker_env):
     assert saliency["method"] == "feature_occlusion" and saliency["params"]["layer"] == "pool5"
     assert len(saliency["grid"]) == 7 and {len(row) for row in saliency["grid"]} == {7}
     assert result["second"] is None
+    assert result["second_look"]  # its float32 convolutions are ONNX Runtime's too
     assert SaliencySerializer(data=saliency).is_valid()
 
 

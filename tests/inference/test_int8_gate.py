@@ -32,7 +32,7 @@ def _measured(model, agree: int, n: int = 200) -> None:
 
     predictor = registry.load_uncached(model, precision="int8")
     path = cache_dir() / f"agreement-{int8_gate._key(model, predictor)}.json"
-    path.write_text(json.dumps({"agree": agree, "n": n, "nudge_rate": 0.97}))
+    path.write_text(json.dumps({"agree": agree, "n": n, "nudge_rate": 0.97, "near_tie": 0.2, "looked_again": 20}))
 
 
 def test_a_model_below_the_bar_is_served_in_the_fallback_and_one_above_it_in_int8(int8_requested, caplog):
@@ -41,19 +41,23 @@ def test_a_model_below_the_bar_is_served_in_the_fallback_and_one_above_it_in_int
     with caplog.at_level(logging.WARNING, logger="inference.registry"):
         served = registry.get_predictor(model)
     assert served.precision == "float32"  # this CPU has no bfloat16
-    assert "keeps 192/200 = 96.0% of float32's top guesses on generated faces, below the 99% bar" in caplog.text
+    assert "keeps 192/200 = 96.0% of float32's top guesses on generated faces (10.0% of them looked" in caplog.text
+    assert "below the 99% bar" in caplog.text
     registry.clear_cache()
     _measured(model, 199)
-    assert registry.get_predictor(model).precision == "int8"
+    served = registry.get_predictor(model)
+    assert served.precision == "int8" and served.near_tie == 0.2  # the second look's threshold, as measured
 
 
-def test_the_check_runs_once_in_a_child_process(int8_requested, monkeypatch):
+def test_the_check_runs_once_in_a_child_process(int8_requested, monkeypatch, settings, tmp_path):
     import subprocess
 
+    settings.DATA_DIR = tmp_path / "data"  # not another test's stored verdict for the same files
     model = tiny_trained_top("tiny-gate-child", per_group=10, epochs=10)
     predictor = registry.load_uncached(model, precision="int8")
     found = int8_gate.verdict(model, predictor)  # float32 needs TensorFlow: a child's work
     assert found.n == int8_gate.GATE_IMAGES and 0.5 < found.rate <= 1 and 0.5 < found.nudge_rate <= 1
+    assert found.near_tie > 0 and 0 < found.agree_alone <= found.n and 0 <= found.looked_again <= found.n
 
     def no_child(*args, **kwargs):
         raise AssertionError("measured again")

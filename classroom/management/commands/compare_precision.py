@@ -45,6 +45,11 @@ class Command(ImageSources, BaseCommand):
         out = self.stdout.write
         out(f"{model.key}: float32 against {result.reduced} on {result.n} {described}")
         out(f"  top-1 agreement: {result.agree}/{result.n} = {result.rate:.1%}")
+        if result.looked_again is not None:
+            out(
+                f"  looked at again in float32 (near-ties): {result.looked_again}/{result.n} = "
+                f"{result.looked_again / result.n:.1%}"
+            )
         out(
             f"  largest probability difference: {result.max_diff:.4f} (per image, mean of the largest: "
             f"{result.mean_diff:.4f}); float32's top probability, mean: {result.mean_top:.2f}"
