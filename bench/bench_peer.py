@@ -99,7 +99,7 @@ def main():
         "device), or each file whole; the plain loop always reads the files",
     )
     args = parser.parse_args()
-    ok, reason = usable("bfloat16")
+    ok, reason = usable(args.precision or "bfloat16")
     precision = args.precision or ("bfloat16" if ok else "float32")
 
     folder = Path(args.photos) if args.photos else Path(tempfile.mkdtemp(prefix="bench-peer-"))
