@@ -24,6 +24,22 @@ def _remember_queues(sender, instance, **kwargs):
     _consumed_queues.update(instance.app.amqp.queues.consume_from or {})
 
 
+@celeryd_after_setup.connect
+def _prepare_int8(sender, instance, **kwargs):
+    """Before the pool starts (classroom.services.predictions.prepare_worker): minutes of int8
+    quantising would get a starting pool process killed (CELERY_WORKER_PROC_ALIVE_TIMEOUT)."""
+    from django.db import connections
+
+    from classroom.services.predictions import prepare_worker
+
+    try:
+        prepare_worker(set(instance.app.amqp.queues.consume_from or {}))
+    except Exception:  # noqa: BLE001 - the worker still starts; its processes prepare what is missing
+        logging.getLogger(__name__).exception("Preparing models before the pool started failed")
+    finally:
+        connections.close_all()  # the pool processes are forked from here: no shared connection
+
+
 @worker_process_init.connect
 def _preload_models(**kwargs):
     from django.db import connections

@@ -409,6 +409,31 @@ def _finish(submission_id: int, results: dict[int, Result], found: dict | None =
     return stored
 
 
+def prepare_worker(queues) -> bool:
+    """In a worker's main process, before its pool starts: a VGG-Face worker serving int8 has the
+    models open experiments use quantised and checked (inference.int8_prepare), so that no pool
+    process does it while starting. Returns whether it did; a failure is logged, and the pool
+    processes then try as they load, as before."""
+    if ModelVersion.Family.VGG not in queues:
+        return False
+    from inference.precision import INT8, decision
+
+    if decision().precision != INT8:
+        return False
+    from inference.int8_prepare import prepare_in_child
+
+    from .. import selectors
+
+    models = list(selectors.models_in_use({ModelVersion.Family.VGG}))
+    log.warning("Preparing %d VGG-Face model(s) for int8 before the worker starts (minutes, once)...", len(models))
+    try:
+        prepare_in_child(models)
+    except Exception as exc:  # noqa: BLE001 - the pool processes build what is missing themselves
+        log.error("Preparing VGG-Face for int8 failed (%s); the worker's processes will try as they load", exc)
+        return False
+    return True
+
+
 def warm_up_worker(queues) -> list[str]:
     """In a worker process that serves these queues, load the models open experiments use,
     so the first photos of a lesson are not held up by loading them."""

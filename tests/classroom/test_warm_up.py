@@ -97,3 +97,19 @@ def test_a_retrained_model_is_a_new_version_and_both_versions_answer(db):
         (first.pk, first.sha256, first.base.sha256),
         (again.pk, again.sha256, again.base.sha256),
     ]
+
+
+def test_only_a_vgg_worker_serving_int8_prepares_before_its_pool_starts(db, monkeypatch):
+    """tests/integration/test_int8_worker_start.py runs it in a real worker."""
+    from classroom.services.predictions import prepare_worker
+    from inference import int8_prepare, precision
+
+    asked = []
+    monkeypatch.setattr(int8_prepare, "prepare_in_child", asked.append)
+    monkeypatch.setattr(precision, "decision", lambda: precision.Choice("int8", "int8", "test"))
+    assert prepare_worker({"mlp", "maintenance"}) is False
+    monkeypatch.setattr(precision, "decision", lambda: precision.Choice("bfloat16", "bfloat16", "test"))
+    assert prepare_worker({"vgg"}) is False
+    assert asked == []
+    monkeypatch.setattr(precision, "decision", lambda: precision.Choice("int8", "int8", "test"))
+    assert prepare_worker({"vgg"}) is True and asked == [[]]  # no VGG-Face model in an open experiment
