@@ -9,8 +9,9 @@ demo's randomly initialised base: 96.5% in int8 alone (a random network's featur
 ties), 99% with the second look for near-ties (inference/int8_predictor.py), which is what is
 judged: the threshold is measured first, on other faces (THRESHOLD_SEED).
 
-The child imports TensorFlow (float32 needs it) and loads both networks: about a minute and
-1.5 GB at full size, once per model; the worker serving int8 stays as small as before.
+The child imports TensorFlow (float32 needs it) and loads both networks: about 1.5 minutes and
+1.5 GB at full size, once per model; the worker serving int8 never imports TensorFlow (its
+second look's float32 convolutions are an ONNX Runtime session, about 200 MB).
 """
 
 import hashlib

@@ -12,6 +12,7 @@ so a model always sees the transform it was trained on.
 
 import logging
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -99,10 +100,16 @@ def detect_face(rgb: np.ndarray, detector: str = "haar") -> tuple[int, int, int,
     return (int(x / scale), int(y / scale), int(fw / scale), int(fh / scale))
 
 
+# One cascade must not search two images at once (it keeps per-call state): the web server's
+# warm-up thread, or a threaded server, may search beside a request.
+_CASCADE_LOCK = threading.Lock()
+
+
 def _haar_faces(small: np.ndarray):
     gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     min_side = max(24, int(min(gray.shape) * 0.15))
-    return _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+    with _CASCADE_LOCK:
+        return _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
 
 
 @lru_cache(maxsize=1)

@@ -171,14 +171,12 @@ def _faces_found_now(data: bytes, models) -> dict | None:
     photo, on the two cores the VGG-Face forward wants). Any failure only means the workers search."""
     if not settings.FIND_FACES_AT_UPLOAD:
         return None
-    from inference.preprocessing import InputSpec  # OpenCV: loaded at the web server's start (ethitech/wsgi.py)
-    from inference.services import WEB_DETECTORS, find_faces
-
-    detectors = {InputSpec.from_dict(mv.input_spec).detector for mv in models} & set(WEB_DETECTORS)
-    if not detectors:
-        return None
     try:
-        return find_faces(data, sorted(detectors))
+        from inference.preprocessing import InputSpec  # OpenCV: loaded at the web server's start (ethitech/wsgi.py)
+        from inference.services import WEB_DETECTORS, find_faces
+
+        detectors = {InputSpec.from_dict(mv.input_spec).detector for mv in models} & set(WEB_DETECTORS)
+        return find_faces(data, sorted(detectors)) if detectors else None
     except Exception:  # noqa: BLE001 - a photo the intake accepted is never refused for this
         log.exception("Finding the face at upload failed; the workers will look for it")
         return None

@@ -86,7 +86,7 @@ def test_int8_agrees_with_float32_on_a_trained_model(capsys):
     top = float(out.split("float32's top probability, mean: ")[1].split()[0])
     again = float(out.split("looked at again in float32 (near-ties): ")[1].split("= ")[1].split("%")[0])
     assert top > 0.45, "a near-uniform model would make agreement meaningless"
-    assert 0 < again < 40, "the second look is for near-ties, not for every image"
+    assert 0 < again < 60, "the second look is for near-ties, not for every image (36% seen here)"
 
 
 @pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_the_near_tie_threshold_comes_from_other_faces_than_the_gates(monkeypatc
     assert int8_gate.THRESHOLD_SEED != int8_gate.GATE_SEED
     measured_on = np.concatenate([x for _, x in seen[:cut]])
     judged_on = np.concatenate([x for _, x in seen[cut + 1 :]])
-    assert not any((judged_on == face).all() for face in measured_on)  # no face in both
+    assert not any((judged_on == face).all(axis=(1, 2, 3)).any() for face in measured_on)  # no face in both
     assert found.n == 10 and found.near_tie > 0 and 0 <= found.looked_again <= 10
 
 
