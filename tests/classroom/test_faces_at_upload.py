@@ -75,3 +75,37 @@ def test_the_web_runs_no_detector_that_needs_tensorflow(student, assignment, mon
     monkeypatch.setattr(preprocessing, "detect_face", lambda rgb, d="haar": looked.append(d))
     sub = submit_photo(assignment=assignment, student=student, upload=synthetic_upload(*WITH_FACE))
     assert sub.face_box is None and looked == []
+
+
+def test_a_large_turned_phone_photo_gets_the_box_where_its_face_is_upright(student, assignment):
+    """A camera's photo stored sideways with an EXIF turn, larger than the stored size: the box is
+    in the stored (upright, resized) photo's coordinates, found on its half-size decode."""
+    import io
+
+    import cv2
+    import numpy as np
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from training import synthetic
+
+    face = synthetic.generate_image(*WITH_FACE, split="gallery")
+    side, left, top = 720, 1400, 300
+    upright = np.full((1800, 2400, 3), 128, dtype=np.uint8)
+    upright[top : top + side, left : left + side] = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to show": the pixels are stored sideways
+    buf = io.BytesIO()
+    Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90).save(buf, "JPEG", quality=92, exif=exif)
+    sub = submit_photo(
+        assignment=assignment, student=student, upload=SimpleUploadedFile("turned.jpg", buf.getvalue(), "image/jpeg")
+    )
+
+    with default_storage.open(sub.photo, "rb") as fh:
+        assert Image.open(fh).size == (1600, 1200)  # upright, at the stored size
+    scale = 1600 / 2400
+    x, y, w, h = preprocessing.detect_face(face)  # where the cascade finds it in the drawing itself
+    expected = ((left + (x + w / 2) * side / 96) * scale, (top + (y + h / 2) * side / 96) * scale)
+    bx, by, bw, bh = sub.face_box["haar"]
+    assert abs(bx + bw / 2 - expected[0]) < 0.1 * side * scale and abs(by + bh / 2 - expected[1]) < 0.1 * side * scale
+    assert abs(bw - w * side / 96 * scale) < 0.2 * side * scale
