@@ -26,12 +26,20 @@ def int8_requested(settings, monkeypatch):
     precision.int8_fallback.cache_clear()
 
 
+def _unchecked(model):
+    """The model's int8 predictor, neither loaded nor checked (the check is what these tests test;
+    registry.load_uncached would run the real check first)."""
+    from inference.int8_predictor import Int8VGGPredictor
+
+    return registry._predictor(Int8VGGPredictor, model, *registry._verified_paths(model), "int8")
+
+
 def _measured(model, agree: int, n: int = 200) -> None:
     """What the check found for this model, as its child process stores it."""
     from inference.int8 import cache_dir
 
-    predictor = registry.load_uncached(model, precision="int8")
-    path = cache_dir() / f"agreement-{int8_gate._key(model, predictor)}.json"
+    path = cache_dir() / f"agreement-{int8_gate._key(model, _unchecked(model))}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"agree": agree, "n": n, "nudge_rate": 0.97, "near_tie": 0.2, "looked_again": 20}))
 
 
@@ -54,7 +62,8 @@ def test_the_check_runs_once_in_a_child_process(int8_requested, monkeypatch, set
 
     settings.DATA_DIR = tmp_path / "data"  # not another test's stored verdict for the same files
     model = tiny_trained_top("tiny-gate-child", per_group=10, epochs=10)
-    predictor = registry.load_uncached(model, precision="int8")
+    predictor = _unchecked(model)
+    assert int8_gate.cached(model, predictor) is None
     found = int8_gate.verdict(model, predictor)  # float32 needs TensorFlow: a child's work
     assert found.n == int8_gate.GATE_IMAGES and 0.5 < found.rate <= 1 and 0.5 < found.nudge_rate <= 1
     assert found.near_tie > 0 and 0 < found.agree_alone <= found.n and 0 <= found.looked_again <= found.n
