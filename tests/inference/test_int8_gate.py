@@ -85,3 +85,17 @@ def test_an_unchecked_model_is_not_served_in_int8(int8_requested, monkeypatch, c
     model = tiny_trained_top("tiny-gate-unchecked", per_group=10, epochs=10)
     assert registry.get_predictor(model).precision == "float32"
     assert "int8 not checked against float32 (the child process ran out of memory)" in caplog.text
+
+
+def test_a_model_whose_int8_cannot_load_is_served_in_the_fallback(int8_requested, monkeypatch, caplog):
+    """Its check was passed with the second look: without the float32 session it is not served in int8."""
+    from inference import int8_predictor
+
+    def no_memory(source):
+        raise MemoryError("no room for the float32 convolutions")
+
+    monkeypatch.setattr(int8_predictor, "_shared_float32_conv", no_memory)
+    model = tiny_trained_top("tiny-gate-no-room", per_group=10, epochs=10)
+    _measured(model, 199)
+    assert registry.get_predictor(model).precision == "float32"  # this CPU has no bfloat16
+    assert "int8 could not be loaded (no room for the float32 convolutions)" in caplog.text
