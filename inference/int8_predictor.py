@@ -47,14 +47,18 @@ class _Part:
 _sessions: "weakref.WeakValueDictionary[tuple, _Part]" = weakref.WeakValueDictionary()
 
 
+def _shared(what, files, make):
+    """The session `make()` builds for `what` made of `files`, shared while a model uses it. A
+    re-imported file is a different file (size, mtime), so never a stale session."""
+    key = (what, tuple((p, (s := Path(p).stat()).st_size, s.st_mtime_ns) for p in files if p))
+    found = _sessions.get(key)
+    if found is None:
+        found = _sessions[key] = make()
+    return found
+
+
 def _shared_part(spec: int8.PartSpec) -> _Part:
-    # A re-imported file is a different file (size, mtime), so never a stale session.
-    stats = tuple((p, (s := Path(p).stat()).st_size, s.st_mtime_ns) for p in (spec.source, spec.conv_source) if p)
-    key = (spec, stats)
-    part = _sessions.get(key)
-    if part is None:
-        part = _sessions[key] = _Part(spec)
-    return part
+    return _shared(spec, (spec.source, spec.conv_source), lambda: _Part(spec))
 
 
 class _Float32Conv:
@@ -73,12 +77,7 @@ class _Float32Conv:
 
 
 def _shared_float32_conv(source: str) -> _Float32Conv:
-    stat = Path(source).stat()
-    key = ("float32", source, stat.st_size, stat.st_mtime_ns)
-    conv = _sessions.get(key)
-    if conv is None:
-        conv = _sessions[key] = _Float32Conv(source)
-    return conv
+    return _shared("float32", (source,), lambda: _Float32Conv(source))
 
 
 def near_ties(logits: np.ndarray, threshold: float) -> np.ndarray:

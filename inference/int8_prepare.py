@@ -8,12 +8,9 @@ child process (`python -m inference.int8_prepare PK...`; its memory is not the w
 the models it will load; the pool processes then find the files and the check's result.
 """
 
-import logging
 import sys
 
 from . import int8
-
-log = logging.getLogger(__name__)
 
 
 def prepare_in_child(model_versions) -> None:
@@ -23,16 +20,13 @@ def prepare_in_child(model_versions) -> None:
         int8.run_child("inference.int8_prepare", pks, "Preparing VGG-Face for int8")
 
 
-def prepare(pks) -> list:
-    """What the child does: each model's int8 files and check (inference.int8.prepare_model)."""
+def prepare(pks) -> None:
+    """What the child does: each model's int8 files and check (inference.int8.prepare_model); the
+    pool processes log the check's result as they load."""
     from .models import ModelVersion
 
-    found = []
     for mv in ModelVersion.objects.filter(pk__in=[int(pk) for pk in pks]).select_related("base", "label_set"):
-        verdict = int8.prepare_model(mv)
-        found.append(verdict)
-        log.warning("%s: int8 files ready, checked against float32 (%s)", mv.key, verdict)
-    return found
+        int8.prepare_model(mv)
 
 
 def main(argv: list[str]) -> int:

@@ -146,13 +146,12 @@ def _load(mv: ModelVersion, path: Path, base_path: Path | None, precision: str |
         if not serving or _int8_agrees(mv, found):
             candidate.checked = found
             candidate.near_tie = found.near_tie if found else 0.0  # unchecked: no second look
-            if not serving:
-                candidate.load()
-                return candidate
             try:
                 candidate.load()
                 return candidate
             except Exception as exc:  # noqa: BLE001 - int8 as checked (second look included), or not at all
+                if not serving:
+                    raise
                 log.error("%s: int8 could not be loaded (%s); served in the fallback precision", mv.key, exc)
         from .precision import int8_fallback
 

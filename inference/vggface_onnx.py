@@ -167,7 +167,3 @@ def _uint8(array: np.ndarray, name: str):
     from onnx import numpy_helper
 
     return numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.uint8), name)
-
-
-def graph(part: str, layers):
-    return conv_graph(layers) if part == CONV else fc_graph(layers)
