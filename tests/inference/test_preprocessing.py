@@ -63,3 +63,62 @@ def test_cropping_at_a_known_box_is_cropping_after_finding_it():
         again, found_again = crop_at(rgb, detect_face(rgb))
         np.testing.assert_array_equal(crop, again)
         assert found == found_again
+
+
+def _photo_with_face(i: int, share: float, size=(640, 480)) -> np.ndarray:
+    """A generated face drawn at `share` of the photo's height, somewhere in a textured scene."""
+    import cv2
+
+    width, height = size
+    rng = np.random.default_rng(i)
+    scene = cv2.resize(rng.normal(150, 30, (60, 80, 3)).clip(0, 255).astype(np.uint8), size)
+    side = int(height * share)
+    top, left = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
+    face = synthetic.generate_image(i % 5, i, split="gallery")
+    scene[top : top + side, left : left + side] = cv2.resize(face, (side, side))
+    return scene
+
+
+def _one_search(rgb: np.ndarray):
+    """What the cascade finds in one search from the smallest face size down, as it always searched."""
+    import cv2
+
+    from inference import preprocessing
+
+    gray = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    least = max(24, int(min(gray.shape) * preprocessing.HAAR_LOOKS[-1]))
+    faces = preprocessing._cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(least, least))
+    return sorted(tuple(int(v) for v in f) for f in faces)
+
+
+def test_searching_the_large_windows_first_finds_what_one_search_finds():
+    """The face search looks at the largest windows first and stops when a face is well above
+    them: every face, and every box, must be what one whole search gives, for faces of every size
+    (small ones, ones near where a look stops, large ones) and for photos without one."""
+    from inference import preprocessing
+
+    found = 0
+    for i in range(6):
+        for share in (0.14, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8):
+            rgb = _photo_with_face(i, share)
+            expected = _one_search(rgb)
+            assert sorted(tuple(int(v) for v in f) for f in preprocessing._haar_faces(rgb)) == expected, (i, share)
+            found += bool(expected)
+    assert found >= 12  # the comparison covered faces, not just empty photos
+
+
+def test_a_large_face_is_found_without_the_small_windows(monkeypatch):
+    """The point of looking at large windows first: a large face costs one look at them."""
+    from inference import preprocessing
+
+    looks = []
+    real = preprocessing._haar_windows
+    monkeypatch.setattr(preprocessing, "_haar_windows", lambda *a: looks.append(a[1:]) or real(*a))
+    for i in range(10):
+        looks.clear()
+        rgb = _photo_with_face(i, 0.8)
+        faces = preprocessing._haar_faces(rgb)
+        if len(faces) and max(f[2] for f in faces) >= 0.25 * 480 * preprocessing.HAAR_CLEAR:
+            assert looks == [(120, 0)], looks
+            return
+    raise AssertionError("no large face was found in 10 generated photos")
