@@ -160,7 +160,8 @@ class VGGPredictor(Predictor):
     one network, not one each."""
 
     family = "vgg"
-    # Grad-CAM costs about one more pass through the convolutions; occlusion one per patch (49).
+    # Grad-CAM costs little beside the answer (a gradient through the fully connected layers);
+    # occlusion one forward pass per patch (49).
     saliency_methods = ("gradcam", "occlusion")
     precision = "float32"  # or "bfloat16" (inference.precision): every layer below the head
 
@@ -218,31 +219,43 @@ class VGGPredictor(Predictor):
                 last.compile(jit_compile=False)
                 conv._ethitech_last_block = last
 
-            @tf.function(input_signature=[tf.TensorSpec([1, *last.output.shape[1:]], tf.float32)])
+            # A whole batch per call: each call reads fc6's 100 million weights twice (the answer and
+            # its gradient). One call per image made 8 photos with maps cost 57 ms each in bfloat16
+            # (112 CPU-ms) against 42 for the answers alone; one call for the 8, 44 ms (82 CPU-ms).
+            @tf.function(input_signature=[tf.TensorSpec([None, *last.output.shape[1:]], tf.float32)])
             def probs_and_grads(features):
                 with tf.GradientTape() as tape:
                     tape.watch(features)
-                    x = tf.reshape(tf.nn.max_pool2d(features, 2, 2, "VALID"), (1, -1))  # pool5, as the model
+                    x = tf.nn.max_pool2d(features, 2, 2, "VALID")  # pool5, as the model
+                    x = tf.reshape(x, (tf.shape(x)[0], -1))
                     for step in tops:
                         x = step(x)
-                    score = x[0, tf.argmax(x[0])]  # the guessed group
+                    # Each image's guessed group. Rows never mix, so the gradient of their sum is
+                    # each image's own gradient.
+                    score = tf.reduce_sum(tf.gather(x, tf.argmax(x, axis=1), batch_dims=1))
                 return x, tape.gradient(score, features)
 
             self._gradcam = (last, probs_and_grads)
         return self._gradcam
 
-    def _answer_with_gradcam(self, image: np.ndarray):
-        """One image's probabilities and its Grad-CAM map from a single pass through the
-        convolutions (up to conv5_3; pool5 and the fully connected layers under a gradient tape)."""
+    def _answers_with_gradcam(self, images: np.ndarray):
+        """The images' probabilities and their Grad-CAM maps from a single pass through the
+        convolutions (up to conv5_3, one image at a time as every forward; then pool5 and the
+        fully connected layers for all of them at once, under a gradient tape)."""
         from .saliency import as_grid, gradcam_grid
 
         last, probs_and_grads = self._gradcam_fn()
         # In float32 whatever the network's precision: the gradient is taken with respect to it.
-        features = np.asarray(last.predict_on_batch(np.asarray(image[None], dtype=np.float32)), dtype=np.float32)
+        features = np.concatenate(
+            [np.asarray(last.predict_on_batch(np.asarray(x[None], dtype=np.float32)), dtype=np.float32) for x in images]
+        )
         probs, grads = probs_and_grads(features)
-        probs = np.asarray(probs, dtype=np.float64)[0]
-        cam = gradcam_grid(features[0], np.asarray(grads)[0])
-        return probs, as_grid(cam, {"layer": "conv5_3", "grid": int(cam.shape[0]), "target": int(probs.argmax())})
+        probs, grads = np.asarray(probs, dtype=np.float64), np.asarray(grads)
+        maps = []
+        for feature, grad, p in zip(features, grads, probs, strict=True):
+            cam = gradcam_grid(feature, grad)
+            maps.append(as_grid(cam, {"layer": "conv5_3", "grid": int(cam.shape[0]), "target": int(p.argmax())}))
+        return probs, maps
 
     def predict_and_explain(self, batch: np.ndarray, wanted: list[bool]):
         """Answers for the batch, and a Grad-CAM map where wanted at about the cost of the answer
@@ -252,9 +265,11 @@ class VGGPredictor(Predictor):
         if rest:
             probs[rest] = self.predict_proba(batch[rest])
         maps = [None] * len(batch)
-        for i, w in enumerate(wanted):
-            if w:
-                probs[i], maps[i] = self._answer_with_gradcam(batch[i])
+        explained = [i for i, w in enumerate(wanted) if w]
+        if explained:
+            probs[explained], found = self._answers_with_gradcam(batch[explained])
+            for i, saliency_map in zip(explained, found, strict=True):
+                maps[i] = saliency_map
         return probs, maps
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:

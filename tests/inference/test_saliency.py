@@ -162,6 +162,22 @@ def test_vgg_answers_with_maps_are_the_answers_without(vgg_patch_model):
     assert maps[1] is None and maps[0].method == GRADCAM and maps[2].params["target"] == int(plain[2].argmax())
 
 
+def test_vgg_maps_made_for_a_batch_are_each_images_own(vgg_patch_model):
+    """A batch's Grad-CAM maps come from one gradient of the batch's summed scores: each image's
+    map must be the one it gets alone (no image's score may reach another's gradient)."""
+    from inference.registry import get_predictor
+
+    predictor = get_predictor(vgg_patch_model)
+    x, _ = patch_images(3, 224, seed=11, background=DARK)
+    probs, maps = predictor.predict_and_explain(x, [True, True, True])
+    for i in range(3):
+        alone_probs, [alone] = predictor.predict_and_explain(x[i : i + 1], [True])
+        np.testing.assert_allclose(probs[i], alone_probs[0], atol=1e-5)
+        assert maps[i].params == alone.params
+        np.testing.assert_allclose(maps[i].grid, alone.grid, atol=2e-3)
+        assert np.asarray(alone.grid).max() > 0.5  # a map with something in it
+
+
 @pytest.mark.django_db
 def test_mlp_maps_from_the_first_layer_shortcut_are_the_maps_of_the_whole_copies(mlp_predictor, demo_models):
     """The MLP's occlusion runs its masked copies through the first layer only where they differ
