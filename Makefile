@@ -73,10 +73,11 @@ demo: venv messages
 	wait
 
 # One worker per queue, so MLP answers never wait behind VGG-Face work. Training runs at the
-# lowest CPU priority, the VGG-Face worker at a lower one than the MLPs (nice 10; `make demo` and
-# docker-compose.yml): on 2 cores the MLP worker then gets the CPU first in a class's burst. With
-# VGG-Face in bfloat16, make bench-inference measured a 30-photo burst of phone photos done in
-# 4.8 s instead of 5.2 and the MLP answers' p95 at 2.4 s instead of 2.7 (one run each).
+# lowest CPU priority, the VGG-Face worker at a lower one than the MLPs (nice 10; `make demo`
+# starts all in one session, where nice values rank them; docker-compose.yml uses cpu_shares, see
+# docs/operations.md): on 2 cores the uploads and the MLP answers get the CPU first in a class's
+# burst. With VGG-Face in bfloat16, make bench-inference measured the MLP answers of a 30-photo
+# burst of phone photos at p95 1.9 s from pressing upload, against 2.7 s without the priority.
 run-worker: venv
 	$(BIN)/celery -A ethitech worker -Q $(or $(QUEUE),mlp) --concurrency 1 --loglevel INFO -n $(or $(QUEUE),mlp)@%h
 

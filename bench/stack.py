@@ -105,7 +105,15 @@ class Stack:
     def _start(self, name, cmd, logs):
         log = open(logs / f"{name}.log", "w")
         self.procs[name] = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            # Its own process group (stopped as one), not its own session: with the kernel's
+            # autogroups (sched_autogroup_enabled) each session is scheduled as one group, so a
+            # worker's nice value would weigh only against its own session's processes.
+            cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            process_group=0,
         )
 
     def _wait_ready(self, logs, timeout=120):

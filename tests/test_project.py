@@ -22,6 +22,10 @@ def test_docker_compose_defines_the_services():
     assert "-Q vgg" in services["worker-vgg"]["command"]
     for name, svc in services.items():
         assert "image" in svc or "build" in svc, name
+    # Containers are control groups: the CPU share ranks them (nice only ranks processes in one).
+    shares = {name: services[name].get("cpu_shares", 1024) for name in ("web", "worker-mlp", "worker-vgg")}
+    assert shares["worker-vgg"] < min(shares["web"], shares["worker-mlp"]), shares
+    assert services["worker-training"]["cpu_shares"] < shares["worker-vgg"]
 
 
 def test_remote_workers_share_only_the_database_broker_and_object_storage():
