@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .vggface_onnx import CONV, CONV_NODE, PART_LAYERS
+from .vggface_onnx import CONV, CONV_NODE, FC, PART_LAYERS
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,21 @@ EQUALISE = True
 # top guesses.
 EQUALISE_POWER = 1.0
 EXTRA_OPTIONS: dict = {}
+
+
+FC_BLOCK = 32  # fc6/fc7: a scale per this many weights (vggface_onnx.fc_int8_graph)
+
+
+def _rounding_settings() -> list:
+    from . import int8_rounding as r
+
+    return ["gptq", r.ROWS_PER_INPUT, r.DAMPING, r.BLOCK, list(r.FIRST_BLOCK_CONVS)]
+
+
+def _tool_versions() -> list[str]:
+    from importlib.metadata import version  # not the libraries themselves: the web process computes keys too
+
+    return [version("onnxruntime"), version("onnx")]
 
 
 class Int8BuildError(RuntimeError):
@@ -92,7 +107,10 @@ class PartSpec:
             "float32": KEEP_FLOAT32 if self.part == CONV else (),
             "equalised": EQUALISE_POWER if EQUALISE and self.part == CONV else 0,
             "calibrated": CALIBRATION_METHOD if self.part == CONV else "",
-            "rounded": "gptq" if self.part == CONV else "",
+            "rounded": _rounding_settings() if self.part == CONV else "",
+            "blocks": FC_BLOCK if self.part == FC else 0,
+            # A newer quantiser or runtime may round or compute differently: quantised and checked again.
+            "tools": _tool_versions(),
         }
         return hashlib.sha256(json.dumps(about, sort_keys=True).encode()).hexdigest()
 
@@ -237,7 +255,7 @@ def build(spec: PartSpec, path: Path) -> None:
         if spec.part == CONV:
             _quantise_conv(layers, calibration_images(spec.calibration), Path(tmp) / "float32.onnx", out)
         else:
-            onnx.save(fc_int8_graph(layers), out)  # int8 as it is built: nothing to calibrate
+            onnx.save(fc_int8_graph(layers, FC_BLOCK), out)  # int8 as it is built: nothing to calibrate
         _check_runs(out, spec.part)
         os.replace(out, path)
     _checksum_path(path).write_text(sha256_file(path) + "\n")

@@ -59,6 +59,14 @@ class Verdict:
     def passes(self, bar: float) -> bool:
         return self.n > 0 and self.rate >= bar
 
+    def describe(self) -> str:
+        """What the check found, in one wording for the command's output and the workers' logs."""
+        alone = f"; int8 alone: {self.agree_alone / self.n:.1%}" if self.agree_alone >= 0 and self.n else ""
+        return (
+            f"keeps {self.agree}/{self.n} = {self.rate:.1%} of float32's top guesses on generated faces, with a "
+            f"second look in float32 at {self.looked_again}/{self.n} = {self.again_rate:.1%} (near-ties{alone})"
+        )
+
 
 def _key(model_version, predictor) -> str:
     """Over what makes the answers: the model's file, the quantised graphs it runs (their keys

@@ -202,22 +202,12 @@ def _int8_agrees(mv: ModelVersion, found) -> bool:
     if found is None:
         return False
     if found.passes(bar):
-        log.info(
-            "%s served in int8: %d/%d top guesses as float32's, %.1f%% of them looked at again in float32 (near-ties)",
-            mv.key,
-            found.agree,
-            found.n,
-            found.again_rate * 100,
-        )
+        log.info("%s served in int8: it %s", mv.key, found.describe())
         return True
     log.warning(
-        "%s: int8 keeps %d/%d = %.1f%% of float32's top guesses on generated faces (%.1f%% of them looked at again "
-        "in float32), below the %.0f%% bar (ETHITECH_VGG_INT8_MIN_AGREEMENT): served in the fallback precision instead",
+        "%s: int8 %s, below the %.0f%% bar (ETHITECH_VGG_INT8_MIN_AGREEMENT): served in the fallback precision instead",
         mv.key,
-        found.agree,
-        found.n,
-        found.rate * 100,
-        found.again_rate * 100,
+        found.describe(),
         bar * 100,
     )
     return False

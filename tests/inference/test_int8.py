@@ -170,6 +170,24 @@ def test_the_quantised_file_is_built_once_reused_and_rebuilt_when_damaged(tmp_pa
     assert other.key() != spec.key()
 
 
+def test_a_quantised_graph_is_built_again_for_other_tools_or_rounding(tmp_path, monkeypatch):
+    """A graph's key covers what made it: a newer ONNX Runtime or onnx, or other rounding settings
+    (convolutions) or block size (fc6/fc7), is another file, quantised and checked again."""
+    from inference import int8, int8_rounding
+
+    base = str(_tiny_base(tmp_path))
+    conv, fc = int8.PartSpec("conv", base, 0, TINY), int8.PartSpec("fc", base, 13, TINY, conv_source=base)
+    before = conv.key(), fc.key()
+    monkeypatch.setattr(int8, "_tool_versions", lambda: ["9.9.9", "9.9.9"])
+    assert conv.key() != before[0] and fc.key() != before[1]
+    monkeypatch.undo()
+    monkeypatch.setattr(int8_rounding, "DAMPING", int8_rounding.DAMPING * 2)
+    assert conv.key() != before[0] and fc.key() == before[1]
+    monkeypatch.undo()
+    monkeypatch.setattr(int8, "FC_BLOCK", 64)
+    assert fc.key() != before[1] and conv.key() == before[0]
+
+
 def test_a_missing_or_damaged_weights_file_is_a_clear_error(tmp_path):
     from inference.int8_predictor import Int8VGGPredictor
     from inference.predictors import ModelArtifactError

@@ -52,11 +52,7 @@ class Command(ImageSources, BaseCommand):
         from inference.precision import int8_fallback
 
         bar = settings.VGG_INT8_MIN_AGREEMENT
-        said = (
-            f"keeps {found.agree}/{found.n} = {found.rate:.1%} of float32's top guesses on generated faces, "
-            f"with a second look in float32 at {found.looked_again}/{found.n} = {found.again_rate:.1%} (near-ties; "
-            f"int8 alone: {found.agree_alone / found.n:.1%})"
-        )
+        said = found.describe()
         if bar <= 0:
             return f"{said} (unchecked: ETHITECH_VGG_INT8_MIN_AGREEMENT=0), served in int8"
         if found.passes(bar):
