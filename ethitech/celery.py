@@ -26,11 +26,11 @@ def _remember_queues(sender, instance, **kwargs):
 
 @celeryd_after_setup.connect
 def _prepare_int8(sender, instance, **kwargs):
-    """Before the pool starts (classroom.services.predictions.prepare_worker): minutes of int8
+    """Before the pool starts (classroom.services.worker_start.prepare_worker): minutes of int8
     quantising would get a starting pool process killed (CELERY_WORKER_PROC_ALIVE_TIMEOUT)."""
     from django.db import connections
 
-    from classroom.services.predictions import prepare_worker
+    from classroom.services.worker_start import prepare_worker
 
     try:
         prepare_worker(set(instance.app.amqp.queues.consume_from or {}))
@@ -44,7 +44,7 @@ def _prepare_int8(sender, instance, **kwargs):
 def _preload_models(**kwargs):
     from django.db import connections
 
-    from classroom.services.predictions import warm_up_worker
+    from classroom.services.worker_start import warm_up_worker
 
     try:
         warm_up_worker(_consumed_queues)

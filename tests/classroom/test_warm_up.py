@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from classroom import selectors
 from classroom.services.classes import create_assignment
-from classroom.services.predictions import warm_up_worker
+from classroom.services.worker_start import warm_up_worker
 from inference import registry
 from inference.models import ModelVersion
 
@@ -101,7 +101,7 @@ def test_a_retrained_model_is_a_new_version_and_both_versions_answer(db):
 
 def test_only_a_vgg_worker_serving_int8_prepares_before_its_pool_starts(db, monkeypatch):
     """tests/integration/test_int8_worker_start.py runs it in a real worker."""
-    from classroom.services.predictions import prepare_worker
+    from classroom.services.worker_start import prepare_worker
     from inference import int8_prepare, precision
 
     asked = []

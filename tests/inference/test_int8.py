@@ -206,7 +206,7 @@ import json, sys
 import django
 django.setup()
 import numpy as np
-from classroom.services.predictions import warm_up_worker
+from classroom.services.worker_start import warm_up_worker
 from inference.models import ModelVersion
 from inference.preprocessing import VGG_SPEC, prepare
 from inference.registry import get_predictor
