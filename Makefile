@@ -77,7 +77,7 @@ demo: venv messages
 # starts all in one session, where nice values rank them; docker-compose.yml uses cpu_shares, see
 # docs/operations.md): on 2 cores the uploads and the MLP answers get the CPU first in a class's
 # burst. With VGG-Face in bfloat16, make bench-inference measured the MLP answers of a 30-photo
-# burst of phone photos at p95 1.9 s from pressing upload, against 2.7 s without the priority.
+# burst of phone photos at p95 1.9-2.2 s from pressing upload, against 2.7-3.2 s without the priority.
 run-worker: venv
 	$(BIN)/celery -A ethitech worker -Q $(or $(QUEUE),mlp) --concurrency 1 --loglevel INFO -n $(or $(QUEUE),mlp)@%h
 

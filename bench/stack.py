@@ -111,6 +111,7 @@ class Stack:
             cmd,
             cwd=ROOT,
             env=self.env,
+            stdin=subprocess.DEVNULL,  # in the terminal's session now: never stopped for reading it
             stdout=log,
             stderr=subprocess.STDOUT,
             process_group=0,

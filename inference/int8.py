@@ -72,10 +72,24 @@ def _rounding_settings() -> list:
     return ["gptq", r.ROWS_PER_INPUT, r.DAMPING, r.BLOCK, list(r.FIRST_BLOCK_CONVS)]
 
 
-def _tool_versions() -> list[str]:
-    from importlib.metadata import version  # not the libraries themselves: the web process computes keys too
+# ONNX Runtime's builds for other hardware are other distributions of the same module.
+ONNXRUNTIME_DISTRIBUTIONS = ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino", "onnxruntime-directml")
 
-    return [version("onnxruntime"), version("onnx")]
+
+def _tool_versions() -> list[str]:
+    """The quantiser's and runtime's versions, from the installed distributions' metadata (not by
+    importing them: the web process computes keys too)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(*names: str) -> str:
+        for name in names:
+            try:
+                return f"{name} {version(name)}"
+            except PackageNotFoundError:
+                continue
+        return "unknown"
+
+    return [installed(*ONNXRUNTIME_DISTRIBUTIONS), installed("onnx")]
 
 
 class Int8BuildError(RuntimeError):

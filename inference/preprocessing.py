@@ -107,21 +107,22 @@ _CASCADE_LOCK = threading.Lock()
 
 # The cascade spends most of its time on its smallest windows: in a 640 px copy, 55 CPU-ms from
 # 15% of the short side, 25 from 20%, 13 from 25%. A student's photo mostly holds a larger face, so
-# the search looks at the largest windows first and stops when they hold a face well above the
-# smallest of them; otherwise it adds the next smaller ones and groups all windows so far, as one
-# search would group them. The cascade's windows at one size do not depend on the sizes searched
-# beside them, so a search that goes all the way down finds exactly what one search finds.
+# the search looks at the largest windows first and stops once no smaller window could change the
+# largest face (`_largest_is_settled`); otherwise it adds the next smaller ones and groups all the
+# windows so far, as one search groups them. The cascade's windows at one size do not depend on the
+# sizes searched beside them, so the largest face is exactly the one one whole search finds.
 HAAR_LOOKS = (0.25, 0.20, 0.15)  # of the short side: each look's smallest window; the last, the smallest face
-# Stopping early: windows group when their sides differ by under 40% (OpenCV's eps of 0.2), so a
-# face 1.5x the smallest window searched got no smaller window into its group in any of 520
-# generated photos with faces of 12-80% of the photo's height (measured when this was written;
-# tests/inference/test_preprocessing.py holds 48 such photos to one search's boxes).
-HAAR_CLEAR = 1.5
 HAAR_NEIGHBOURS = 5
 HAAR_GROUP_EPS = 0.2  # OpenCV's own, in detectMultiScale
+# A window this much larger than another can never be grouped with it: OpenCV's similarity allows
+# each edge to move by eps times the smaller side, so the sides differ by at most 2 * eps of it.
+HAAR_REACH = 1 + 2 * HAAR_GROUP_EPS
 
 
 def _haar_faces(small: np.ndarray):
+    """The faces the cascade finds, largest first where it stopped early: the largest is always
+    the one one whole search finds (which is all `detect_face` uses); smaller ones are missing when
+    the search stopped before their size."""
     gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     floors = sorted({max(24, int(min(gray.shape) * share)) for share in HAAR_LOOKS}, reverse=True)
     windows, above = [], 0
@@ -129,7 +130,7 @@ def _haar_faces(small: np.ndarray):
         for floor in floors:
             windows += _haar_windows(gray, floor, above - 1 if above else 0)
             faces = _grouped(windows)
-            if floor == floors[-1] or (len(faces) and max(f[2] for f in faces) >= floor * HAAR_CLEAR):
+            if floor == floors[-1] or _largest_is_settled(windows, faces, floor):
                 return faces
             above = floor
 
@@ -148,6 +149,55 @@ def _grouped(windows: list):
         return ()
     faces, _ = cv2.groupRectangles(windows, HAAR_NEIGHBOURS, HAAR_GROUP_EPS)
     return faces
+
+
+def _largest_is_settled(windows: list, faces, floor: int) -> bool:
+    """Whether windows smaller than `floor` could not change the largest of `faces` (grouped from
+    `windows`, all at least `floor`). OpenCV groups windows that are similar, in chains, and
+    averages each group. A smaller window can only join a group holding a window at most
+    HAAR_REACH times its side ("reachable"). So the largest face stays as it is when its own group
+    holds no reachable window, and every group that does (and may grow, or pass the neighbour
+    count once grown) stays too small to become larger than it or to swallow it (OpenCV drops a
+    face lying inside a larger one's box widened by eps)."""
+    if not len(faces):
+        return False
+    areas = [int(f[2]) * int(f[3]) for f in faces]
+    if areas.count(max(areas)) > 1:
+        return False  # a tie: which one comes first could change
+    largest = np.asarray(faces[areas.index(max(areas))], dtype=np.float64)
+    boxes = np.asarray(windows, dtype=np.float64)
+    groups = _window_groups(boxes)
+    reachable = boxes[:, 2:].min(axis=1) <= HAAR_REACH * (floor - 1)
+    # Its group: the one whose average it is (OpenCV rounds the average to whole pixels).
+    own = [
+        g
+        for g in np.unique(groups)
+        if (groups == g).sum() > HAAR_NEIGHBOURS and np.all(np.abs(boxes[groups == g].mean(axis=0) - largest) <= 1)
+    ]
+    if len(own) != 1 or reachable[groups == own[0]].any():
+        return False
+    grown = {int(g) for g in groups[reachable]}
+    widest = max((boxes[groups == g, 2:].max() for g in grown), default=0.0)
+    return widest * HAAR_REACH < min(largest[2], largest[3])
+
+
+def _window_groups(boxes: np.ndarray) -> np.ndarray:
+    """Group labels of the windows, as OpenCV's partition() with its SimilarRects(eps) makes them:
+    windows are joined when every edge is within eps * (the smaller width + the smaller height) / 2."""
+    x, y, w, h = (boxes[:, i] for i in range(4))
+    delta = HAAR_GROUP_EPS * (np.minimum.outer(w, w) + np.minimum.outer(h, h)) * 0.5
+    near = (
+        (np.abs(np.subtract.outer(x, x)) <= delta)
+        & (np.abs(np.subtract.outer(y, y)) <= delta)
+        & (np.abs(np.subtract.outer(x + w, x + w)) <= delta)
+        & (np.abs(np.subtract.outer(y + h, y + h)) <= delta)
+    )
+    labels = np.arange(len(boxes))
+    while True:  # each window takes its neighbours' lowest label until none changes: the chains' groups
+        spread = np.where(near, labels[None, :], len(boxes)).min(axis=1)
+        if np.array_equal(spread, labels):
+            return labels
+        labels = spread
 
 
 @lru_cache(maxsize=1)

@@ -176,6 +176,8 @@ def test_vgg_maps_made_for_a_batch_are_each_images_own(vgg_patch_model):
         assert maps[i].params == alone.params
         np.testing.assert_allclose(maps[i].grid, alone.grid, atol=2e-3)
         assert np.asarray(alone.grid).max() > 0.5  # a map with something in it
+    _, probs_and_grads = predictor._gradcam_fn()
+    assert probs_and_grads.experimental_get_tracing_count() == 1  # one graph for every batch size
 
 
 @pytest.mark.django_db
