@@ -120,9 +120,8 @@ HAAR_REACH = 1 + 2 * HAAR_GROUP_EPS
 
 
 def _haar_faces(small: np.ndarray):
-    """The faces the cascade finds, largest first where it stopped early: the largest is always
-    the one one whole search finds (which is all `detect_face` uses); smaller ones are missing when
-    the search stopped before their size."""
+    """The faces the cascade finds. The largest is always the one one whole search finds (it is
+    all `detect_face` uses); smaller ones are missing when the search stopped before their size."""
     gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     floors = sorted({max(24, int(min(gray.shape) * share)) for share in HAAR_LOOKS}, reverse=True)
     windows, above = [], 0
