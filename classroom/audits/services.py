@@ -7,6 +7,9 @@ family answers every image in batches (`answer_queue`), saving after each batch,
 redelivered task carries on. When the last model is done the estimates are stored and the
 uploaded copies deleted; cancelling or failing deletes them too. Per image, only each model's
 probabilities stay, and they go with the audit.
+
+A task the broker never got (or lost when it restarted) marks the audit unsent, and a worker sends
+what it still needs once the broker answers (`send_unsent_audits`).
 """
 
 import logging
@@ -16,7 +19,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
@@ -176,18 +179,62 @@ def _create_runs(audit: CollectionAudit, chosen: list[ModelVersion]) -> None:
     CollectionAuditRun.objects.bulk_create([CollectionAuditRun(audit=audit, model_version=mv) for mv in chosen])
 
 
-def _queue_prepare(audit_id: int) -> None:
+def _send(task, audit_id: int, *args, queue: str) -> bool:
+    """Send one of an audit's tasks. With the broker unreachable the audit is marked unsent and a
+    worker sends what it still needs once the broker is back; no page or task fails for it."""
+    try:
+        task.apply_async(args=[audit_id, *args], queue=queue, retry=True, retry_policy={"max_retries": 2})
+        return True
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the audit must not stall
+        log.warning(
+            "Could not queue %s for audit %s on %s (%s); sent when the broker is back", task.name, audit_id, queue, exc
+        )
+    try:
+        CollectionAudit.objects.filter(pk=audit_id, status=Status.RUNNING).update(unsent=True)
+    except DatabaseError:
+        log.exception("Audit %s could not be marked unsent either; it fails when it is stale", audit_id)
+    return False
+
+
+def _queue_prepare(audit_id: int) -> bool:
     from ..tasks import prepare_audit
 
-    prepare_audit.apply_async(args=[audit_id], queue="mlp")
+    return _send(prepare_audit, audit_id, queue="mlp")
 
 
-def _queue_runs(audit_id: int) -> None:
+def queue_answers(audit_id: int, family: str) -> bool:
     from ..tasks import answer_audit
 
-    families = set(CollectionAuditRun.objects.filter(audit_id=audit_id).values_list("model_version__family", flat=True))
-    for family in sorted(families):
-        answer_audit.apply_async(args=[audit_id, family], queue=family)
+    return _send(answer_audit, audit_id, family, queue=family)
+
+
+def _queue_runs(audit_id: int) -> bool:
+    families = set(
+        CollectionAuditRun.objects.filter(audit_id=audit_id)
+        .exclude(status__in=CollectionAuditRun.FINAL)
+        .values_list("model_version__family", flat=True)
+    )
+    # Every family is tried, even after one failed.
+    return bool(families) and all([queue_answers(audit_id, family) for family in sorted(families)])
+
+
+def send_unsent_audits(*, broker_restarted: bool = False) -> int:
+    """Send what running audits the broker never got (or lost, after it restarted) still need: the
+    preparation of their images, or their unfinished families' answers. Each audit by one caller
+    only, the one whose update clears the mark. Returns how many audits were sent."""
+    if broker_restarted:
+        CollectionAudit.objects.filter(status=Status.RUNNING).update(unsent=True)
+    CollectionAudit.objects.filter(unsent=True).exclude(status=Status.RUNNING).update(unsent=False)
+    sent = 0
+    for pk in (
+        CollectionAudit.objects.filter(status=Status.RUNNING, unsent=True)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    ):
+        if CollectionAudit.objects.filter(pk=pk, unsent=True).update(unsent=False):
+            # Read after the claim: one marked when its prepare could not queue the answers is prepared.
+            sent += _queue_prepare(pk) if _unprepared(pk) else _queue_runs(pk)
+    return sent
 
 
 def prepare(audit_id: int) -> None:
@@ -223,6 +270,10 @@ def prepare(audit_id: int) -> None:
             transaction.on_commit(partial(_queue_runs, audit_id))
         audit.save()
     collection.discard([s["name"] for s in stored])
+
+
+def _unprepared(audit_id: int) -> bool:
+    return CollectionAudit.objects.filter(pk=audit_id).exclude(incoming=[]).exists()
 
 
 def _sources(audit: CollectionAudit) -> list[str]:
