@@ -9,7 +9,8 @@ uploaded copies deleted; cancelling or failing deletes them too. Per image, only
 probabilities stay, and they go with the audit.
 
 A task the broker never got (or lost when it restarted) marks the audit unsent, and a worker sends
-what it still needs once the broker answers (`send_unsent_audits`).
+what it still needs once the broker answers (`send_unsent_audits`). A second copy of a task is
+harmless: a batch is stored only if no other copy stored it first, and only the first prepare counts.
 """
 
 import logging
@@ -245,17 +246,20 @@ def prepare(audit_id: int) -> None:
     step = max(1, audit.image_count // 50)
 
     def progress(i: int) -> None:
-        if i % step == 0:
-            CollectionAudit.objects.filter(pk=audit_id).update(prepared=i)
+        if i % step == 0:  # never backwards: a second copy of this task may be behind
+            CollectionAudit.objects.filter(pk=audit_id, prepared__lt=i).update(prepared=i)
 
     try:
         cleaned = collection.clean_entries(audit.incoming, prefix=AUDIT_DIR, progress=progress)
     except OSError:
-        if _still_running(audit_id):
+        if _still_running(audit_id) and _unprepared(audit_id):
             raise
-        return  # cancelled meanwhile: its files are gone with it
+        return  # cancelled meanwhile (its files are gone with it), or prepared by another copy
     with transaction.atomic():
         audit = CollectionAudit.objects.select_for_update().get(pk=audit_id)
+        if not audit.incoming:  # another copy of this task prepared it first: its copies count
+            collection.discard(cleaned.files)
+            return
         stored, audit.incoming = audit.incoming, []
         audit.skipped, audit.skipped_count = cleaned.skipped, cleaned.skipped_count
         audit.prepared = audit.image_count
@@ -336,14 +340,27 @@ def answer_queue(audit_id: int, family: str, *, chunk: int | None = None) -> boo
                 runs.remove(run)
                 continue
             labels = run.model_version.labels
-            run.probabilities += [[o.probabilities[label] for label in labels] for o in outcomes]
-            run.faces_found += sum(o.face_found for o in outcomes)
-            run.save(update_fields=["probabilities", "faces_found"])
+            rows = [[o.probabilities[label] for label in labels] for o in outcomes]
+            if not _store_batch(run, rows, sum(o.face_found for o in outcomes)):
+                runs.remove(run)  # another copy of this task is ahead on this model: it carries on
         start += size
     for run in runs:
         _end_run(run, RunStatus.DONE, estimates=_estimates(run))
     finish_if_complete(audit_id)
     return False
+
+
+def _store_batch(run: CollectionAuditRun, rows: list, faces: int) -> bool:
+    """Append a batch to the run's answers, unless the run has ended or another copy of the task
+    stored answers since this one read them (they only grow, so the count tells)."""
+    with transaction.atomic():
+        stored = CollectionAuditRun.objects.select_for_update().only("status", "probabilities").get(pk=run.pk)
+        if stored.status in CollectionAuditRun.FINAL or stored.done != run.done:
+            return False
+        run.probabilities += rows
+        run.faces_found += faces
+        run.save(update_fields=["probabilities", "faces_found"])
+    return True
 
 
 def _still_running(audit_id: int) -> bool:

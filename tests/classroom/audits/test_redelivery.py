@@ -1,6 +1,6 @@
 """Audits and a broker that is away or restarted: the page never fails, the audit is marked unsent
-and sent once the broker answers (after a restart, again). The broker is the real Redis; the
-workers' steps run in this process."""
+and sent once the broker answers (after a restart, again), and a second copy of a task changes
+nothing. The broker is the real Redis; the workers' steps run in this process."""
 
 import base64
 import json
@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 
 from classroom import tasks
-from classroom.audits import services
+from classroom.audits import collection, services
 from classroom.models import CollectionAudit
 from classroom.services import gallery, redelivery
 from ethitech.celery import app as celery_app
@@ -49,6 +49,11 @@ def queued(task: str, audit_id: int, queue: str = "mlp") -> int:
         args = json.loads(base64.b64decode(message["body"]))[0]
         found += message["headers"]["task"] == task and args[0] == audit_id
     return found
+
+
+def stored_audit_files() -> list[Path]:
+    folder = Path(settings.MEDIA_ROOT) / services.AUDIT_DIR
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 def restart_the_broker():
@@ -118,3 +123,54 @@ def test_a_gallery_audit_and_a_continuation_the_broker_never_got_are_sent_once_i
     restart_the_broker()
     assert redelivery.send_lost_tasks()["audits"] == 0
     assert queued("classroom.answer_audit", audit.pk) == before + 1
+
+
+def test_two_copies_of_an_answer_task_side_by_side_store_each_answer_once(with_gallery, committed, monkeypatch):
+    from inference import services as inference
+
+    teacher = with_gallery.classroom.teacher
+    audit = services.create_audit(assignment=with_gallery, user=teacher, gallery_counts={"Group A": 5})
+    monkeypatch.setitem(services.BATCH, "mlp", 2)
+    real, calls = inference.predict_photos, []
+
+    def predict(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the first copy is half-way through its first batch: the second runs all
+            committed(services.answer_queue, audit.pk, "mlp")
+        return real(**kwargs)
+
+    monkeypatch.setattr(inference, "predict_photos", predict)
+    committed(services.answer_queue, audit.pk, "mlp")
+    audit.refresh_from_db()
+    assert audit.status == "done"
+    for run in audit.runs.all():
+        assert run.status == "done" and run.done == 5 and run.estimates["n"] == 5
+    monkeypatch.setattr(inference, "predict_photos", real)
+    services.answer_queue(audit.pk, "mlp")  # a copy after the end does nothing
+    assert [r.done for r in audit.runs.all()] == [5, 5]
+
+
+@pytest.mark.parametrize("when", ["before the first read its uploads", "after the first cleaned them"])
+def test_two_copies_of_prepare_side_by_side_keep_one_set_of_copies(consented, monkeypatch, when):
+    upload = zip_upload({f"p{i}.png": face_png(i % 5, i) for i in range(4)})
+    audit = services.create_audit(assignment=consented, user=consented.classroom.teacher, uploads=[upload])
+    real = collection.clean_entries
+    calls = []
+
+    def clean(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            return real(*args, **kwargs)
+        if when.startswith("before"):
+            services.prepare(audit.pk)  # the second copy prepares it, then deletes the uploads
+            return real(*args, **kwargs)
+        cleaned = real(*args, **kwargs)
+        services.prepare(audit.pk)
+        return cleaned
+
+    monkeypatch.setattr(collection, "clean_entries", clean)
+    services.prepare(audit.pk)  # no error: the other copy's work counts
+    audit.refresh_from_db()
+    assert audit.status == "running" and audit.incoming == [] and audit.image_count == 4
+    assert audit.prepared == 4 and len(audit.files) == 4
+    assert [p.name for p in stored_audit_files()] == sorted(Path(name).name for name in audit.files)
