@@ -504,6 +504,9 @@ class CollectionAudit(models.Model):
     skipped = models.JSONField(default=list, blank=True)
     skipped_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # A task it needs never reached the broker (Redis away, or restarted empty since): a worker
+    # sends what it still needs once the broker answers (classroom.services.redelivery).
+    unsent = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

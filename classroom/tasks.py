@@ -101,4 +101,4 @@ def answer_audit(audit_id: int, family: str) -> None:
         )
         return
     if more:  # the rest goes to the back of the queue: tests that arrived meanwhile go first
-        answer_audit.apply_async(args=[audit_id, family], queue=family)
+        audits.queue_answers(audit_id, family)  # the broker away: marked unsent, sent once it is back

@@ -210,6 +210,23 @@ def quiet_queue():
 
 
 @pytest.fixture
+def broker_away():
+    """The Celery app publishes to a Redis that is not there (nothing listens on port 1). Calling
+    what it gives brings the broker back before the test ends."""
+    from ethitech.celery import app as celery_app
+
+    saved = celery_app.conf.broker_url
+
+    def use(url):
+        celery_app.conf.broker_url = url
+        celery_app._pool, celery_app.amqp._producer_pool = None, None
+
+    use("redis://127.0.0.1:1/0")
+    yield lambda: use(saved)
+    use(saved)
+
+
+@pytest.fixture
 def fresh_registry():
     """No loaded model carried from one test to the next (modules opt in with pytestmark)."""
     from inference import registry

@@ -7,6 +7,10 @@ family answers every image in batches (`answer_queue`), saving after each batch,
 redelivered task carries on. When the last model is done the estimates are stored and the
 uploaded copies deleted; cancelling or failing deletes them too. Per image, only each model's
 probabilities stay, and they go with the audit.
+
+A task the broker never got (or lost when it restarted) marks the audit unsent, and a worker sends
+what it still needs once the broker answers (`send_unsent_audits`). A second copy of a task is
+harmless: a batch is stored only if no other copy stored it first, and only the first prepare counts.
 """
 
 import logging
@@ -16,7 +20,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
@@ -176,18 +180,62 @@ def _create_runs(audit: CollectionAudit, chosen: list[ModelVersion]) -> None:
     CollectionAuditRun.objects.bulk_create([CollectionAuditRun(audit=audit, model_version=mv) for mv in chosen])
 
 
-def _queue_prepare(audit_id: int) -> None:
+def _send(task, audit_id: int, *args, queue: str) -> bool:
+    """Send one of an audit's tasks. With the broker unreachable the audit is marked unsent and a
+    worker sends what it still needs once the broker is back; no page or task fails for it."""
+    try:
+        task.apply_async(args=[audit_id, *args], queue=queue, retry=True, retry_policy={"max_retries": 2})
+        return True
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the audit must not stall
+        log.warning(
+            "Could not queue %s for audit %s on %s (%s); sent when the broker is back", task.name, audit_id, queue, exc
+        )
+    try:
+        CollectionAudit.objects.filter(pk=audit_id, status=Status.RUNNING).update(unsent=True)
+    except DatabaseError:
+        log.exception("Audit %s could not be marked unsent either; it fails when it is stale", audit_id)
+    return False
+
+
+def _queue_prepare(audit_id: int) -> bool:
     from ..tasks import prepare_audit
 
-    prepare_audit.apply_async(args=[audit_id], queue="mlp")
+    return _send(prepare_audit, audit_id, queue="mlp")
 
 
-def _queue_runs(audit_id: int) -> None:
+def queue_answers(audit_id: int, family: str) -> bool:
     from ..tasks import answer_audit
 
-    families = set(CollectionAuditRun.objects.filter(audit_id=audit_id).values_list("model_version__family", flat=True))
-    for family in sorted(families):
-        answer_audit.apply_async(args=[audit_id, family], queue=family)
+    return _send(answer_audit, audit_id, family, queue=family)
+
+
+def _queue_runs(audit_id: int) -> bool:
+    families = set(
+        CollectionAuditRun.objects.filter(audit_id=audit_id)
+        .exclude(status__in=CollectionAuditRun.FINAL)
+        .values_list("model_version__family", flat=True)
+    )
+    # Every family is tried, even after one failed.
+    return bool(families) and all([queue_answers(audit_id, family) for family in sorted(families)])
+
+
+def send_unsent_audits(*, broker_restarted: bool = False) -> int:
+    """Send what running audits the broker never got (or lost, after it restarted) still need: the
+    preparation of their images, or their unfinished families' answers. Each audit by one caller
+    only, the one whose update clears the mark. Returns how many audits were sent."""
+    if broker_restarted:
+        CollectionAudit.objects.filter(status=Status.RUNNING).update(unsent=True)
+    CollectionAudit.objects.filter(unsent=True).exclude(status=Status.RUNNING).update(unsent=False)
+    sent = 0
+    for pk in (
+        CollectionAudit.objects.filter(status=Status.RUNNING, unsent=True)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    ):
+        if CollectionAudit.objects.filter(pk=pk, unsent=True).update(unsent=False):
+            # Read after the claim: one marked when its prepare could not queue the answers is prepared.
+            sent += _queue_prepare(pk) if _unprepared(pk) else _queue_runs(pk)
+    return sent
 
 
 def prepare(audit_id: int) -> None:
@@ -198,17 +246,20 @@ def prepare(audit_id: int) -> None:
     step = max(1, audit.image_count // 50)
 
     def progress(i: int) -> None:
-        if i % step == 0:
-            CollectionAudit.objects.filter(pk=audit_id).update(prepared=i)
+        if i % step == 0:  # never backwards: a second copy of this task may be behind
+            CollectionAudit.objects.filter(pk=audit_id, prepared__lt=i).update(prepared=i)
 
     try:
         cleaned = collection.clean_entries(audit.incoming, prefix=AUDIT_DIR, progress=progress)
     except OSError:
-        if _still_running(audit_id):
+        if _still_running(audit_id) and _unprepared(audit_id):
             raise
-        return  # cancelled meanwhile: its files are gone with it
+        return  # cancelled meanwhile (its files are gone with it), or prepared by another copy
     with transaction.atomic():
         audit = CollectionAudit.objects.select_for_update().get(pk=audit_id)
+        if not audit.incoming:  # another copy of this task prepared it first: its copies count
+            collection.discard(cleaned.files)
+            return
         stored, audit.incoming = audit.incoming, []
         audit.skipped, audit.skipped_count = cleaned.skipped, cleaned.skipped_count
         audit.prepared = audit.image_count
@@ -223,6 +274,10 @@ def prepare(audit_id: int) -> None:
             transaction.on_commit(partial(_queue_runs, audit_id))
         audit.save()
     collection.discard([s["name"] for s in stored])
+
+
+def _unprepared(audit_id: int) -> bool:
+    return CollectionAudit.objects.filter(pk=audit_id).exclude(incoming=[]).exists()
 
 
 def _sources(audit: CollectionAudit) -> list[str]:
@@ -285,14 +340,27 @@ def answer_queue(audit_id: int, family: str, *, chunk: int | None = None) -> boo
                 runs.remove(run)
                 continue
             labels = run.model_version.labels
-            run.probabilities += [[o.probabilities[label] for label in labels] for o in outcomes]
-            run.faces_found += sum(o.face_found for o in outcomes)
-            run.save(update_fields=["probabilities", "faces_found"])
+            rows = [[o.probabilities[label] for label in labels] for o in outcomes]
+            if not _store_batch(run, rows, sum(o.face_found for o in outcomes)):
+                runs.remove(run)  # another copy of this task is ahead on this model: it carries on
         start += size
     for run in runs:
         _end_run(run, RunStatus.DONE, estimates=_estimates(run))
     finish_if_complete(audit_id)
     return False
+
+
+def _store_batch(run: CollectionAuditRun, rows: list, faces: int) -> bool:
+    """Append a batch to the run's answers, unless the run has ended or another copy of the task
+    stored answers since this one read them (they only grow, so the count tells)."""
+    with transaction.atomic():
+        stored = CollectionAuditRun.objects.select_for_update().only("status", "probabilities").get(pk=run.pk)
+        if stored.status in CollectionAuditRun.FINAL or stored.done != run.done:
+            return False
+        run.probabilities += rows
+        run.faces_found += faces
+        run.save(update_fields=["probabilities", "faces_found"])
+    return True
 
 
 def _still_running(audit_id: int) -> bool:

@@ -3,6 +3,7 @@ teams); students train small models on a mix they choose. A lab model is a class
 that class sees it, it joins its student's (team's) gallery tests and the class chart, and it
 is deleted with the class."""
 
+import logging
 import uuid
 from functools import partial
 
@@ -18,6 +19,8 @@ from ..selectors import lab_models_of as models_of
 from ..selectors import lab_team_of as team_of
 from ..services.submissions import assignment_is_open
 
+log = logging.getLogger(__name__)
+
 MIX_NAMES = {
     "balanced": gettext_lazy("Balanced: the same number of every group"),
     "k_times": gettext_lazy("k times as many of one group"),
@@ -30,9 +33,14 @@ class LabError(ValueError):
 
 
 def _queue_pool(dataset_key: str) -> None:
+    """Only a head start: a lab job prepares the pool itself when it was never prepared, so a
+    broker that is away is logged, not sent again, and the teacher's page does not fail for it."""
     from training.tasks import prepare_lab_pool
 
-    prepare_lab_pool.apply_async(args=[dataset_key], queue="training")
+    try:
+        prepare_lab_pool.apply_async(args=[dataset_key], queue="training", retry=True, retry_policy={"max_retries": 2})
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raised
+        log.warning("Could not queue the lab pool of dataset %s (%s); the first lab job prepares it", dataset_key, exc)
 
 
 @transaction.atomic

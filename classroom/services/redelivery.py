@@ -14,7 +14,8 @@ Two ways a photo's task can go missing while its predictions wait in the databas
 Every worker runs `send_lost_tasks` with its heartbeat (`worker_claims.start_heartbeat`, every
 WORKER_HEARTBEAT_SECONDS), and celery beat's sweeper does too. Each unsent prediction is sent by
 one worker only (the one whose update clears the mark). A prediction sent twice still runs once:
-a task does nothing for a prediction that is final or claimed by a live task.
+a task does nothing for a prediction that is final or claimed by a live task. Training jobs and
+collection audits are marked and sent again the same way (send_unsent_jobs, send_unsent_audits).
 """
 
 import logging
@@ -23,6 +24,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from ..audits.services import send_unsent_audits
 from ..models import Prediction
 from .submissions import enqueue_prediction
 
@@ -78,10 +80,13 @@ def send_lost_tasks() -> dict:
     marked = mark_pending_unsent() if restarted else 0
     sent = send_unsent()
     jobs = send_unsent_jobs(broker_restarted=restarted)
+    audits = send_unsent_audits(broker_restarted=restarted)
     if jobs:
         log.warning("%d training job(s) the broker never got (or lost) sent again", jobs)
+    if audits:
+        log.warning("The tasks of %d collection audit(s) the broker never got (or lost) sent again", audits)
     if marked:
         log.warning("The broker restarted: the tasks of %d pending prediction(s) sent again", marked)
     elif sent:
         log.warning("%d prediction(s) the broker never got sent again", sent)
-    return {"marked": marked, "sent": sent, "jobs": jobs}
+    return {"marked": marked, "sent": sent, "jobs": jobs, "audits": audits}

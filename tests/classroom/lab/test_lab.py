@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from classroom.lab import selectors as lab_selectors
@@ -62,6 +63,28 @@ def test_settings_are_checked(assignment, dataset):
         lab.configure_lab(assignment=assignment, enabled=True, dataset=other, mixes=["balanced"])
     lab.configure_lab(assignment=assignment, enabled=True, dataset=dataset, mixes=["balanced"])
     assert assignment.lab_enabled and assignment.lab_mixes == ["balanced"]
+
+
+def test_the_lab_settings_page_saves_while_the_broker_is_away(
+    client, assignment, dataset, broker_away, caplog, django_capture_on_commit_callbacks
+):
+    client.force_login(assignment.classroom.teacher)
+    form = {
+        "enabled": "on",
+        "dataset": dataset.key,
+        "mixes": ["balanced"],
+        "max_k": 10,
+        "images_per_model": 100,
+        "models_per_student": 2,
+        "teams": "",
+    }
+    with django_capture_on_commit_callbacks(execute=True):  # the page's commit sends the pool's task
+        reply = client.post(reverse("lab_settings", args=[assignment.public_id]), form)
+    assert reply.status_code == 302
+    assignment.refresh_from_db()
+    assert assignment.lab_enabled and assignment.lab_dataset == dataset
+    # Not sent again: the first lab job prepares the pool itself (lab.train_lab_model).
+    assert f"Could not queue the lab pool of dataset {dataset.key}" in caplog.text
 
 
 def test_refused_before_anything_is_queued(assignment, student, lab_on):
