@@ -22,14 +22,6 @@ def audit_files() -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
-@pytest.fixture
-def consented(assignment):
-    classroom = assignment.classroom
-    classroom.consent_confirmed_at = classroom.created_at
-    classroom.save()
-    return assignment
-
-
 def start(assignment, *uploads):
     return services.create_audit(assignment=assignment, user=assignment.classroom.teacher, uploads=list(uploads))
 

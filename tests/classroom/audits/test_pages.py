@@ -14,7 +14,6 @@ from classroom.models import CollectionAudit, GalleryImage
 from classroom.services import gallery
 from tests import factories
 from tests.classroom.audits.helpers import face_png, run_workers, zip_upload
-from training.importers.synthetic import import_synthetic
 
 pytestmark = pytest.mark.usefixtures("fresh_registry")
 
@@ -24,15 +23,6 @@ def _empty_gallery_folder():
     shutil.rmtree(Path(settings.MEDIA_ROOT) / gallery.GALLERY_DIR, ignore_errors=True)
     yield
     shutil.rmtree(Path(settings.MEDIA_ROOT) / gallery.GALLERY_DIR, ignore_errors=True)
-
-
-@pytest.fixture
-def with_gallery(assignment):
-    dataset = import_synthetic(train_per_group=2, test_per_group=6).dataset
-    gallery.publish_gallery(
-        classroom=assignment.classroom, teacher=assignment.classroom.teacher, dataset=dataset, per_group=6
-    )
-    return assignment
 
 
 def test_a_teacher_builds_a_gallery_collection_and_sees_the_real_make_up(client, with_gallery, committed):

@@ -4,7 +4,6 @@ nothing. The broker is the real Redis; the workers' steps run in this process.""
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,30 +13,11 @@ from django.conf import settings
 from classroom import tasks
 from classroom.audits import collection, services
 from classroom.models import CollectionAudit
-from classroom.services import gallery, redelivery
+from classroom.services import redelivery
 from ethitech.celery import app as celery_app
 from tests.classroom.audits.helpers import face_png, zip_upload
-from training.importers.synthetic import import_synthetic
 
 pytestmark = pytest.mark.usefixtures("fresh_registry")
-
-
-@pytest.fixture
-def consented(assignment):
-    classroom = assignment.classroom
-    classroom.consent_confirmed_at = classroom.created_at
-    classroom.save()
-    return assignment
-
-
-@pytest.fixture
-def with_gallery(assignment):
-    dataset = import_synthetic(train_per_group=2, test_per_group=6).dataset
-    gallery.publish_gallery(
-        classroom=assignment.classroom, teacher=assignment.classroom.teacher, dataset=dataset, per_group=6
-    )
-    yield assignment
-    shutil.rmtree(Path(settings.MEDIA_ROOT) / gallery.GALLERY_DIR, ignore_errors=True)
 
 
 def queued(task: str, audit_id: int, queue: str = "mlp") -> int:
