@@ -280,7 +280,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 PREDICTION_MAX_ATTEMPTS = env.int("ETHITECH_PREDICTION_MAX_ATTEMPTS", default=3)
 # VGG-Face tasks claim up to this many pending predictions and run them as one batch.
 PREDICTION_BATCH_SIZE = {"mlp": 1, "vgg": env.int("ETHITECH_VGG_BATCH_SIZE", default=8)}
-# The web finds the face in each upload (OpenCV Haar, 30-60 CPU-ms for a phone photo) and stores
+# The web finds the face in each upload (OpenCV Haar, 13-70 CPU-ms for a phone photo) and stores
 # the box with it, so neither worker searches (classroom.services.submissions). Off: the workers
 # search, the first one shares its box (for a web host much smaller than its workers' hosts).
 FIND_FACES_AT_UPLOAD = env.bool("ETHITECH_FIND_FACES_AT_UPLOAD", default=True)

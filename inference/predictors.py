@@ -243,12 +243,11 @@ class VGGPredictor(Predictor):
         convolutions (up to conv5_3, one image at a time as every forward; then pool5 and the
         fully connected layers for all of them at once, under a gradient tape)."""
         from .saliency import as_grid, gradcam_grid
+        from .vggface import convolutions
 
         last, probs_and_grads = self._gradcam_fn()
         # In float32 whatever the network's precision: the gradient is taken with respect to it.
-        features = np.concatenate(
-            [np.asarray(last.predict_on_batch(np.asarray(x[None], dtype=np.float32)), dtype=np.float32) for x in images]
-        )
+        features = convolutions(last, np.asarray(images, dtype=np.float32)).astype(np.float32)
         probs, grads = probs_and_grads(features)
         probs, grads = np.asarray(probs, dtype=np.float64), np.asarray(grads)
         maps = []
